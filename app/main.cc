@@ -1,0 +1,23 @@
+// amnl: one executable, subcommands registered by each library.
+#include <CLI/CLI.hpp>
+
+#include "common/data_commands.h"
+#include "common/version.h"
+#include "orchestrator/orchestrator_commands.h"
+#include "worker/worker_commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"amnl: distributed multi-seed training of the AMNL model on C-MAPSS"};
+  app.set_version_flag("--version", std::string("amnl ") + amnl::kVersion);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  amnl::add_data_commands(app, exit_code);
+  amnl::add_worker_commands(app, exit_code);
+  amnl::add_orchestrator_commands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

@@ -1,0 +1,12 @@
+#include "common/data_commands.h"
+
+#include <CLI/CLI.hpp>
+
+namespace amnl {
+
+void add_data_commands(CLI::App& app, int& exit_code) {
+  (void)app;
+  (void)exit_code;
+}
+
+}  // namespace amnl

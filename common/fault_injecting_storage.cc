@@ -1,0 +1,74 @@
+#include "common/fault_injecting_storage.h"
+
+namespace amnl {
+
+void FaultInjectingStorage::fail_next_mutations(int n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_next_ = n;
+}
+void FaultInjectingStorage::tear_next_write(size_t keep_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tear_write_ = keep_bytes;
+}
+void FaultInjectingStorage::tear_next_append(size_t keep_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tear_append_ = keep_bytes;
+}
+int FaultInjectingStorage::mutation_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return mutations_;
+}
+
+bool FaultInjectingStorage::take_failure(const char* op, const std::string& path, Status* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++mutations_;
+  if (fail_next_ <= 0) return false;
+  --fail_next_;
+  *out = Status::Error(std::string("injected failure: ") + op + " " + path);
+  return true;
+}
+
+Status FaultInjectingStorage::write_atomic(const std::string& path, std::string_view bytes) {
+  Status st;
+  if (take_failure("write", path, &st)) return st;
+  std::optional<size_t> tear;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tear.swap(tear_write_);
+  }
+  if (tear) return inner_->write_atomic(path, bytes.substr(0, std::min(*tear, bytes.size())));
+  return inner_->write_atomic(path, bytes);
+}
+
+Status FaultInjectingStorage::append(const std::string& path, std::string_view bytes) {
+  Status st;
+  if (take_failure("append", path, &st)) return st;
+  std::optional<size_t> tear;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tear.swap(tear_append_);
+  }
+  if (tear) {
+    AMNL_RETURN_IF_ERROR(inner_->append(path, bytes.substr(0, std::min(*tear, bytes.size()))));
+    return Status::Error("injected torn append: " + path);
+  }
+  return inner_->append(path, bytes);
+}
+
+Result<std::string> FaultInjectingStorage::read(const std::string& path) const { return inner_->read(path); }
+bool FaultInjectingStorage::exists(const std::string& path) const { return inner_->exists(path); }
+Result<std::vector<std::string>> FaultInjectingStorage::list_files(const std::string& dir) const {
+  return inner_->list_files(dir);
+}
+Status FaultInjectingStorage::remove(const std::string& path) {
+  Status st;
+  if (take_failure("remove", path, &st)) return st;
+  return inner_->remove(path);
+}
+Status FaultInjectingStorage::make_dirs(const std::string& dir) {
+  Status st;
+  if (take_failure("mkdir", dir, &st)) return st;
+  return inner_->make_dirs(dir);
+}
+
+}  // namespace amnl

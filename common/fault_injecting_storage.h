@@ -1,0 +1,44 @@
+#pragma once
+// A Storage wrapper for tests: makes chosen operations fail, tears writes and appends at a byte
+// count (as a crash or a lying disk would), and counts operations. Thread-safe.
+#include <functional>
+#include <mutex>
+
+#include "common/storage.h"
+
+namespace amnl {
+
+class FaultInjectingStorage final : public Storage {
+ public:
+  explicit FaultInjectingStorage(std::shared_ptr<Storage> inner) : inner_(std::move(inner)) {}
+
+  // The next `n` mutating operations (write_atomic, append, remove, make_dirs) fail with an error.
+  void fail_next_mutations(int n);
+  // The next write_atomic leaves only the first `keep_bytes` bytes at the final path, as a
+  // file system that lost the tail despite the rename would; the call still reports success.
+  void tear_next_write(size_t keep_bytes);
+  // The next append writes only its first `keep_bytes` bytes and then reports an error, as a
+  // process killed in the middle of a journal write would leave it.
+  void tear_next_append(size_t keep_bytes);
+  int mutation_count() const;
+
+  Status write_atomic(const std::string& path, std::string_view bytes) override;
+  Status append(const std::string& path, std::string_view bytes) override;
+  Result<std::string> read(const std::string& path) const override;
+  bool exists(const std::string& path) const override;
+  Result<std::vector<std::string>> list_files(const std::string& dir) const override;
+  Status remove(const std::string& path) override;
+  Status make_dirs(const std::string& dir) override;
+
+ private:
+  bool take_failure(const char* op, const std::string& path, Status* out);
+
+  std::shared_ptr<Storage> inner_;
+  mutable std::mutex mu_;
+  int fail_next_ = 0;
+  std::optional<size_t> tear_write_;
+  std::optional<size_t> tear_append_;
+  int mutations_ = 0;
+};
+
+}  // namespace amnl

@@ -1,0 +1,59 @@
+#pragma once
+// The contract between whoever schedules a job (the `amnl train` command, the orchestrator's
+// worker loop) and the trainer that runs it. No torch and no MPI here, so that the orchestrator
+// can be built and tested without either; app/ binds the real trainer to it.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace amnl {
+
+struct JobRequest {
+  std::string dataset;   // plain name, e.g. "FD001" (files <data_dir>/train_<dataset>.txt ...)
+  int64_t seed = 0;
+  std::string data_dir;
+  std::string job_dir;   // e.g. <run_dir>/jobs/FD001/seed_42; created if absent
+  int attempt = 1;       // 1, 2, ...: stored in checkpoints; used for fencing
+  nlohmann::json recipe; // a recipe config (see worker's RecipeConfig); {} means defaults
+  int threads = 0;       // intra-op threads; 0 = decide from the environment
+  bool resume = true;    // continue from the newest valid checkpoint in job_dir if any
+};
+
+struct JobProgress {
+  int epoch = 0;            // epochs completed so far (1-based count)
+  int max_epochs = 0;
+  double val_rmse = 0.0;
+  double best_val_rmse = 0.0;
+  double epoch_seconds = 0.0;
+  int64_t batches_done = 0; // grows inside an epoch too: a liveness/progress counter
+  std::string checkpoint;   // path of a checkpoint written at this event, if any
+};
+
+enum class JobEnd { kDone, kFailed, kPreempted, kFenced };
+
+struct JobResult {
+  JobEnd end = JobEnd::kFailed;
+  std::string reason;            // for kFailed / kPreempted / kFenced: human-readable
+  nlohmann::json metrics;        // for kDone: the contents of metrics.json
+  int epochs_run = 0;
+  int resumed_from_epoch = -1;   // -1 when started fresh
+  std::string final_model;       // path of the deployment model, for kDone
+};
+
+struct JobCallbacks {
+  // Called after every batch (cheaply) and at every epoch end; may be empty.
+  std::function<void(const JobProgress&)> on_progress;
+  // Set by a signal handler or the worker loop: finish the current batch, write an emergency
+  // checkpoint, return kPreempted.
+  const std::atomic<bool>* stop_requested = nullptr;
+  // Asked before every durable write (checkpoint, model, metrics): false means a newer attempt
+  // owns the job, so write nothing and return kFenced. Empty means always the owner.
+  std::function<bool()> still_owner;
+};
+
+using JobRunnerFn = std::function<JobResult(const JobRequest&, const JobCallbacks&)>;
+
+}  // namespace amnl

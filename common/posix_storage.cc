@@ -1,0 +1,131 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/storage.h"
+
+namespace amnl {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string errno_text(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+Status write_all(int fd, std::string_view bytes, const std::string& path) {
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::Error(errno_text("cannot write", path));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status fsync_dir(const fs::path& dir) {
+  const std::string d = dir.empty() ? "." : dir.string();
+  int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return Status::Error(errno_text("cannot open directory", d));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Status::Error(errno_text("cannot fsync directory", d));
+  return Status::Ok();
+}
+
+class PosixStorage final : public Storage {
+ public:
+  Status write_atomic(const std::string& path, std::string_view bytes) override {
+    static std::atomic<unsigned> counter{0};
+    const fs::path target(path);
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                            std::to_string(counter.fetch_add(1));
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::Error(errno_text("cannot create", tmp));
+    Status st = write_all(fd, bytes, tmp);
+    if (st.ok() && ::fsync(fd) != 0) st = Status::Error(errno_text("cannot fsync", tmp));
+    ::close(fd);
+    if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
+      st = Status::Error(errno_text("cannot rename to", path));
+    if (!st.ok()) {
+      ::unlink(tmp.c_str());
+      return st;
+    }
+    return fsync_dir(target.parent_path());
+  }
+
+  Status append(const std::string& path, std::string_view bytes) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::Error(errno_text("cannot open for append", path));
+    Status st = write_all(fd, bytes, path);
+    if (st.ok() && ::fsync(fd) != 0) st = Status::Error(errno_text("cannot fsync", path));
+    ::close(fd);
+    return st;
+  }
+
+  Result<std::string> read(const std::string& path) const override {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Result<std::string>::Error("cannot open " + path + ": " + std::strerror(errno));
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    if (in.bad()) return Result<std::string>::Error("cannot read " + path);
+    return buf.str();
+  }
+
+  bool exists(const std::string& path) const override {
+    std::error_code ec;
+    return fs::exists(path, ec);
+  }
+
+  Result<std::vector<std::string>> list_files(const std::string& dir) const override {
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file(ec)) names.push_back(it->path().filename().string());
+    }
+    if (ec) return Result<std::vector<std::string>>::Error("cannot list " + dir + ": " + ec.message());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  Status remove(const std::string& path) override {
+    std::error_code ec;
+    fs::remove(path, ec);
+    if (ec) return Status::Error("cannot remove " + path + ": " + ec.message());
+    return Status::Ok();
+  }
+
+  Status make_dirs(const std::string& dir) override {
+    std::error_code ec;
+    fs::path p = fs::absolute(dir, ec);
+    if (fs::is_directory(p, ec)) return Status::Ok();
+    // Remember which directories are new, so that exactly their parents get an fsync.
+    std::vector<fs::path> created;
+    for (fs::path cur = p; !cur.empty() && !fs::exists(cur, ec); cur = cur.parent_path()) {
+      created.push_back(cur);
+      if (cur == cur.parent_path()) break;
+    }
+    fs::create_directories(p, ec);
+    if (ec) return Status::Error("cannot create directory " + dir + ": " + ec.message());
+    for (const fs::path& d : created) AMNL_RETURN_IF_ERROR(fsync_dir(d.parent_path()));
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<Storage> make_posix_storage() { return std::make_shared<PosixStorage>(); }
+
+}  // namespace amnl

@@ -1,0 +1,37 @@
+#pragma once
+// The one storage seam: every durable write of checkpoints, manifests, the ledger and results
+// goes through a Storage, so that tests can inject torn writes, failures and crashes
+// (FaultInjectingStorage) and every implementation is held to one conformance suite.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace amnl {
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Replaces `path` with `bytes` so that a crash at any moment leaves either the old or the new
+  // content: temporary file in the same directory, write, fsync, rename, fsync of the directory.
+  virtual Status write_atomic(const std::string& path, std::string_view bytes) = 0;
+
+  // Appends `bytes` to `path` (created if absent) and fsyncs before returning: a journal append.
+  virtual Status append(const std::string& path, std::string_view bytes) = 0;
+
+  virtual Result<std::string> read(const std::string& path) const = 0;
+  virtual bool exists(const std::string& path) const = 0;
+  // Plain file names (not paths) of the regular files directly inside `dir`, sorted.
+  virtual Result<std::vector<std::string>> list_files(const std::string& dir) const = 0;
+  virtual Status remove(const std::string& path) = 0;
+  // mkdir -p, with an fsync of each parent whose entries changed.
+  virtual Status make_dirs(const std::string& dir) = 0;
+};
+
+// The real file system.
+std::shared_ptr<Storage> make_posix_storage();
+
+}  // namespace amnl

@@ -1,0 +1,99 @@
+// One conformance suite run against every Storage implementation (c10d Store style).
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+
+#include "common/fault_injecting_storage.h"
+#include "common/storage.h"
+#include "support/test_support.h"
+
+namespace amnl {
+namespace {
+
+using Factory = std::function<std::shared_ptr<Storage>()>;
+
+class StorageConformance : public ::testing::TestWithParam<std::pair<const char*, Factory>> {
+ protected:
+  void SetUp() override { storage_ = GetParam().second(); }
+  std::shared_ptr<Storage> storage_;
+  test::TempDir dir_;
+};
+
+TEST_P(StorageConformance, WriteAtomicThenReadBack) {
+  const std::string path = dir_ / "a.bin";
+  std::string bytes("hello\0world", 11);
+  ASSERT_TRUE(storage_->write_atomic(path, bytes).ok());
+  auto got = storage_->read(path);
+  ASSERT_TRUE(got.ok()) << got.message();
+  EXPECT_EQ(*got, bytes);
+}
+
+TEST_P(StorageConformance, WriteAtomicReplacesAndLeavesNoTemporaries) {
+  const std::string path = dir_ / "a.txt";
+  ASSERT_TRUE(storage_->write_atomic(path, "first").ok());
+  ASSERT_TRUE(storage_->write_atomic(path, "second, longer").ok());
+  EXPECT_EQ(*storage_->read(path), "second, longer");
+  auto files = storage_->list_files(dir_.path());
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(*files, std::vector<std::string>{"a.txt"});
+}
+
+TEST_P(StorageConformance, AppendAccumulates) {
+  const std::string path = dir_ / "journal";
+  ASSERT_TRUE(storage_->append(path, "one\n").ok());
+  ASSERT_TRUE(storage_->append(path, "two\n").ok());
+  EXPECT_EQ(*storage_->read(path), "one\ntwo\n");
+}
+
+TEST_P(StorageConformance, MissingFileIsAnErrorNamingThePath) {
+  auto got = storage_->read(dir_ / "nope");
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.message().find("nope"), std::string::npos) << got.message();
+  EXPECT_FALSE(storage_->exists(dir_ / "nope"));
+}
+
+TEST_P(StorageConformance, MakeDirsListAndRemove) {
+  const std::string sub = dir_ / "x/y/z";
+  ASSERT_TRUE(storage_->make_dirs(sub).ok());
+  ASSERT_TRUE(storage_->make_dirs(sub).ok()) << "make_dirs must be idempotent";
+  ASSERT_TRUE(storage_->write_atomic(sub + "/b", "2").ok());
+  ASSERT_TRUE(storage_->write_atomic(sub + "/a", "1").ok());
+  EXPECT_EQ(*storage_->list_files(sub), (std::vector<std::string>{"a", "b"}));
+  ASSERT_TRUE(storage_->remove(sub + "/a").ok());
+  EXPECT_EQ(*storage_->list_files(sub), std::vector<std::string>{"b"});
+}
+
+TEST_P(StorageConformance, WriteIntoMissingDirectoryFailsWithMessage) {
+  Status st = storage_->write_atomic(dir_ / "no/such/dir/file", "x");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("no/such/dir"), std::string::npos) << st.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllStorages, StorageConformance,
+    ::testing::Values(
+        std::make_pair("posix", Factory([] { return make_posix_storage(); })),
+        std::make_pair("fault_injecting", Factory([] {
+                         return std::make_shared<FaultInjectingStorage>(make_posix_storage());
+                       }))),
+    [](const auto& info) { return std::string(info.param.first); });
+
+TEST(FaultInjectingStorage, FailsTearsAndCounts) {
+  test::TempDir dir;
+  auto storage = std::make_shared<FaultInjectingStorage>(make_posix_storage());
+  storage->fail_next_mutations(1);
+  Status st = storage->write_atomic(dir / "f", "abc");
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(storage->exists(dir / "f"));
+  storage->tear_next_write(2);
+  EXPECT_TRUE(storage->write_atomic(dir / "f", "abcdef").ok());
+  EXPECT_EQ(*storage->read(dir / "f"), "ab");
+  storage->tear_next_append(3);
+  EXPECT_FALSE(storage->append(dir / "j", "123456").ok());
+  EXPECT_EQ(*storage->read(dir / "j"), "123");
+  EXPECT_EQ(storage->mutation_count(), 3);
+}
+
+}  // namespace
+}  // namespace amnl

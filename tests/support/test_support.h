@@ -1,0 +1,37 @@
+#pragma once
+// Helpers shared by every test suite: temporary directories, the amnl binary, real data.
+#include <string>
+#include <vector>
+
+namespace amnl::test {
+
+// A fresh directory under $TMPDIR (or /tmp), removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// $AMNL_BIN: the amnl executable under test.
+std::string amnl_binary();
+// $AMNL_CMAPSS_DIR if it holds train_FD001.txt, else "" (tests then GTEST_SKIP with a message).
+std::string cmapss_dir();
+
+struct CommandResult {
+  int exit_code = -1;  // -signal when killed by a signal
+  std::string output;  // stdout and stderr together
+};
+// Runs `argv` (argv[0] looked up in PATH) and waits; output captured.
+CommandResult run_command(const std::vector<std::string>& argv);
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& content);
+
+}  // namespace amnl::test
