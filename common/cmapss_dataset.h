@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,13 @@ inline constexpr int kFileColumns = 26;
 // The model's 17 inputs: 3 operating settings + 14 sensors (s1,s5,s6,s10,s16,s18,s19 dropped).
 const std::vector<std::string>& default_feature_names();
 
+// The rows [begin, end) of one unit in a table (rows of a unit are contiguous).
+struct UnitRange {
+  int unit = 0;
+  size_t begin = 0, end = 0;
+  size_t length() const { return end - begin; }
+};
+
 // One parsed train_ or test_ file.
 struct CmapssTable {
   std::string path;
@@ -30,6 +38,8 @@ struct CmapssTable {
   std::vector<float> values;  // rows x kValueColumns, row-major
   size_t rows() const { return unit.size(); }
   int num_units() const;      // distinct units (rows of a unit are contiguous)
+  std::vector<UnitRange> unit_ranges() const;  // in file order
+  const float* row_values(size_t row) const { return values.data() + row * kValueColumns; }
 };
 
 // Errors name the file, the line and the problem (missing, empty, wrong column count,
@@ -51,6 +61,21 @@ struct DataOptions {
   int kmeans_restarts = 10;
 };
 
+// Ok, or an error naming the first option out of range (window >= 1, r_max > 0, thresholds
+// ordered, 0 <= val_fraction < 1, conditions >= 1, restarts >= 1, known normalisation).
+Status check_options(const DataOptions& options);
+
+// Health class from a (capped) RUL: 0 normal, 1 degrading, 2 critical.
+int64_t health_label(double rul, const DataOptions& options);
+
+// "auto" normalisation picks per_condition when k-means clusters explain the operating settings
+// almost entirely: the within-cluster share of the settings' (standardised) variance is below
+// this. Real multi-condition sets (FD002/FD004) sit near 1e-7; pure setting noise of one
+// condition (FD001/FD003) cannot fall below ~0.04 even for the best 6-level quantiser.
+inline constexpr double kAutoWithinShareThreshold = 1e-3;
+// A standard deviation at or below kMinStd * max(1, |mean|) (a constant column) is stored as 1.
+inline constexpr double kMinStd = 1e-6;
+
 // Everything needed to normalise new data exactly as training data was: goes into every
 // checkpoint and the deployment model. JSON round trip is exact (doubles printed losslessly).
 struct ScalerParams {
@@ -58,15 +83,47 @@ struct ScalerParams {
   std::vector<int> feature_columns;            // indices into the kValueColumns raw values
   bool per_condition = false;
   std::vector<std::array<double, 3>> centroids;   // k x (op1, op2, op3); empty when global
+  // Per-setting divisor used for the centroid distance (the settings' global std at fit time),
+  // so that altitude (~0..42) does not drown Mach (~0..0.84) when assigning a condition.
+  std::array<double, 3> condition_scale{1.0, 1.0, 1.0};
   std::vector<std::vector<double>> mean, stddev;  // [condition][feature]; one row when global
   double r_max = 125.0;
   int window = 30;
 
   int condition_of(const float* raw_values) const;  // nearest centroid (0 when global)
+  int num_conditions() const { return static_cast<int>(mean.size()); }
+  // Normalised feature f of one raw row of kValueColumns values, for condition c.
+  float normalise(const float* raw_values, int condition, size_t f) const {
+    const auto c = static_cast<size_t>(condition);
+    return static_cast<float>((raw_values[feature_columns[f]] - mean[c][f]) / stddev[c][f]);
+  }
   nlohmann::json to_json() const;
   static Result<ScalerParams> from_json(const nlohmann::json& j);
   bool operator==(const ScalerParams& other) const;
+  bool operator!=(const ScalerParams& other) const { return !(*this == other); }
 };
+
+// Fits the scaler on the rows of `fit_units` of `table` (the training units, never validation or
+// test). Mode per options.normalisation; see kAutoWithinShareThreshold for "auto". Per condition:
+// sensors are z-scored per condition; the three operating settings are z-scored globally (their
+// values are replicated into every condition row) so that the model still sees which condition
+// a row is in; within a condition they are only noise. A condition with fewer than 2 rows uses
+// the global statistics. `within_share` (optional) receives the within-cluster share of the
+// settings' variance (1 when the settings do not vary at all).
+Result<ScalerParams> fit_scaler(const CmapssTable& table, const std::vector<UnitRange>& fit_units,
+                                const DataOptions& options, double* within_share = nullptr);
+
+// Normalises rows [begin, end) of `table` into `out` ((end-begin) x features, appended) and
+// appends each row's condition to `conditions` when non-null.
+void normalise_rows(const CmapssTable& table, size_t begin, size_t end, const ScalerParams& scaler,
+                    std::vector<float>& out, std::vector<int>* conditions);
+
+// Splits `units` (ids) into (train, val): round(val_fraction * n) units held out, at least one
+// when val_fraction > 0 and n >= 2, never all of them. Deterministic for `seed` on every
+// platform: std::mt19937_64 with our own unbiased bounded draw and Fisher-Yates shuffle. Both
+// lists come back in the order of `units`.
+std::pair<std::vector<int>, std::vector<int>> split_units(const std::vector<int>& units,
+                                                          double val_fraction, uint64_t seed);
 
 // Windows over one normalised (rows x num_features) array.
 struct WindowSet {
@@ -94,6 +151,12 @@ struct PreparedData {
   WindowSet test;    // the last window of each test unit, RUL from RUL_<dataset>.txt (capped)
   std::vector<int> train_units, val_units;
   std::vector<int> condition_rows;  // training rows per condition (size k, or 1 when global)
+  // What inspection and reports show; not needed to train.
+  std::string dataset;
+  size_t train_file_rows = 0, test_file_rows = 0;
+  int train_file_units = 0, test_file_units = 0;
+  std::vector<int> test_condition_rows;  // test rows per condition (nearest centroid)
+  double settings_within_share = 1.0;    // see fit_scaler
 };
 
 // Reads <data_dir>/{train,test,RUL}_<dataset>.txt. `dataset` must be a plain name.

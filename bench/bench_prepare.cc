@@ -1,0 +1,73 @@
+// Times the C-MAPSS preparation of one dataset (default FD004, the largest): parsing, then
+// clustering + normalisation + windows, then the whole prepare_dataset, as medians of several
+// runs. Usage: bench_prepare DATA_DIR [DATASET] [REPEATS]. Never run by ctest.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "common/cmapss_dataset.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help") {
+    std::fprintf(stderr, "usage: %s DATA_DIR [DATASET=FD004] [REPEATS=7]\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const std::string dataset = argc > 2 ? argv[2] : "FD004";
+  const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
+  amnl::data::DataOptions options;
+  options.split_seed = 42;
+
+  std::vector<double> parse_ms, total_ms;
+  amnl::data::PreparedData last;
+  for (int i = 0; i < repeats; ++i) {
+    auto start = Clock::now();
+    auto train = amnl::data::read_cmapss_table(dir + "/train_" + dataset + ".txt");
+    auto test = amnl::data::read_cmapss_table(dir + "/test_" + dataset + ".txt");
+    if (!train.ok() || !test.ok()) {
+      std::fprintf(stderr, "bench_prepare: %s\n", (!train.ok() ? train : test).message().c_str());
+      return 1;
+    }
+    auto rul = amnl::data::read_rul_file(dir + "/RUL_" + dataset + ".txt", test->num_units());
+    if (!rul.ok()) {
+      std::fprintf(stderr, "bench_prepare: %s\n", rul.message().c_str());
+      return 1;
+    }
+    parse_ms.push_back(ms_since(start));
+
+    start = Clock::now();
+    auto prepared = amnl::data::prepare_dataset(dir, dataset, options);
+    total_ms.push_back(ms_since(start));
+    if (!prepared.ok()) {
+      std::fprintf(stderr, "bench_prepare: %s\n", prepared.message().c_str());
+      return 1;
+    }
+    last = std::move(*prepared);
+  }
+  const double parse = median(parse_ms), total = median(total_ms);
+  std::printf("%s, %d runs (medians): parse %.1f ms, cluster+normalise+window %.1f ms, total prepare %.1f ms\n",
+              dataset.c_str(), repeats, parse, total - parse, total);
+  std::printf("rows train/test %zu/%zu, units %d/%d, %s normalisation, %d conditions\n", last.train_file_rows,
+              last.test_file_rows, last.train_file_units, last.test_file_units,
+              last.scaler.per_condition ? "per_condition" : "global", last.scaler.num_conditions());
+  std::printf("windows train/val/test %zu/%zu/%zu\n", last.train.size(), last.val.size(), last.test.size());
+  return 0;
+}
