@@ -163,6 +163,10 @@ struct PreparedData {
 Result<PreparedData> prepare_dataset(const std::string& data_dir, const std::string& dataset,
                                      const DataOptions& options);
 
+// Human-readable summary for `amnl data inspect`: units and rows, conditions found (centroids,
+// train/test rows), normalisation mode and why, windows and health-label balance per split.
+std::string inspection_report(const PreparedData& data, const DataOptions& options);
+
 // Deployment path: the last window of each unit of `table`, normalised with `scaler` alone.
 // `true_rul` (one per unit, may be null) fills rul/health; otherwise they are zero.
 Result<WindowSet> last_windows(const CmapssTable& table, const ScalerParams& scaler,
