@@ -5,6 +5,27 @@
 #include "common/version.h"
 #include "orchestrator/orchestrator_commands.h"
 #include "worker/worker_commands.h"
+#if __has_include("worker/job_runner.h")
+#include "worker/job_runner.h"
+#define AMNL_HAVE_TRAINER 1
+#endif
+
+namespace {
+
+amnl::JobRunnerFn trainer() {
+#ifdef AMNL_HAVE_TRAINER
+  return [](const amnl::JobRequest& req, const amnl::JobCallbacks& cb) { return amnl::run_training_job(req, cb); };
+#else
+  return [](const amnl::JobRequest&, const amnl::JobCallbacks&) {
+    amnl::JobResult r;
+    r.end = amnl::JobEnd::kFailed;
+    r.reason = "this amnl was built without the trainer (worker/job_runner.h)";
+    return r;
+  };
+#endif
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"amnl: distributed multi-seed training of the AMNL model on C-MAPSS"};
@@ -13,7 +34,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   amnl::add_data_commands(app, exit_code);
   amnl::add_worker_commands(app, exit_code);
-  amnl::add_orchestrator_commands(app, exit_code);
+  amnl::add_orchestrator_commands(app, exit_code, trainer());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,12 +1,11 @@
 #include "orchestrator/orchestrator_commands.h"
 
-#include <CLI/CLI.hpp>
+#include "orchestrator/run_command.h"
 
 namespace amnl {
 
-void add_orchestrator_commands(CLI::App& app, int& exit_code) {
-  (void)app;
-  (void)exit_code;
+void add_orchestrator_commands(CLI::App& app, int& exit_code, JobRunnerFn runner) {
+  orch::add_run_command(app, exit_code, std::move(runner));
 }
 
 }  // namespace amnl

@@ -1,0 +1,370 @@
+#include "orchestrator/coordinator.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "common/exit_codes.h"
+#include "orchestrator/lease.h"
+#include "orchestrator/ledger.h"
+#include "orchestrator/run_dir.h"
+#include "orchestrator/run_outcome.h"
+#include "orchestrator/scheduler.h"
+
+namespace amnl::orch {
+
+using nlohmann::json;
+
+namespace {
+
+std::string hostname() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string fmt_duration(double s) {
+  if (s <= 0 || !std::isfinite(s)) return "?";
+  const int t = static_cast<int>(s + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%dh%02dm%02ds", t / 3600, t / 60 % 60, t % 60);
+  return buf;
+}
+
+}  // namespace
+
+void abort_workers(Transport& transport, const std::string& reason) {
+  for (int r = 1; r < transport.size(); ++r) transport.send(r, MsgKind::kAbort, {{"reason", reason}});
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (transport.pending_sends() > 0 && std::chrono::steady_clock::now() < until) {
+    transport.progress();
+    ::usleep(2000);
+  }
+}
+
+class Coordinator::Impl {
+ public:
+  Impl(Transport& t, Experiment e, std::shared_ptr<Storage> s, CoordinatorOptions o)
+      : transport_(t), exp_(std::move(e)), storage_(std::move(s)), opt_(o),
+        ledger_(storage_, ledger_path(exp_.run_dir)), poll_timer_(io_), ping_timer_(io_),
+        summary_timer_(io_), signals_(io_, SIGUSR1, SIGUSR2, SIGTERM) {
+    signals_.add(SIGINT);
+  }
+
+  int run() {
+    Status st = prepare_run_dir(*storage_, exp_);
+    if (!st.ok()) {
+      spdlog::error("{}", st.message());
+      abort_workers(transport_, st.message());
+      return kExitUsage;
+    }
+    auto replay = ledger_.replay();
+    if (!replay) {
+      spdlog::error("{}", replay.message());
+      abort_workers(transport_, replay.message());
+      return kExitFailed;
+    }
+    std::vector<JobSpec> specs;
+    for (size_t d = 0; d < exp_.datasets.size(); ++d)
+      for (int64_t seed : exp_.seeds)
+        specs.push_back(JobSpec{JobKey{exp_.datasets[d], seed}, static_cast<double>(exp_.dataset_rows[d])});
+    SchedulerConfig cfg{exp_.fault.worker_timeout_s, exp_.fault.progress_timeout_s, exp_.fault.max_attempts};
+    write_rank_info(0, ::getpid(), hostname());
+    ledger_append({{"event", "session_started"}, {"ranks", transport_.size()},
+                   {"replayed_records", replay->records.size()}, {"experiment", exp_.file}});
+    scheduler_ = std::make_unique<Scheduler>(
+        specs, cfg, [this](const json& r) { on_record(r); }, replay->records);
+    {
+      const Counts c = scheduler_->counts();
+      spdlog::info("run {}: {} jobs ({} already done), {} worker ranks", exp_.run_dir, specs.size(), c.done,
+                   transport_.size() - 1);
+    }
+    write_outcome_now(RunOutcome::kRunning, "");
+    const double now = clock_.now();
+    start_time_ = now;
+    for (int r = 1; r < transport_.size(); ++r) {
+      scheduler_->add_worker(r, now);
+      transport_.send(r, MsgKind::kStart,
+                      {{"run_dir", exp_.run_dir},
+                       {"heartbeat_interval_s", exp_.fault.heartbeat_interval_s},
+                       {"coordinator_timeout_s", exp_.fault.coordinator_timeout_s}});
+    }
+    if (transport_.size() < 2) spdlog::error("no worker ranks: run with mpirun -np 2 or more");
+
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) { on_signal(ec, sig); });
+    schedule_poll();
+    schedule_ping();
+    schedule_summary();
+    io_.run();
+    return finish();
+  }
+
+ private:
+  // --- ledger and console -------------------------------------------------------------------
+  void ledger_append(const json& r) {
+    Status st = ledger_.append(r);
+    // A ledger that cannot be written is not a reason to throw away running work; the outcome
+    // file still records the end, and the trainer's checkpoints are the source of truth.
+    if (!st.ok()) spdlog::error("ledger: {}", st.message());
+  }
+
+  void on_record(const json& r) {
+    ledger_append(r);
+    const std::string ev = r.value("event", "");
+    const std::string job = r.value("job", "");
+    if (ev == "progress") {
+      spdlog::debug("{} attempt {} epoch {}/{} val_rmse {:.3f}", job, r.value("attempt", 0),
+                    r.value("epoch", 0), r.value("max_epochs", 0), r.value("val_rmse", 0.0));
+    } else if (ev == "checkpoint" || ev == "queued") {
+      spdlog::debug("{}: {}", ev, r.dump());
+    } else if (ev == "assigned") {
+      spdlog::info("{} -> rank {} (attempt {})", job, r.value("rank", -1), r.value("attempt", 0));
+    } else if (ev == "done") {
+      const json m = r.value("metrics", json::object());
+      spdlog::info("{} done by rank {} (attempt {}, {} epochs{}): test RMSE {}", job, r.value("rank", -1),
+                   r.value("attempt", 0), r.value("epochs_run", 0),
+                   r.value("resumed_from_epoch", -1) >= 0
+                       ? ", resumed from epoch " + std::to_string(r.value("resumed_from_epoch", -1)) : "",
+                   m.contains("test_rmse") ? m["test_rmse"].dump() : m.dump());
+    } else if (ev == "failed" || ev == "attempt_failed") {
+      spdlog::warn("{} {} (attempt {}): {}", job, ev == "failed" ? "FAILED" : "attempt failed",
+                   r.value("attempt", 0), r.value("reason", ""));
+    } else if (ev == "worker_dead" || ev == "worker_left") {
+      spdlog::warn("rank {} {}: {}{}", r.value("rank", -1), ev == "worker_dead" ? "declared dead" : "left",
+                   r.value("reason", ""), job.empty() ? "" : " (was running " + job + ")");
+    } else {
+      spdlog::info("{}", r.dump());
+    }
+  }
+
+  void write_rank_info(int rank, long pid, const std::string& host) {
+    Status st = storage_->write_atomic(rank_info_path(exp_.run_dir, rank),
+                                       json{{"rank", rank}, {"pid", pid}, {"host", host}}.dump() + "\n");
+    if (!st.ok()) spdlog::warn("{}", st.message());
+  }
+
+  void write_outcome_now(RunOutcome o, const std::string& reason) {
+    Status st = write_outcome(*storage_, exp_.run_dir, make_outcome(o, *scheduler_, exp_.run_dir, reason));
+    if (!st.ok()) spdlog::error("{}", st.message());
+  }
+
+  // --- timers -------------------------------------------------------------------------------
+  static std::chrono::microseconds us(double s) {
+    return std::chrono::microseconds(static_cast<int64_t>(s * 1e6));
+  }
+  void schedule_poll() {
+    poll_timer_.expires_after(us(opt_.poll_interval_s));
+    poll_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      tick();
+      if (!stopping_) schedule_poll();
+    });
+  }
+  void schedule_ping() {
+    ping_timer_.expires_after(us(exp_.fault.heartbeat_interval_s));
+    ping_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      for (int r : scheduler_->live_ranks()) transport_.send(r, MsgKind::kPing, json::object());
+      schedule_ping();
+    });
+  }
+  void schedule_summary() {
+    summary_timer_.expires_after(us(opt_.summary_interval_s));
+    summary_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      print_summary();
+      schedule_summary();
+    });
+  }
+
+  void print_summary() {
+    const Counts c = scheduler_->counts();
+    const double mean = scheduler_->mean_job_seconds();
+    const int remaining = c.queued + c.running;
+    const double eta = c.live_workers > 0 && mean > 0
+                           ? mean * std::ceil(static_cast<double>(remaining) / c.live_workers) : 0;
+    spdlog::info("summary: {} done, {} running, {} queued, {} failed; {} live / {} lost workers; elapsed {}, ETA {}",
+                 c.done, c.running, c.queued, c.failed, c.live_workers, c.dead_workers,
+                 fmt_duration(clock_.now() - start_time_), remaining == 0 ? "0" : fmt_duration(eta));
+  }
+
+  void on_signal(const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    const std::string name = sig == SIGUSR1 ? "SIGUSR1" : sig == SIGUSR2 ? "SIGUSR2" : sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    spdlog::warn("{} received: preempting (workers checkpoint and stop; rerun to resume)", name);
+    if (!scheduler_->draining()) {
+      scheduler_->start_draining(name);
+      // Workers usually get the same signal from mpirun; a STOP covers the case they did not.
+      for (int r : scheduler_->busy_ranks()) transport_.send(r, MsgKind::kStop, {{"reason", name}});
+    }
+    // SIGTERM is followed by SIGKILL within seconds: record "preempted" now, in case.
+    if (sig == SIGTERM || sig == SIGINT) write_outcome_now(RunOutcome::kPreempted, name + " (coordinator)");
+    preempt_reason_ = name;
+    signals_.async_wait([this](const boost::system::error_code& e, int s) { on_signal(e, s); });
+  }
+
+  // --- the event loop body ------------------------------------------------------------------
+  void tick() {
+    const double now = clock_.now();
+    while (auto m = transport_.poll()) handle(*m, clock_.now());
+    if (now - last_pid_check_ >= opt_.pid_check_interval_s) {
+      last_pid_check_ = now;
+      check_pids(now);
+    }
+    for (int r : scheduler_->check_deadlines(now)) transport_.forget(r);
+    for (const Assignment& a : scheduler_->dispatch(now)) send_assignment(a, now);
+    transport_.progress();
+    maybe_finish();
+  }
+
+  void check_pids(double now) {
+    for (auto& [rank, info] : peers_) {
+      if (!info.same_host || !scheduler_->may_send(rank)) continue;
+      if (::kill(info.pid, 0) != 0 && errno == ESRCH) {
+        scheduler_->declare_dead(rank, "process " + std::to_string(info.pid) + " is gone", now);
+        transport_.forget(rank);
+      }
+    }
+  }
+
+  void send_assignment(const Assignment& a, double now) {
+    auto dir = job_dir(exp_.run_dir, a.key);
+    Status st = dir.ok() ? write_lease(*storage_, *dir, a.job, a.attempt, a.rank) : dir.status();
+    if (!st.ok()) {
+      // Without a lease the attempt could not be fenced later: do not start it.
+      scheduler_->assignment_failed(a, "cannot assign: " + st.message(), now);
+      return;
+    }
+    transport_.send(a.rank, MsgKind::kAssign,
+                    {{"job", a.job}, {"dataset", a.key.dataset}, {"seed", a.key.seed},
+                     {"data_dir", exp_.data_dir}, {"job_dir", *dir}, {"attempt", a.attempt},
+                     {"recipe", exp_.recipe}, {"threads", exp_.threads_per_rank}});
+  }
+
+  void handle(const Message& m, double now) {
+    const int r = m.peer;
+    if (r <= 0 || r >= transport_.size()) return;
+    if (!scheduler_->may_send(r)) {
+      // A rank declared dead (or gone) that still talks: a stale attempt. Never answer it.
+      if (m.kind == MsgKind::kResult || m.kind == MsgKind::kProgress)
+        spdlog::warn("ignoring {} from rank {} (declared dead): {} attempt {}", to_string(m.kind), r,
+                     m.body.value("job", ""), m.body.value("attempt", 0));
+      return;
+    }
+    switch (m.kind) {
+      case MsgKind::kHello: {
+        Peer p;
+        p.pid = m.body.value("pid", 0L);
+        p.host = m.body.value("host", "");
+        p.same_host = p.host == hostname() && p.pid > 0;
+        peers_[r] = p;
+        write_rank_info(r, p.pid, p.host);
+        scheduler_->on_heard(r, now);
+        break;
+      }
+      case MsgKind::kReady:
+        scheduler_->on_ready(r, now);
+        break;
+      case MsgKind::kHeartbeat:
+        scheduler_->on_heartbeat(r, m.body.value("job", ""), m.body.value("attempt", 0),
+                                 m.body.value("counter", int64_t{-1}), now);
+        break;
+      case MsgKind::kProgress:
+        if (!scheduler_->on_progress(r, m.body.value("job", ""), m.body.value("attempt", 0),
+                                     progress_from_json(m.body), now))
+          spdlog::warn("ignoring progress of stale attempt {} of {} from rank {}", m.body.value("attempt", 0),
+                       m.body.value("job", ""), r);
+        break;
+      case MsgKind::kResult:
+        if (!scheduler_->on_result(r, m.body.value("job", ""), m.body.value("attempt", 0),
+                                   result_from_json(m.body), now))
+          spdlog::warn("ignoring result of stale attempt {} of {} from rank {}", m.body.value("attempt", 0),
+                       m.body.value("job", ""), r);
+        break;
+      case MsgKind::kBye:
+        scheduler_->on_worker_left(r, m.body.value("reason", "left"), now);
+        transport_.forget(r);
+        break;
+      default:
+        spdlog::warn("unexpected {} message from rank {}", to_string(m.kind), r);
+    }
+  }
+
+  void maybe_finish() {
+    if (stopping_) return;
+    const Counts c = scheduler_->counts();
+    if (scheduler_->all_jobs_ended()) {
+      final_ = c.failed > 0 ? RunOutcome::kFailed : RunOutcome::kComplete;
+      final_reason_ = c.failed > 0 ? std::to_string(c.failed) + " job(s) failed" : "";
+    } else if (scheduler_->draining() && !scheduler_->any_busy()) {
+      final_ = RunOutcome::kPreempted;
+      final_reason_ = "preempted by " + preempt_reason_;
+    } else if (c.live_workers == 0 && clock_.now() - start_time_ > 0) {
+      final_ = RunOutcome::kIncomplete;
+      final_reason_ = "no live worker left";
+    } else {
+      return;
+    }
+    stopping_ = true;
+    poll_timer_.cancel();
+    ping_timer_.cancel();
+    summary_timer_.cancel();
+    signals_.cancel();
+  }
+
+  int finish() {
+    for (int r : scheduler_->live_ranks()) transport_.send(r, MsgKind::kShutdown, json::object());
+    const auto until = std::chrono::steady_clock::now() + us(opt_.shutdown_grace_s);
+    while (transport_.pending_sends() > 0 && std::chrono::steady_clock::now() < until) {
+      transport_.progress();
+      ::usleep(2000);
+    }
+    print_summary();
+    write_outcome_now(final_, final_reason_);
+    ledger_append({{"event", "session_ended"}, {"outcome", to_string(final_)}, {"reason", final_reason_}});
+    const Counts c = scheduler_->counts();
+    spdlog::info("run {}: {} ({} done, {} failed of {}){}; outcome in {}/outcome.json", exp_.run_dir,
+                 to_string(final_), c.done, c.failed, scheduler_->jobs().size(),
+                 final_reason_.empty() ? "" : ": " + final_reason_, exp_.run_dir);
+    for (const auto& [id, j] : scheduler_->jobs())
+      if (j.state == JobState::kFailed) spdlog::warn("failed: {}: {}", id, j.reason);
+    return exit_code_of(final_);
+  }
+
+  struct Peer {
+    long pid = 0;
+    std::string host;
+    bool same_host = false;
+  };
+
+  Transport& transport_;
+  Experiment exp_;
+  std::shared_ptr<Storage> storage_;
+  CoordinatorOptions opt_;
+  Ledger ledger_;
+  SteadyClock clock_;
+  boost::asio::io_context io_;
+  boost::asio::steady_timer poll_timer_, ping_timer_, summary_timer_;
+  boost::asio::signal_set signals_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::map<int, Peer> peers_;
+  double start_time_ = 0, last_pid_check_ = 0;
+  bool stopping_ = false;
+  RunOutcome final_ = RunOutcome::kIncomplete;
+  std::string final_reason_, preempt_reason_;
+};
+
+Coordinator::Coordinator(Transport& transport, Experiment experiment, std::shared_ptr<Storage> storage,
+                         CoordinatorOptions options)
+    : impl_(std::make_unique<Impl>(transport, std::move(experiment), std::move(storage), options)) {}
+Coordinator::~Coordinator() = default;
+int Coordinator::run() { return impl_->run(); }
+
+}  // namespace amnl::orch

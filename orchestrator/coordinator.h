@@ -1,0 +1,40 @@
+#pragma once
+// Rank 0: runs the Scheduler over a Transport inside a Boost.Asio event loop. A short timer polls
+// the transport (MPI has no completion handlers for Asio), applies deadlines and dispatches work;
+// a ping timer tells live workers the coordinator is alive; a summary timer prints progress;
+// a signal_set turns SIGUSR1/SIGUSR2/SIGTERM/SIGINT into a drain (preemption).
+#include <memory>
+#include <string>
+
+#include "common/storage.h"
+#include "orchestrator/clock.h"
+#include "orchestrator/experiment.h"
+#include "orchestrator/transport.h"
+
+namespace amnl::orch {
+
+struct CoordinatorOptions {
+  double poll_interval_s = 0.005;
+  double summary_interval_s = 10.0;
+  double pid_check_interval_s = 0.2;
+  double shutdown_grace_s = 3.0;  // to flush the last messages before returning
+};
+
+class Coordinator {
+ public:
+  Coordinator(Transport& transport, Experiment experiment, std::shared_ptr<Storage> storage,
+              CoordinatorOptions options = {});
+  ~Coordinator();
+  // Prepares the run dir, starts the workers, runs every job; returns the exit code. On a refused
+  // run dir, tells the workers to exit and returns kExitUsage.
+  int run();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Tells every worker rank to exit (experiment refused before the run started).
+void abort_workers(Transport& transport, const std::string& reason);
+
+}  // namespace amnl::orch

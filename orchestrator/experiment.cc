@@ -1,0 +1,292 @@
+#include "orchestrator/experiment.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/recipe_config.h"
+#include "common/safe_path.h"
+
+namespace amnl::orch {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// Collects the first error with its key path; later checks are skipped once one failed.
+class Checker {
+ public:
+  bool failed() const { return !status_.ok(); }
+  Status status() const { return status_; }
+  void fail(const std::string& path, const std::string& what) {
+    if (status_.ok()) status_ = Status::Error(path + ": " + what);
+  }
+  void keys(const json& obj, const std::string& path, const std::set<std::string>& allowed) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      if (!allowed.count(it.key())) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(path.empty() ? it.key() : path + "." + it.key(), "unknown key (known: " + list + ")");
+      }
+    }
+  }
+  void number(const json& obj, const std::string& path, const char* key, double& v, double lo,
+              double hi) {
+    if (!obj.contains(key)) return;
+    const json& f = obj[key];
+    const std::string p = path + "." + key;
+    if (!f.is_number()) return fail(p, "must be a number, got " + f.dump());
+    const double x = f.get<double>();
+    if (!std::isfinite(x) || !(x > lo) || x > hi) {
+      std::ostringstream ss;
+      ss << "must be > " << lo << " and <= " << hi << ", got " << f.dump();
+      return fail(p, ss.str());
+    }
+    v = x;
+  }
+  void integer(const json& obj, const std::string& path, const char* key, int& v, int lo, int hi) {
+    if (!obj.contains(key)) return;
+    const json& f = obj[key];
+    const std::string p = path.empty() ? key : path + "." + key;
+    if (!f.is_number_integer()) return fail(p, "must be an integer, got " + f.dump());
+    if (f.is_number_unsigned() && f.get<uint64_t>() > static_cast<uint64_t>(hi))
+      return fail(p, "must be <= " + std::to_string(hi) + ", got " + f.dump());
+    const int64_t x = f.get<int64_t>();
+    if (x < lo || x > hi)
+      return fail(p, "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + f.dump());
+    v = static_cast<int>(x);
+  }
+  std::string string(const json& obj, const char* key, bool required) {
+    if (!obj.contains(key)) {
+      if (required) fail(key, "missing (required)");
+      return "";
+    }
+    if (!obj[key].is_string() || obj[key].get<std::string>().empty()) {
+      fail(key, "must be a non-empty string, got " + obj[key].dump());
+      return "";
+    }
+    return obj[key].get<std::string>();
+  }
+
+ private:
+  Status status_;
+};
+
+std::string resolve(const std::string& base_dir, const std::string& p) {
+  fs::path path(p);
+  if (path.is_relative()) path = fs::path(base_dir) / path;
+  return fs::weakly_canonical(fs::absolute(path)).string();
+}
+
+std::string find_null(const json& j, const std::string& path) {
+  if (j.is_null()) return path;
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      auto p = find_null(*it, path + "." + it.key());
+      if (!p.empty()) return p;
+    }
+  return "";
+}
+
+int64_t count_lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  int64_t n = 0;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) n += buf[i] == '\n';
+  }
+  return n;
+}
+
+}  // namespace
+
+json Experiment::identity() const {
+  return json{{"data_dir", data_dir}, {"datasets", datasets}, {"seeds", seeds},
+              {"recipe", recipe}, {"threads_per_rank", threads_per_rank}};
+}
+
+json Experiment::to_json() const {
+  json j = identity();
+  j["run_dir"] = run_dir;
+  j["preset"] = preset;
+  j["recipe_overrides"] = recipe_overrides;
+  j["fault"] = {{"heartbeat_interval_s", fault.heartbeat_interval_s},
+                {"worker_timeout_s", fault.worker_timeout_s},
+                {"progress_timeout_s", fault.progress_timeout_s},
+                {"max_attempts", fault.max_attempts},
+                {"coordinator_timeout_s", fault.coordinator_timeout_s}};
+  j["source_file"] = file;
+  return j;
+}
+
+Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, bool check_files) {
+  Checker c;
+  Experiment e;
+  if (!j.is_object()) return Result<Experiment>::Error("top level: must be a JSON object");
+  c.keys(j, "", {"run_dir", "data_dir", "datasets", "seeds", "preset", "recipe", "checkpoint",
+                 "fault", "threads_per_rank", "description"});
+  if (j.contains("description") && !j["description"].is_string())
+    c.fail("description", "must be a string");
+  const std::string run_dir = c.string(j, "run_dir", true);
+  const std::string data_dir = c.string(j, "data_dir", true);
+  if (c.failed()) return c.status();
+  e.run_dir = resolve(base_dir, run_dir);
+  e.data_dir = resolve(base_dir, data_dir);
+
+  // datasets
+  if (!j.contains("datasets")) c.fail("datasets", "missing (required)");
+  else if (!j["datasets"].is_array() || j["datasets"].empty())
+    c.fail("datasets", "must be a non-empty array of dataset names, got " + j["datasets"].dump());
+  else {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < j["datasets"].size() && !c.failed(); ++i) {
+      const json& d = j["datasets"][i];
+      const std::string p = "datasets[" + std::to_string(i) + "]";
+      if (!d.is_string()) { c.fail(p, "must be a string, got " + d.dump()); break; }
+      const std::string name = d.get<std::string>();
+      Status st = check_plain_name(name, "dataset name");
+      if (!st.ok()) { c.fail(p, st.message()); break; }
+      if (!seen.insert(name).second) { c.fail(p, "duplicate dataset '" + name + "'"); break; }
+      e.datasets.push_back(name);
+    }
+  }
+  // seeds
+  if (!c.failed()) {
+    if (!j.contains("seeds")) c.fail("seeds", "missing (required)");
+    else if (!j["seeds"].is_array() || j["seeds"].empty())
+      c.fail("seeds", "must be a non-empty array of integers, got " + j["seeds"].dump());
+    else {
+      std::set<int64_t> seen;
+      for (size_t i = 0; i < j["seeds"].size(); ++i) {
+        const json& s = j["seeds"][i];
+        const std::string p = "seeds[" + std::to_string(i) + "]";
+        if (!s.is_number_integer() || (s.is_number_unsigned() && s.get<uint64_t>() > INT64_MAX)) {
+          c.fail(p, "must be an integer, got " + s.dump()); break;
+        }
+        if (s.get<int64_t>() < 0) { c.fail(p, "must be >= 0, got " + s.dump()); break; }
+        if (!seen.insert(s.get<int64_t>()).second) { c.fail(p, "duplicate seed " + s.dump()); break; }
+        e.seeds.push_back(s.get<int64_t>());
+      }
+    }
+  }
+  if (c.failed()) return c.status();
+
+  // recipe: preset, then overrides, then the checkpoint section
+  if (j.contains("preset")) {
+    if (!j["preset"].is_string()) return Result<Experiment>::Error("preset: must be a string, got " + j["preset"].dump());
+    e.preset = j["preset"].get<std::string>();
+  }
+  auto base = RecipeConfig::preset(e.preset);
+  if (!base) return base.status().with_context("preset");
+  json recipe = base->to_json();
+  if (j.contains("recipe")) {
+    if (!j["recipe"].is_object()) return Result<Experiment>::Error("recipe: must be an object, got " + j["recipe"].dump());
+    // merge_patch treats null as "delete": a null override must be reported, not dropped.
+    const std::string null_at = find_null(j["recipe"], "recipe");
+    if (!null_at.empty()) return Result<Experiment>::Error(null_at + ": must not be null");
+    e.recipe_overrides = j["recipe"];
+    recipe.merge_patch(j["recipe"]);
+  }
+  if (j.contains("checkpoint")) {
+    const json& cp = j["checkpoint"];
+    if (!cp.is_object()) return Result<Experiment>::Error("checkpoint: must be an object, got " + cp.dump());
+    c.keys(cp, "checkpoint", {"every_epochs", "keep_last"});
+    int every = recipe["checkpoint"]["every_epochs"].get<int>();
+    int keep = recipe["checkpoint"]["keep_last"].get<int>();
+    c.integer(cp, "checkpoint", "every_epochs", every, 1, 1000000);
+    c.integer(cp, "checkpoint", "keep_last", keep, 1, 1000);
+    if (c.failed()) return c.status();
+    recipe["checkpoint"] = {{"every_epochs", every}, {"keep_last", keep}};
+  }
+  auto cfg = RecipeConfig::from_json(recipe, "recipe");
+  if (!cfg) return cfg.status();
+  e.recipe = cfg->to_json();
+  e.checkpoint_every_epochs = cfg->checkpoint.every_epochs;
+  e.checkpoint_keep_last = cfg->checkpoint.keep_last;
+
+  // fault policy
+  if (j.contains("fault")) {
+    const json& f = j["fault"];
+    if (!f.is_object()) return Result<Experiment>::Error("fault: must be an object, got " + f.dump());
+    c.keys(f, "fault", {"heartbeat_interval_s", "worker_timeout_s", "progress_timeout_s",
+                        "max_attempts", "coordinator_timeout_s"});
+    c.number(f, "fault", "heartbeat_interval_s", e.fault.heartbeat_interval_s, 0.0, 3600.0);
+    c.number(f, "fault", "worker_timeout_s", e.fault.worker_timeout_s, 0.0, 86400.0);
+    c.number(f, "fault", "progress_timeout_s", e.fault.progress_timeout_s, 0.0, 7 * 86400.0);
+    c.integer(f, "fault", "max_attempts", e.fault.max_attempts, 1, 100);
+    c.number(f, "fault", "coordinator_timeout_s", e.fault.coordinator_timeout_s, 0.0, 86400.0);
+    if (c.failed()) return c.status();
+  }
+  // A timeout shorter than two heartbeats would declare healthy workers dead.
+  if (e.fault.worker_timeout_s < 2 * e.fault.heartbeat_interval_s)
+    return Result<Experiment>::Error("fault.worker_timeout_s: must be >= 2 x heartbeat_interval_s (" +
+                                     std::to_string(2 * e.fault.heartbeat_interval_s) + "), got " +
+                                     std::to_string(e.fault.worker_timeout_s));
+  if (e.fault.coordinator_timeout_s < 2 * e.fault.heartbeat_interval_s)
+    return Result<Experiment>::Error("fault.coordinator_timeout_s: must be >= 2 x heartbeat_interval_s (" +
+                                     std::to_string(2 * e.fault.heartbeat_interval_s) + "), got " +
+                                     std::to_string(e.fault.coordinator_timeout_s));
+  if (e.fault.progress_timeout_s < e.fault.worker_timeout_s)
+    return Result<Experiment>::Error("fault.progress_timeout_s: must be >= worker_timeout_s");
+  c.integer(j, "", "threads_per_rank", e.threads_per_rank, 1, 1024);
+  if (c.failed()) return c.status();
+
+  // data files
+  for (size_t i = 0; i < e.datasets.size(); ++i) {
+    const std::string& ds = e.datasets[i];
+    int64_t rows = 0;
+    if (check_files) {
+      for (const char* kind : {"train_", "test_", "RUL_"}) {
+        const std::string path = e.data_dir + "/" + kind + ds + ".txt";
+        std::error_code ec;
+        if (!fs::is_regular_file(path, ec))
+          return Result<Experiment>::Error("datasets[" + std::to_string(i) + "]: unknown dataset '" + ds +
+                                           "': " + path + " does not exist (data_dir " + e.data_dir + ")");
+      }
+      rows = count_lines(e.data_dir + "/train_" + ds + ".txt");
+    }
+    e.dataset_rows.push_back(rows);
+  }
+  return e;
+}
+
+Result<Experiment> load_experiment(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Result<Experiment>::Error("experiment file " + path + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Result<Experiment>::Error("experiment file " + path + ": not valid JSON");
+  const fs::path abs = fs::absolute(path);
+  auto e = parse_experiment(j, abs.parent_path().string());
+  if (!e) return e.status().with_context("experiment file " + path);
+  e->file = abs.string();
+  return e;
+}
+
+std::string first_difference(const json& a, const json& b, const std::string& path) {
+  if (a.type() != b.type()) return path;
+  if (a.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      if (!b.contains(it.key())) return path + "." + it.key();
+      auto d = first_difference(*it, b[it.key()], path + "." + it.key());
+      if (!d.empty()) return d;
+    }
+    for (auto it = b.begin(); it != b.end(); ++it)
+      if (!a.contains(it.key())) return path + "." + it.key();
+    return "";
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return path;
+    for (size_t i = 0; i < a.size(); ++i) {
+      auto d = first_difference(a[i], b[i], path + "[" + std::to_string(i) + "]");
+      if (!d.empty()) return d;
+    }
+    return "";
+  }
+  return a == b ? "" : path;
+}
+
+}  // namespace amnl::orch

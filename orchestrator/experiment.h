@@ -1,0 +1,62 @@
+#pragma once
+// The experiment file: what `amnl run` trains (every dataset x seed, one recipe) and how it
+// treats failures. Parsed and validated completely on the coordinator before any rank starts a
+// job; every rejection names the key's path ("fault.worker_timeout_s: must be > 0, got -1").
+//
+// Relative run_dir and data_dir are resolved against the directory of the experiment file (not
+// the current directory), so a file and its data can move together and every rank, whatever its
+// cwd, sees the same absolute paths.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace amnl::orch {
+
+struct FaultPolicy {
+  double heartbeat_interval_s = 1.0;  // worker -> coordinator heartbeats, coordinator pings
+  double worker_timeout_s = 30.0;     // no message from a worker for this long: declared dead
+  double progress_timeout_s = 900.0;  // alive but its batch counter has not moved: declared hung
+  int max_attempts = 3;               // failed attempts (own failure or death) before "failed"
+  double coordinator_timeout_s = 60.0;  // a worker that hears nothing from rank 0 this long stops
+};
+
+struct Experiment {
+  std::string file;      // absolute path of the experiment file ("" when parsed from memory)
+  std::string run_dir;   // absolute
+  std::string data_dir;  // absolute
+  std::vector<std::string> datasets;
+  std::vector<int64_t> seeds;
+  std::string preset = "paper";
+  nlohmann::json recipe_overrides = nlohmann::json::object();
+  nlohmann::json recipe;  // the resolved recipe (preset + overrides + checkpoint), every field
+  int checkpoint_every_epochs = 0;
+  int checkpoint_keep_last = 0;
+  FaultPolicy fault;
+  int threads_per_rank = 1;
+  // Training rows per dataset (lines of train_<ds>.txt): the expected cost used to run the
+  // longest jobs first.
+  std::vector<int64_t> dataset_rows;
+
+  // What makes two experiment files "the same run": datasets, seeds, data_dir, the resolved
+  // recipe and threads (which change results bit for bit). Fault policy and run_dir may change
+  // between reruns (e.g. a longer timeout).
+  nlohmann::json identity() const;
+  // The whole resolved experiment, stored in the run dir.
+  nlohmann::json to_json() const;
+};
+
+// `base_dir` resolves relative paths; `check_files` also requires the data files to exist.
+Result<Experiment> parse_experiment(const nlohmann::json& j, const std::string& base_dir,
+                                    bool check_files = true);
+// Reads and parses `path`; errors start with the file name.
+Result<Experiment> load_experiment(const std::string& path);
+
+// First key path at which two JSON values differ, "" when equal.
+std::string first_difference(const nlohmann::json& a, const nlohmann::json& b,
+                             const std::string& path);
+
+}  // namespace amnl::orch

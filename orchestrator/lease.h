@@ -1,0 +1,19 @@
+#pragma once
+// Fencing: <job_dir>/lease.json names the attempt that owns a job. The coordinator writes it
+// atomically BEFORE sending an assignment; a worker asks it before every durable write, so a
+// stale attempt (a worker declared dead that wakes up) learns it lost the job and writes nothing.
+#include <string>
+
+#include "common/status.h"
+#include "common/storage.h"
+
+namespace amnl::orch {
+
+std::string lease_path(const std::string& job_dir);
+Status write_lease(Storage& storage, const std::string& job_dir, const std::string& job, int attempt, int rank);
+// The attempt recorded in the lease; an error when missing or unreadable.
+Result<int> read_lease_attempt(const Storage& storage, const std::string& job_dir);
+// True only when the lease names exactly `attempt`: an unreadable lease is not ownership.
+bool lease_owned_by(const Storage& storage, const std::string& job_dir, int attempt);
+
+}  // namespace amnl::orch

@@ -1,0 +1,144 @@
+#include "orchestrator/run_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <mpi.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/exit_codes.h"
+#include "common/logging.h"
+#include "orchestrator/coordinator.h"
+#include "orchestrator/experiment.h"
+#include "orchestrator/fake_job_runner.h"
+#include "orchestrator/mpi_transport.h"
+#include "orchestrator/run_dir.h"
+#include "orchestrator/worker_loop.h"
+
+namespace amnl::orch {
+namespace {
+
+struct RunArgs {
+  std::string experiment;
+  std::string log_level = "info";
+  double fake_epoch_s = -1;  // >= 0: use the fake trainer (tests, benchmarks)
+  double finalize_timeout_s = 15;
+};
+
+WorkerSignals g_signals;
+
+extern "C" void on_preempt_signal(int sig) { g_signals.preempt_signal.store(sig); }
+extern "C" void on_term_signal(int sig) { g_signals.term_signal.store(sig); }
+
+void install_worker_signal_handlers() {
+  struct sigaction sa {};
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sa.sa_handler = on_preempt_signal;
+  sigaction(SIGUSR1, &sa, nullptr);
+  sigaction(SIGUSR2, &sa, nullptr);
+  sa.sa_handler = on_term_signal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+[[noreturn]] void quick_exit_flushed(int code) {
+  if (auto l = spdlog::default_logger()) l->flush();
+  std::fflush(nullptr);
+  ::_exit(code);
+}
+
+// MPI_Finalize waits for every rank that is still alive; a rank that hangs (SIGSTOPped, stuck in
+// a driver) would keep us here forever, so a watchdog ends the process with the right code.
+[[noreturn]] void finalize_and_exit(int code, double timeout_s) {
+  std::thread([code, timeout_s] {
+    std::this_thread::sleep_for(std::chrono::duration<double>(timeout_s));
+    spdlog::warn("MPI_Finalize did not return within {} s: exiting without it", timeout_s);
+    quick_exit_flushed(code);
+  }).detach();
+  MPI_Finalize();
+  quick_exit_flushed(code);
+}
+
+int run_rank0(const RunArgs& args) {
+  init_logging("rank0");
+  MpiTransport transport;
+  auto exp = load_experiment(args.experiment);
+  if (!exp) {
+    spdlog::error("{}", exp.message());
+    abort_workers(transport, exp.message());
+    return kExitUsage;
+  }
+  auto storage = make_posix_storage();
+  Status st = storage->make_dirs(exp->run_dir + "/logs");
+  if (!st.ok()) {
+    spdlog::error("run_dir {}: {}", exp->run_dir, st.message());
+    abort_workers(transport, st.message());
+    return kExitUsage;
+  }
+  init_logging("rank0", rank_log_path(exp->run_dir, 0));
+  spdlog::set_level(spdlog::level::from_str(args.log_level));
+  spdlog::info("amnl run {} on {} ranks (log {})", exp->file, transport.size(), rank_log_path(exp->run_dir, 0));
+  Coordinator coordinator(transport, std::move(*exp), storage);
+  return coordinator.run();
+}
+
+void run_main(const RunArgs& args, const JobRunnerFn& real_runner) {
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) {
+    // Only this thread calls MPI; the trainer's threads never do, so FUNNELED is enough.
+    if (provided < MPI_THREAD_FUNNELED) std::fprintf(stderr, "warning: MPI gives thread level %d < FUNNELED\n", provided);
+    const int code = run_rank0(args);
+    finalize_and_exit(code, args.finalize_timeout_s);
+  }
+  install_worker_signal_handlers();
+  init_logging("rank" + std::to_string(rank));
+  spdlog::set_level(spdlog::level::from_str(args.log_level));
+  const JobRunnerFn runner = args.fake_epoch_s >= 0 ? make_fake_job_runner(args.fake_epoch_s) : real_runner;
+  WorkerExit how;
+  {
+    MpiTransport transport;
+    how = run_worker(transport, runner, g_signals);
+  }
+  switch (how) {
+    case WorkerExit::kShutdown:
+    case WorkerExit::kAborted:
+      finalize_and_exit(kExitOk, args.finalize_timeout_s);
+    case WorkerExit::kLeft:
+    case WorkerExit::kCoordinatorLost:
+      // The coordinator will not finalize with us (it is gone, or it keeps running without us):
+      // MPI_Finalize would block, so leave without it.
+      quick_exit_flushed(kExitPreempted);
+  }
+  quick_exit_flushed(kExitFailed);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& exit_code, JobRunnerFn runner) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Train every (dataset, seed) of an experiment file across MPI ranks: "
+      "mpirun --enable-recovery -np N amnl run EXPERIMENT.json (rank 0 coordinates). "
+      "Exit status: 0 all done, 1 some jobs failed, 2 bad experiment file, 75 preempted/incomplete "
+      "(rerun the same command to resume); see <run_dir>/outcome.json.");
+  cmd->add_option("experiment", args->experiment, "experiment file (JSON)")->required();
+  cmd->add_option("--log-level", args->log_level, "trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  cmd->add_option("--fake-trainer", args->fake_epoch_s, "testing: fake trainer, seconds per epoch")->group("");
+  cmd->add_option("--finalize-timeout", args->finalize_timeout_s, "testing: MPI_Finalize watchdog (s)")->group("");
+  cmd->callback([args, runner, &exit_code] {
+    run_main(*args, runner);
+    exit_code = kExitFailed;  // not reached: run_main exits the process
+  });
+}
+
+}  // namespace amnl::orch

@@ -1,0 +1,22 @@
+#pragma once
+// The run directory's fixed layout and its identity check. A run dir belongs to one experiment:
+// <run_dir>/experiment.json holds the resolved experiment that created it, and a rerun with a
+// different one (other datasets, seeds, recipe, data dir or threads) is refused, naming the key.
+//   experiment.json  ledger.jsonl  outcome.json  logs/rank<N>.log  ranks/rank<N>.json
+//   jobs/<dataset>/seed_<seed>/{lease.json, checkpoints/, ...}
+#include <string>
+
+#include "common/status.h"
+#include "common/storage.h"
+#include "orchestrator/experiment.h"
+
+namespace amnl::orch {
+
+std::string ledger_path(const std::string& run_dir);
+std::string rank_log_path(const std::string& run_dir, int rank);
+std::string rank_info_path(const std::string& run_dir, int rank);
+
+// Creates the layout; stores experiment.json on first use, else checks it is the same experiment.
+Status prepare_run_dir(Storage& storage, const Experiment& e);
+
+}  // namespace amnl::orch

@@ -1,0 +1,56 @@
+#include "orchestrator/run_outcome.h"
+
+#include "common/exit_codes.h"
+#include "orchestrator/ledger.h"
+
+namespace amnl::orch {
+
+const char* to_string(RunOutcome o) {
+  switch (o) {
+    case RunOutcome::kRunning: return "running";
+    case RunOutcome::kComplete: return "complete";
+    case RunOutcome::kFailed: return "failed";
+    case RunOutcome::kPreempted: return "preempted";
+    case RunOutcome::kIncomplete: return "incomplete";
+  }
+  return "?";
+}
+
+int exit_code_of(RunOutcome o) {
+  switch (o) {
+    case RunOutcome::kComplete: return kExitOk;
+    case RunOutcome::kFailed: return kExitFailed;
+    case RunOutcome::kRunning:
+    case RunOutcome::kPreempted:
+    case RunOutcome::kIncomplete: return kExitPreempted;
+  }
+  return kExitFailed;
+}
+
+nlohmann::json make_outcome(RunOutcome o, const Scheduler& s, const std::string& run_dir,
+                            const std::string& reason) {
+  const Counts c = s.counts();
+  nlohmann::json failed = nlohmann::json::array();
+  for (const auto& [id, j] : s.jobs())
+    if (j.state == JobState::kFailed)
+      failed.push_back({{"job", id}, {"reason", j.reason}, {"attempts", j.attempt}});
+  nlohmann::json dead = nlohmann::json::array();
+  for (const auto& [rank, w] : s.workers())
+    if (w.state == WorkerState::kDead) dead.push_back(rank);
+  const int total = static_cast<int>(s.jobs().size());
+  return {{"outcome", to_string(o)},
+          {"rerun", o == RunOutcome::kRunning || o == RunOutcome::kPreempted || o == RunOutcome::kIncomplete},
+          {"exit_code", exit_code_of(o)},
+          {"jobs", {{"total", total}, {"done", c.done}, {"failed", c.failed}, {"pending", total - c.done - c.failed}}},
+          {"failed_jobs", failed},
+          {"dead_ranks", dead},
+          {"reason", reason},
+          {"run_dir", run_dir},
+          {"updated", utc_now_iso()}};
+}
+
+Status write_outcome(Storage& storage, const std::string& run_dir, const nlohmann::json& outcome) {
+  return storage.write_atomic(run_dir + "/outcome.json", outcome.dump(2) + "\n").with_context("writing outcome");
+}
+
+}  // namespace amnl::orch

@@ -1,0 +1,30 @@
+#pragma once
+// <run_dir>/outcome.json: how the run ended, for scripts. mpirun's own exit status says nothing
+// under --enable-recovery, so the sbatch script and the user read this file instead.
+//   {"outcome": "running"|"complete"|"failed"|"preempted"|"incomplete",
+//    "rerun": bool,          // true: rerunning the same command resumes and may finish
+//    "exit_code": int,       // what `amnl run` exits with (0, 1, 75)
+//    "jobs": {"total","done","failed","pending"},
+//    "failed_jobs": [{"job","reason","attempts"}], "dead_ranks": [..], "reason": "...",
+//    "run_dir": "...", "updated": "<UTC>"}
+// "running" is written at start: found after the run, it means the coordinator itself died.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "common/storage.h"
+#include "orchestrator/scheduler.h"
+
+namespace amnl::orch {
+
+enum class RunOutcome { kRunning, kComplete, kFailed, kPreempted, kIncomplete };
+const char* to_string(RunOutcome o);
+int exit_code_of(RunOutcome o);
+
+nlohmann::json make_outcome(RunOutcome o, const Scheduler& s, const std::string& run_dir,
+                            const std::string& reason);
+Status write_outcome(Storage& storage, const std::string& run_dir, const nlohmann::json& outcome);
+
+}  // namespace amnl::orch

@@ -1,0 +1,356 @@
+#include "orchestrator/scheduler.h"
+
+#include <algorithm>
+
+namespace amnl::orch {
+
+using nlohmann::json;
+
+const char* to_string(JobState s) {
+  switch (s) {
+    case JobState::kQueued: return "queued";
+    case JobState::kRunning: return "running";
+    case JobState::kDone: return "done";
+    case JobState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+const char* to_string(WorkerState s) {
+  switch (s) {
+    case WorkerState::kIdle: return "idle";
+    case WorkerState::kBusy: return "busy";
+    case WorkerState::kDead: return "dead";
+    case WorkerState::kGone: return "gone";
+  }
+  return "?";
+}
+
+Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSink sink,
+                     const std::vector<json>& replayed)
+    : config_(config), sink_(std::move(sink)) {
+  for (auto& spec : jobs) {
+    JobStatus st;
+    st.spec = spec;
+    jobs_.emplace(spec.id(), std::move(st));
+  }
+  // Replay: attempt numbers continue; done stays done; failed jobs get a fresh budget (the user
+  // may have fixed their data), which the "queued" record below says.
+  std::set<std::string> failed_before;
+  for (const json& r : replayed) {
+    const std::string job = r.value("job", "");
+    auto it = jobs_.find(job);
+    if (it == jobs_.end()) continue;
+    JobStatus& j = it->second;
+    j.attempt = std::max(j.attempt, r.value("attempt", 0));
+    const std::string ev = r.value("event", "");
+    if (ev == "done") {
+      j.state = JobState::kDone;
+      j.metrics = r.value("metrics", json::object());
+      j.epoch = r.value("epochs_run", 0);
+    } else if (ev == "failed") {
+      failed_before.insert(job);
+      j.reason = r.value("reason", "");
+    } else if (ev == "assigned" && r.value("attempt", 0) > 1) {
+      j.resumes = std::max(j.resumes, r.value("attempt", 0) - 1);
+    }
+  }
+  std::vector<const JobStatus*> pending;
+  for (auto& [id, j] : jobs_)
+    if (j.state != JobState::kDone) pending.push_back(&j);
+  std::stable_sort(pending.begin(), pending.end(), [](const JobStatus* a, const JobStatus* b) {
+    if (a->spec.cost != b->spec.cost) return a->spec.cost > b->spec.cost;
+    return a->spec.key < b->spec.key;
+  });
+  for (const JobStatus* j : pending) {
+    const std::string id = j->spec.id();
+    queue_.push_back(id);
+    json rec{{"event", "queued"}, {"job", id}, {"attempts_so_far", j->attempt}};
+    if (failed_before.count(id)) rec["previously_failed"] = j->reason;
+    emit(rec);
+  }
+}
+
+void Scheduler::emit(json record) {
+  if (sink_) sink_(record);
+}
+
+void Scheduler::add_worker(int rank, double now) {
+  WorkerStatus w;
+  w.rank = rank;
+  w.last_heard = now;
+  w.last_progress = now;
+  workers_[rank] = w;
+}
+
+void Scheduler::on_heard(int rank, double now) {
+  auto it = workers_.find(rank);
+  if (it == workers_.end()) return;
+  WorkerStatus& w = it->second;
+  if (w.state == WorkerState::kDead || w.state == WorkerState::kGone) return;
+  w.last_heard = now;
+}
+
+void Scheduler::on_ready(int rank, double now) {
+  on_heard(rank, now);
+  auto it = workers_.find(rank);
+  if (it == workers_.end() || it->second.state != WorkerState::kIdle) return;
+  it->second.ready = true;
+}
+
+void Scheduler::on_heartbeat(int rank, const std::string& job, int attempt, int64_t counter, double now) {
+  on_heard(rank, now);
+  auto it = workers_.find(rank);
+  if (it == workers_.end()) return;
+  WorkerStatus& w = it->second;
+  if (w.state != WorkerState::kBusy || w.job != job || w.attempt != attempt) return;
+  if (counter != w.progress_counter) {
+    w.progress_counter = counter;
+    w.last_progress = now;
+  }
+}
+
+JobStatus* Scheduler::current_attempt(int rank, const std::string& job, int attempt) {
+  auto wit = workers_.find(rank);
+  if (wit == workers_.end() || wit->second.state != WorkerState::kBusy) return nullptr;
+  auto jit = jobs_.find(job);
+  if (jit == jobs_.end()) return nullptr;
+  JobStatus& j = jit->second;
+  if (j.state != JobState::kRunning || j.rank != rank || j.attempt != attempt) return nullptr;
+  if (wit->second.job != job || wit->second.attempt != attempt) return nullptr;
+  return &j;
+}
+
+bool Scheduler::on_progress(int rank, const std::string& job, int attempt, const ProgressReport& p, double now) {
+  on_heard(rank, now);
+  JobStatus* j = current_attempt(rank, job, attempt);
+  if (!j) return false;
+  WorkerStatus& w = workers_[rank];
+  if (p.batches_done != w.progress_counter) {
+    w.progress_counter = p.batches_done;
+    w.last_progress = now;
+  }
+  j->epoch = p.epoch;
+  j->max_epochs = p.max_epochs;
+  emit({{"event", "progress"}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"epoch", p.epoch},
+        {"max_epochs", p.max_epochs}, {"val_rmse", p.val_rmse}, {"best_val_rmse", p.best_val_rmse},
+        {"epoch_seconds", p.epoch_seconds}});
+  if (!p.checkpoint.empty())
+    emit({{"event", "checkpoint"}, {"job", job}, {"attempt", attempt}, {"rank", rank},
+          {"epoch", p.epoch}, {"path", p.checkpoint}});
+  return true;
+}
+
+bool Scheduler::on_result(int rank, const std::string& job, int attempt, const ResultReport& r, double now) {
+  on_heard(rank, now);
+  JobStatus* j = current_attempt(rank, job, attempt);
+  if (!j) return false;
+  WorkerStatus& w = workers_[rank];
+  w.state = WorkerState::kIdle;
+  w.ready = false;
+  w.job.clear();
+  w.attempt = 0;
+  j->rank = -1;
+  switch (r.end) {
+    case JobEnd::kDone:
+      j->state = JobState::kDone;
+      j->metrics = r.metrics;
+      j->epoch = r.epochs_run;
+      done_seconds_ += now - j->started_at;
+      ++done_this_session_;
+      emit({{"event", "done"}, {"job", job}, {"attempt", attempt}, {"rank", rank},
+            {"epochs_run", r.epochs_run}, {"resumed_from_epoch", r.resumed_from_epoch},
+            {"final_model", r.final_model}, {"seconds", now - j->started_at}, {"metrics", r.metrics}});
+      break;
+    case JobEnd::kPreempted:
+      emit({{"event", "preempted"}, {"job", job}, {"attempt", attempt}, {"rank", rank},
+            {"epochs_run", r.epochs_run}, {"reason", r.reason}});
+      requeue_front(*j);
+      break;
+    case JobEnd::kFailed:
+      attempt_failed(*j, r.reason, now);
+      break;
+    case JobEnd::kFenced:
+      // The current attempt cannot be fenced unless its lease was lost: retry it.
+      attempt_failed(*j, "fenced unexpectedly: " + r.reason, now);
+      break;
+  }
+  return true;
+}
+
+void Scheduler::attempt_failed(JobStatus& j, const std::string& reason, double now) {
+  ++j.failures;
+  j.reason = reason;
+  j.rank = -1;
+  const std::string id = j.spec.id();
+  if (j.failures >= config_.max_attempts) {
+    j.state = JobState::kFailed;
+    emit({{"event", "failed"}, {"job", id}, {"attempt", j.attempt}, {"failures", j.failures},
+          {"reason", reason}});
+  } else {
+    emit({{"event", "attempt_failed"}, {"job", id}, {"attempt", j.attempt}, {"failures", j.failures},
+          {"max_attempts", config_.max_attempts}, {"reason", reason}});
+    requeue_front(j);
+  }
+}
+
+void Scheduler::requeue_front(JobStatus& j) {
+  j.state = JobState::kQueued;
+  j.rank = -1;
+  queue_.push_front(j.spec.id());
+}
+
+void Scheduler::worker_lost(int rank, WorkerState state, const std::string& reason, double now) {
+  auto it = workers_.find(rank);
+  if (it == workers_.end()) return;
+  WorkerStatus& w = it->second;
+  if (w.state == WorkerState::kDead || w.state == WorkerState::kGone) return;
+  const bool busy = w.state == WorkerState::kBusy;
+  const std::string job = w.job;
+  const int attempt = w.attempt;
+  w.state = state;
+  w.ready = false;
+  w.job.clear();
+  json rec{{"event", state == WorkerState::kDead ? "worker_dead" : "worker_left"}, {"rank", rank},
+           {"reason", reason}};
+  if (busy) {
+    rec["job"] = job;
+    rec["attempt"] = attempt;
+  }
+  emit(rec);
+  if (busy) {
+    JobStatus& j = jobs_.at(job);
+    if (state == WorkerState::kDead) {
+      attempt_failed(j, "worker rank " + std::to_string(rank) + " lost: " + reason, now);
+    } else {
+      // Leaving with a running job (should have reported preempted first): not its fault.
+      emit({{"event", "preempted"}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"reason", reason}});
+      requeue_front(j);
+    }
+  }
+}
+
+void Scheduler::on_worker_left(int rank, const std::string& reason, double now) {
+  worker_lost(rank, WorkerState::kGone, reason, now);
+}
+
+void Scheduler::declare_dead(int rank, const std::string& reason, double now) {
+  worker_lost(rank, WorkerState::kDead, reason, now);
+}
+
+std::vector<int> Scheduler::check_deadlines(double now) {
+  std::vector<int> dead;
+  for (auto& [rank, w] : workers_) {
+    if (w.state == WorkerState::kDead || w.state == WorkerState::kGone) continue;
+    std::string reason;
+    if (now - w.last_heard > config_.worker_timeout_s) {
+      reason = "no message for " + std::to_string(static_cast<int>(now - w.last_heard)) +
+               " s (worker_timeout_s " + std::to_string(config_.worker_timeout_s) + ")";
+    } else if (w.state == WorkerState::kBusy && now - w.last_progress > config_.progress_timeout_s) {
+      reason = "no progress for " + std::to_string(static_cast<int>(now - w.last_progress)) +
+               " s (progress_timeout_s " + std::to_string(config_.progress_timeout_s) + ")";
+    }
+    if (!reason.empty()) dead.push_back(rank);
+    if (!reason.empty()) declare_dead(rank, reason, now);
+  }
+  return dead;
+}
+
+std::vector<Assignment> Scheduler::dispatch(double now) {
+  std::vector<Assignment> out;
+  if (draining_) return out;
+  for (auto& [rank, w] : workers_) {
+    if (queue_.empty()) break;
+    if (w.state != WorkerState::kIdle || !w.ready) continue;
+    // Skip queue entries that are no longer queued (defensive: each job is queued once).
+    while (!queue_.empty() && jobs_.at(queue_.front()).state != JobState::kQueued) queue_.pop_front();
+    if (queue_.empty()) break;
+    JobStatus& j = jobs_.at(queue_.front());
+    queue_.pop_front();
+    j.state = JobState::kRunning;
+    j.attempt += 1;
+    j.rank = rank;
+    j.started_at = now;
+    if (j.attempt > 1) ++j.resumes;
+    w.state = WorkerState::kBusy;
+    w.ready = false;
+    w.job = j.spec.id();
+    w.attempt = j.attempt;
+    w.last_progress = now;
+    w.progress_counter = -1;
+    emit({{"event", "assigned"}, {"job", w.job}, {"attempt", j.attempt}, {"rank", rank}});
+    out.push_back(Assignment{rank, j.spec.key, w.job, j.attempt});
+  }
+  return out;
+}
+
+void Scheduler::assignment_failed(const Assignment& a, const std::string& reason, double now) {
+  JobStatus* j = current_attempt(a.rank, a.job, a.attempt);
+  if (!j) return;
+  WorkerStatus& w = workers_[a.rank];
+  w.state = WorkerState::kIdle;
+  w.ready = true;
+  w.job.clear();
+  attempt_failed(*j, reason, now);
+}
+
+void Scheduler::start_draining(const std::string& reason) {
+  if (draining_) return;
+  draining_ = true;
+  emit({{"event", "draining"}, {"reason", reason}});
+}
+
+bool Scheduler::all_jobs_ended() const {
+  for (const auto& [id, j] : jobs_)
+    if (j.state != JobState::kDone && j.state != JobState::kFailed) return false;
+  return true;
+}
+
+bool Scheduler::any_busy() const {
+  for (const auto& [r, w] : workers_)
+    if (w.state == WorkerState::kBusy) return true;
+  return false;
+}
+
+bool Scheduler::may_send(int rank) const {
+  auto it = workers_.find(rank);
+  return it != workers_.end() &&
+         (it->second.state == WorkerState::kIdle || it->second.state == WorkerState::kBusy);
+}
+
+std::vector<int> Scheduler::live_ranks() const {
+  std::vector<int> out;
+  for (const auto& [r, w] : workers_)
+    if (may_send(r)) out.push_back(r);
+  return out;
+}
+
+std::vector<int> Scheduler::busy_ranks() const {
+  std::vector<int> out;
+  for (const auto& [r, w] : workers_)
+    if (w.state == WorkerState::kBusy) out.push_back(r);
+  return out;
+}
+
+Counts Scheduler::counts() const {
+  Counts c;
+  for (const auto& [id, j] : jobs_) {
+    switch (j.state) {
+      case JobState::kDone: ++c.done; break;
+      case JobState::kFailed: ++c.failed; break;
+      case JobState::kRunning: ++c.running; break;
+      case JobState::kQueued: ++c.queued; break;
+    }
+  }
+  for (const auto& [r, w] : workers_) {
+    if (may_send(r)) ++c.live_workers;
+    else ++c.dead_workers;
+  }
+  return c;
+}
+
+double Scheduler::mean_job_seconds() const {
+  return done_this_session_ ? done_seconds_ / done_this_session_ : 0.0;
+}
+
+}  // namespace amnl::orch

@@ -1,0 +1,164 @@
+#pragma once
+// The scheduling and failure policy of a run, with no MPI and no clock of its own: the
+// coordinator feeds it events (a worker is ready, heartbeats, progress, results, deaths) with the
+// current time, asks it for assignments, and executes what it decides. Every state change goes
+// to the ledger through a LedgerSink, so the same class replays a run dir and is tested with fake
+// workers and a fake clock.
+//
+// Rules:
+// - Jobs run longest-expected first; a job that lost its worker goes to the front of the queue.
+// - Each assignment is a new attempt (numbers continue across reruns of the same run dir).
+// - A worker not heard from for worker_timeout_s, or busy without progress for
+//   progress_timeout_s, is declared dead; a dead or departed worker is never assigned again.
+// - A job's own failure and the death of its worker both count towards max_attempts; a
+//   preemption does not. After max_attempts the job is "failed" with the last reason.
+// - Results and progress from anything but the job's current (rank, attempt) are ignored.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/job.h"
+#include "orchestrator/job_id.h"
+
+namespace amnl::orch {
+
+struct JobSpec {
+  JobKey key;
+  double cost = 0;  // expected length (e.g. training rows); larger runs first
+  std::string id() const { return job_id(key); }
+};
+
+struct SchedulerConfig {
+  double worker_timeout_s = 30;
+  double progress_timeout_s = 900;
+  int max_attempts = 3;
+};
+
+enum class JobState { kQueued, kRunning, kDone, kFailed };
+enum class WorkerState { kIdle, kBusy, kDead, kGone };
+const char* to_string(JobState s);
+const char* to_string(WorkerState s);
+
+struct JobStatus {
+  JobSpec spec;
+  JobState state = JobState::kQueued;
+  int attempt = 0;        // last attempt number handed out (0: never assigned)
+  int failures = 0;       // failed attempts in this session (own failure or worker death)
+  int rank = -1;          // while running
+  int epoch = 0, max_epochs = 0;
+  double started_at = 0;  // session time of the current attempt's assignment
+  std::string reason;     // last failure reason
+  nlohmann::json metrics; // when done
+  int resumes = 0;        // attempts that resumed from a checkpoint
+};
+
+struct WorkerStatus {
+  int rank = 0;
+  WorkerState state = WorkerState::kIdle;
+  bool ready = false;      // idle AND has asked for work
+  std::string job;         // while busy
+  int attempt = 0;
+  double last_heard = 0;
+  double last_progress = 0;
+  int64_t progress_counter = -1;
+};
+
+struct Assignment {
+  int rank = 0;
+  JobKey key;
+  std::string job;
+  int attempt = 0;
+};
+
+struct ResultReport {
+  JobEnd end = JobEnd::kFailed;
+  std::string reason;
+  nlohmann::json metrics;
+  int epochs_run = 0;
+  int resumed_from_epoch = -1;
+  std::string final_model;
+};
+
+struct ProgressReport {
+  int epoch = 0, max_epochs = 0;
+  double val_rmse = 0, best_val_rmse = 0, epoch_seconds = 0;
+  int64_t batches_done = 0;
+  std::string checkpoint;
+};
+
+struct Counts {
+  int done = 0, failed = 0, running = 0, queued = 0;
+  int live_workers = 0, dead_workers = 0;
+};
+
+// Receives each state change; the coordinator appends it to the ledger and logs it.
+using LedgerSink = std::function<void(const nlohmann::json& record)>;
+
+class Scheduler {
+ public:
+  // `replayed`: the ledger records of earlier sessions on this run dir (may be empty). Done jobs
+  // stay done; everything else is queued again with its attempt numbering continued.
+  Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSink sink,
+            const std::vector<nlohmann::json>& replayed = {});
+
+  void add_worker(int rank, double now);
+  // The worker is idle and wants work (also: it finished its job).
+  void on_ready(int rank, double now);
+  // Any message from a worker proves it is alive; `counter` is its progress counter (-1: none).
+  void on_heard(int rank, double now);
+  void on_heartbeat(int rank, const std::string& job, int attempt, int64_t counter, double now);
+  // Returns false (and changes nothing) for a stale attempt.
+  bool on_progress(int rank, const std::string& job, int attempt, const ProgressReport& p, double now);
+  bool on_result(int rank, const std::string& job, int attempt, const ResultReport& r, double now);
+  // The worker exits by itself (preempted by SIGTERM, watchdog): never send to it again.
+  void on_worker_left(int rank, const std::string& reason, double now);
+  // Death detected outside the deadlines (kill(pid, 0) failed).
+  void declare_dead(int rank, const std::string& reason, double now);
+  // Applies the deadlines; returns ranks newly declared dead.
+  std::vector<int> check_deadlines(double now);
+  // Pairs ready workers with queued jobs. The caller must write the lease and send each one, or
+  // call assignment_failed.
+  std::vector<Assignment> dispatch(double now);
+  void assignment_failed(const Assignment& a, const std::string& reason, double now);
+
+  // Preemption: no new assignments from now on; running jobs are expected to report preempted.
+  void start_draining(const std::string& reason);
+  bool draining() const { return draining_; }
+
+  bool all_jobs_ended() const;     // every job done or failed
+  bool any_busy() const;
+  bool may_send(int rank) const;   // live (idle or busy): the only ranks a message may go to
+  std::vector<int> live_ranks() const;
+  std::vector<int> busy_ranks() const;
+  Counts counts() const;
+  const std::map<std::string, JobStatus>& jobs() const { return jobs_; }
+  const std::map<int, WorkerStatus>& workers() const { return workers_; }
+  // Mean seconds of the jobs finished in this session (0 when none yet).
+  double mean_job_seconds() const;
+
+ private:
+  JobStatus* current_attempt(int rank, const std::string& job, int attempt);
+  // A running job lost its attempt (death, own failure, lease error): retry or fail it.
+  void attempt_failed(JobStatus& j, const std::string& reason, double now);
+  void requeue_front(JobStatus& j);
+  void worker_lost(int rank, WorkerState state, const std::string& reason, double now);
+  void emit(nlohmann::json record);
+
+  SchedulerConfig config_;
+  LedgerSink sink_;
+  std::map<std::string, JobStatus> jobs_;
+  std::deque<std::string> queue_;
+  std::map<int, WorkerStatus> workers_;
+  bool draining_ = false;
+  double done_seconds_ = 0;
+  int done_this_session_ = 0;
+};
+
+}  // namespace amnl::orch

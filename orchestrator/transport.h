@@ -1,0 +1,26 @@
+#pragma once
+// What the coordinator and worker loops need from a message layer: non-blocking sends, polling
+// receives, and "forget this rank" (declared dead: never send to it again). MpiTransport is the
+// real one; the interface keeps the loops free of MPI calls.
+#include <optional>
+
+#include "orchestrator/messages.h"
+
+namespace amnl::orch {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Queues a message; returns at once. Dropped (with a log line) for a forgotten rank.
+  virtual void send(int dest, MsgKind kind, const nlohmann::json& body) = 0;
+  // The next received message, if one has arrived.
+  virtual std::optional<Message> poll() = 0;
+  // Completes finished sends; call regularly.
+  virtual void progress() = 0;
+  virtual size_t pending_sends() const = 0;
+  virtual void forget(int rank) = 0;
+};
+
+}  // namespace amnl::orch
