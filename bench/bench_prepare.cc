@@ -1,6 +1,6 @@
 // Times the C-MAPSS preparation of one dataset (default FD004, the largest): parsing, then
 // clustering + normalisation + windows, then the whole prepare_dataset, as medians of several
-// runs. Usage: bench_prepare DATA_DIR [DATASET] [REPEATS]. Never run by ctest.
+// runs. Usage: bench_prepare [DATA_DIR=../shared/cmapss] [DATASET=FD004] [REPEATS=7]. Never run by ctest.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -26,11 +26,11 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::string(argv[1]) == "--help") {
-    std::fprintf(stderr, "usage: %s DATA_DIR [DATASET=FD004] [REPEATS=7]\n", argv[0]);
+  if (argc > 1 && std::string(argv[1]) == "--help") {
+    std::fprintf(stderr, "usage: %s [DATA_DIR=../shared/cmapss] [DATASET=FD004] [REPEATS=7]\n", argv[0]);
     return 2;
   }
-  const std::string dir = argv[1];
+  const std::string dir = argc > 1 ? argv[1] : "../shared/cmapss";
   const std::string dataset = argc > 2 ? argv[2] : "FD004";
   const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
   amnl::data::DataOptions options;

@@ -92,6 +92,9 @@ struct ScalerParams {
 
   int condition_of(const float* raw_values) const;  // nearest centroid (0 when global)
   int num_conditions() const { return static_cast<int>(mean.size()); }
+  // Ok when the shapes agree (features, columns in range, one mean/stddev row per condition,
+  // positive finite stddev), so that normalising with it cannot index out of bounds.
+  Status validate() const;
   // Normalised feature f of one raw row of kValueColumns values, for condition c.
   float normalise(const float* raw_values, int condition, size_t f) const {
     const auto c = static_cast<size_t>(condition);

@@ -49,9 +49,14 @@ size_t split_fields(std::string_view line, std::string_view* fields, size_t max)
 
 std::string where(const std::string& path, size_t line) { return path + ":" + std::to_string(line) + ": "; }
 
+// The field as shown in a message: at most 40 characters, control bytes as '?' so that a binary
+// file cannot garble the terminal or the log.
 std::string quoted(std::string_view s) {
   constexpr size_t kMax = 40;
-  return "'" + std::string(s.substr(0, kMax)) + (s.size() > kMax ? "...'" : "'");
+  std::string shown(s.substr(0, kMax));
+  for (char& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return "'" + shown + (s.size() > kMax ? "...'" : "'");
 }
 
 // A finite real number, or an error text (empty on success).
@@ -154,7 +159,7 @@ Result<CmapssTable> read_cmapss_table(const std::string& path) {
       if (cycle != 1)
         return Status::Error(where(path, line_number) + "unit " + std::to_string(unit) + " starts at cycle " +
                              std::to_string(cycle) + ", expected 1");
-    } else if (cycle != table.cycle.back() + 1) {
+    } else if (static_cast<int64_t>(cycle) != static_cast<int64_t>(table.cycle.back()) + 1) {  // no int overflow
       return Status::Error(where(path, line_number) + "unit " + std::to_string(unit) + " cycle " +
                            std::to_string(cycle) + " follows cycle " + std::to_string(table.cycle.back()) +
                            " (cycles must increase by one)");

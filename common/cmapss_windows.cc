@@ -81,9 +81,8 @@ Result<WindowSet> last_windows(const CmapssTable& table, const ScalerParams& sca
   if (true_rul && true_rul->size() != units.size())
     return Result<WindowSet>::Error(table.path + ": " + std::to_string(units.size()) + " units but " +
                                     std::to_string(true_rul->size()) + " true RUL values");
-  if (scaler.features.empty() || scaler.feature_columns.size() != scaler.features.size() || scaler.mean.empty() ||
-      scaler.stddev.size() != scaler.mean.size() || scaler.window < 1)
-    return Result<WindowSet>::Error(table.path + ": scaler params are incomplete");
+  Status valid = scaler.validate();
+  if (!valid.ok()) return valid.with_context(table.path);
   WindowSet ws = empty_set(scaler);
   normalise_rows(table, 0, table.rows(), scaler, ws.features, nullptr);
   for (size_t i = 0; i < units.size(); ++i) {

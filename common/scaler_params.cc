@@ -97,10 +97,32 @@ Result<ScalerParams> parse(const Json& j) {
       j.at("window").get<int64_t>() > 100000)
     return Result<ScalerParams>::Error("scaler params: 'window' must be an integer in 1..100000");
   p.window = j.at("window").get<int>();
+  AMNL_RETURN_IF_ERROR(p.validate());
   return p;
 }
 
 }  // namespace
+
+Status ScalerParams::validate() const {
+  const size_t conditions = per_condition ? centroids.size() : 1;
+  if (features.empty() || feature_columns.size() != features.size())
+    return Status::Error("scaler params: features and feature_columns must be non-empty and equally long");
+  for (int c : feature_columns)
+    if (c < 0 || c >= kValueColumns) return Status::Error("scaler params: feature column " + std::to_string(c) + " out of range");
+  if (conditions == 0 || mean.size() != conditions || stddev.size() != conditions)
+    return Status::Error("scaler params: expected " + std::to_string(conditions) + " rows of mean and stddev, got " +
+                         std::to_string(mean.size()) + " and " + std::to_string(stddev.size()));
+  for (size_t c = 0; c < conditions; ++c) {
+    if (mean[c].size() != features.size() || stddev[c].size() != features.size())
+      return Status::Error("scaler params: mean/stddev row " + std::to_string(c) + " does not have one value per feature");
+    for (double sd : stddev[c])
+      if (!(sd > 0) || !std::isfinite(sd)) return Status::Error("scaler params: stddev must be positive and finite");
+  }
+  for (double s : condition_scale)
+    if (!(s > 0) || !std::isfinite(s)) return Status::Error("scaler params: condition_scale must be positive and finite");
+  if (window < 1 || !(r_max > 0)) return Status::Error("scaler params: window and r_max must be positive");
+  return Status::Ok();
+}
 
 int ScalerParams::condition_of(const float* raw_values) const {
   if (!per_condition || centroids.size() <= 1) return 0;

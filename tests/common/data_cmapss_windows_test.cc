@@ -151,6 +151,30 @@ TEST(CmapssWindows, LastWindowsForDeploymentUseTheScalerAlone) {
   EXPECT_NE(mismatch.message().find("units.txt"), std::string::npos) << mismatch.message();
 }
 
+TEST(CmapssWindows, LastWindowsRefuseAnInconsistentScaler) {
+  test::TempDir dir;
+  const std::string path = dir / "units.txt";
+  test::write_file(path, table_text({6, 2}));
+  Result<CmapssTable> t = read_cmapss_table(path);
+  ASSERT_TRUE(t.ok());
+  Result<ScalerParams> fitted = fit_scaler(*t, t->unit_ranges(), tiny_options());
+  ASSERT_TRUE(fitted.ok());
+  ASSERT_TRUE(fitted->validate().ok()) << fitted->validate().message();
+  ScalerParams s = *fitted;
+  s.per_condition = true;  // two conditions but only the one global row of statistics
+  s.centroids = {{0, 0, 100}, {10, 0.25, 100}};
+  Result<WindowSet> w = last_windows(*t, s, tiny_options(), nullptr);
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.message().find("units.txt"), std::string::npos) << w.message();
+  EXPECT_NE(w.message().find("mean and stddev"), std::string::npos) << w.message();
+  s = *fitted;
+  s.feature_columns[0] = 99;
+  EXPECT_FALSE(last_windows(*t, s, tiny_options(), nullptr).ok());
+  s = *fitted;
+  s.stddev[0][4] = 0;
+  EXPECT_FALSE(s.validate().ok());
+}
+
 TEST(CmapssWindows, RejectsOptionsOutOfRange) {
   auto with = [](auto change) {
     DataOptions o;
