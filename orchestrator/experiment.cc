@@ -267,6 +267,8 @@ Result<Experiment> load_experiment(const std::string& path) {
 }
 
 std::string first_difference(const json& a, const json& b, const std::string& path) {
+  // Integers read back from a file are unsigned in nlohmann::json: compare numbers by value.
+  if (a.is_number() && b.is_number()) return a == b ? "" : path;
   if (a.type() != b.type()) return path;
   if (a.is_object()) {
     for (auto it = a.begin(); it != a.end(); ++it) {

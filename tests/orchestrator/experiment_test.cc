@@ -1,0 +1,125 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "orchestrator/experiment.h"
+#include "orchestrator/run_dir.h"
+#include "support/test_support.h"
+
+namespace amnl::orch {
+namespace {
+
+using nlohmann::json;
+
+class ExperimentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_ / "data");
+    for (const char* ds : {"FD001", "SYN6"})
+      for (const char* kind : {"train_", "test_", "RUL_"})
+        test::write_file(dir_ / (std::string("data/") + kind + ds + ".txt"), "1 1 0 0 0\n1 2 0 0 0\n");
+  }
+  json valid() const {
+    return json{{"run_dir", "run"},
+                {"data_dir", "data"},
+                {"datasets", {"FD001", "SYN6"}},
+                {"seeds", {1, 2}},
+                {"preset", "tiny"},
+                {"recipe", {{"max_epochs", 3}}},
+                {"checkpoint", {{"every_epochs", 1}, {"keep_last", 2}}},
+                {"fault", {{"heartbeat_interval_s", 0.5}, {"worker_timeout_s", 5}, {"progress_timeout_s", 60},
+                           {"max_attempts", 2}, {"coordinator_timeout_s", 10}}},
+                {"threads_per_rank", 1}};
+  }
+  // The error message of parsing `j`; "" when it parses.
+  std::string error_of(const json& j) {
+    auto e = parse_experiment(j, dir_.path());
+    return e.ok() ? "" : e.message();
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(ExperimentTest, ParsesAValidFileAndResolvesPathsAgainstItsDirectory) {
+  auto e = parse_experiment(valid(), dir_.path());
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_EQ(e->run_dir, std::filesystem::weakly_canonical(dir_ / "run").string());
+  EXPECT_EQ(e->data_dir, std::filesystem::weakly_canonical(dir_ / "data").string());
+  EXPECT_EQ(e->recipe["max_epochs"], 3);
+  EXPECT_EQ(e->recipe["checkpoint"]["every_epochs"], 1);
+  EXPECT_EQ(e->fault.max_attempts, 2);
+  EXPECT_EQ(e->dataset_rows, (std::vector<int64_t>{2, 2}));
+}
+
+TEST_F(ExperimentTest, LoadNamesTheFileInErrors) {
+  test::write_file(dir_ / "bad.json", "{ not json");
+  auto e = load_experiment(dir_ / "bad.json");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.message().find("bad.json"), std::string::npos) << e.message();
+}
+
+struct Rejection {
+  const char* name;
+  std::function<void(json&)> edit;
+  const char* expected;  // a part of the message: the key path and the problem
+};
+
+TEST_F(ExperimentTest, RejectsEveryClassOfMistakeWithTheKeyPath) {
+  const std::vector<Rejection> cases = {
+      {"unknown top-level key", [](json& j) { j["sedes"] = {1}; }, "sedes: unknown key"},
+      {"missing run_dir", [](json& j) { j.erase("run_dir"); }, "run_dir: missing"},
+      {"wrong type run_dir", [](json& j) { j["run_dir"] = 3; }, "run_dir: must be a non-empty string"},
+      {"datasets not array", [](json& j) { j["datasets"] = "FD001"; }, "datasets: must be a non-empty array"},
+      {"dataset path", [](json& j) { j["datasets"][1] = "../etc"; }, "datasets[1]"},
+      {"dataset separator", [](json& j) { j["datasets"][0] = "a/b"; }, "datasets[0]"},
+      {"unknown dataset", [](json& j) { j["datasets"][1] = "FD009"; }, "datasets[1]: unknown dataset 'FD009'"},
+      {"duplicate dataset", [](json& j) { j["datasets"][1] = "FD001"; }, "datasets[1]: duplicate"},
+      {"seed type", [](json& j) { j["seeds"][0] = "1"; }, "seeds[0]: must be an integer"},
+      {"negative seed", [](json& j) { j["seeds"][1] = -4; }, "seeds[1]: must be >= 0"},
+      {"duplicate seed", [](json& j) { j["seeds"][1] = 1; }, "seeds[1]: duplicate seed"},
+      {"unknown preset", [](json& j) { j["preset"] = "huge"; }, "unknown preset"},
+      {"recipe unknown key", [](json& j) { j["recipe"]["model"] = {{"lstm_hiden", 4}}; }, "recipe.model.lstm_hiden"},
+      {"recipe out of range", [](json& j) { j["recipe"]["max_epochs"] = 0; }, "recipe.max_epochs"},
+      {"recipe null", [](json& j) { j["recipe"]["optimizer"] = {{"lr", nullptr}}; }, "recipe.optimizer.lr: must not be null"},
+      {"checkpoint type", [](json& j) { j["checkpoint"]["every_epochs"] = 1.5; }, "checkpoint.every_epochs: must be an integer"},
+      {"checkpoint range", [](json& j) { j["checkpoint"]["keep_last"] = 0; }, "checkpoint.keep_last: must be in"},
+      {"checkpoint unknown", [](json& j) { j["checkpoint"]["every"] = 1; }, "checkpoint.every: unknown key"},
+      {"fault unknown", [](json& j) { j["fault"]["timeout"] = 1; }, "fault.timeout: unknown key"},
+      {"fault negative", [](json& j) { j["fault"]["heartbeat_interval_s"] = -1; }, "fault.heartbeat_interval_s: must be > 0"},
+      {"fault type", [](json& j) { j["fault"]["worker_timeout_s"] = "5"; }, "fault.worker_timeout_s: must be a number"},
+      {"fault attempts", [](json& j) { j["fault"]["max_attempts"] = 0; }, "fault.max_attempts: must be in 1..100"},
+      {"timeout vs heartbeat", [](json& j) { j["fault"]["worker_timeout_s"] = 0.6; }, "fault.worker_timeout_s: must be >= 2 x"},
+      {"threads", [](json& j) { j["threads_per_rank"] = 0; }, "threads_per_rank: must be in 1..1024"},
+      {"not an object", [](json& j) { j = json::array(); }, "top level: must be a JSON object"},
+  };
+  ASSERT_EQ(error_of(valid()), "");
+  for (const auto& c : cases) {
+    json j = valid();
+    c.edit(j);
+    const std::string msg = error_of(j);
+    EXPECT_NE(msg.find(c.expected), std::string::npos) << c.name << ": got '" << msg << "'";
+  }
+}
+
+TEST_F(ExperimentTest, RunDirRefusesADifferentExperiment) {
+  auto storage = make_posix_storage();
+  auto a = parse_experiment(valid(), dir_.path());
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(prepare_run_dir(*storage, *a).ok());
+  // Same experiment (fault policy changed only): accepted.
+  json j = valid();
+  j["fault"]["worker_timeout_s"] = 9;
+  auto same = parse_experiment(j, dir_.path());
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(prepare_run_dir(*storage, *same).ok());
+  // Other seeds: refused, naming the key.
+  j["seeds"] = {1, 3};
+  auto other = parse_experiment(j, dir_.path());
+  ASSERT_TRUE(other.ok());
+  Status st = prepare_run_dir(*storage, *other);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("different experiment"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("seeds"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace amnl::orch

@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include "orchestrator/job_id.h"
+#include "orchestrator/lease.h"
+#include "orchestrator/messages.h"
+#include "support/test_support.h"
+
+namespace amnl::orch {
+namespace {
+
+TEST(JobIdTest, StableIdsAndDirs) {
+  EXPECT_EQ(job_id(JobKey{"FD002", 123}), "FD002-s123");
+  auto k = parse_job_id("my-set-s7");
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->dataset, "my-set");
+  EXPECT_EQ(k->seed, 7);
+  EXPECT_FALSE(parse_job_id("../x-s1").ok());
+  EXPECT_FALSE(parse_job_id("FD001-sx").ok());
+  auto d = job_dir("/runs/r", JobKey{"FD001", 42});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, "/runs/r/jobs/FD001/seed_42");
+  EXPECT_FALSE(job_dir("/runs/r", JobKey{"..", 1}).ok());
+}
+
+TEST(LeaseTest, OnlyTheNewestAttemptOwnsTheJob) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  const std::string jd = dir / "jobs/FD001/seed_1";
+  EXPECT_FALSE(lease_owned_by(*storage, jd, 1));  // no lease: nobody owns it
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 1, 3).ok());
+  EXPECT_TRUE(lease_owned_by(*storage, jd, 1));
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 2, 4).ok());
+  EXPECT_FALSE(lease_owned_by(*storage, jd, 1));  // the stale attempt is fenced
+  EXPECT_TRUE(lease_owned_by(*storage, jd, 2));
+  test::write_file(lease_path(jd), "{\"attempt\": ");  // garbage is not ownership
+  EXPECT_FALSE(lease_owned_by(*storage, jd, 2));
+}
+
+TEST(MessagesTest, ResultRoundTripAndGarbageIsNeverSuccess) {
+  JobResult r;
+  r.end = JobEnd::kDone;
+  r.metrics = {{"test_rmse", 12.25}};
+  r.epochs_run = 8;
+  r.resumed_from_epoch = 4;
+  auto j = result_to_json("FD001-s1", 2, r);
+  auto back = result_from_json(*decode_body(encode_body(j)));
+  EXPECT_EQ(back.end, JobEnd::kDone);
+  EXPECT_EQ(back.metrics["test_rmse"], 12.25);
+  EXPECT_EQ(back.resumed_from_epoch, 4);
+  j["end"] = "sure";
+  EXPECT_EQ(result_from_json(j).end, JobEnd::kFailed);
+  EXPECT_FALSE(decode_body("[1,2]").has_value());
+  EXPECT_FALSE(decode_body("{\"a\":").has_value());
+}
+
+}  // namespace
+}  // namespace amnl::orch
