@@ -25,16 +25,21 @@ TempDir::~TempDir() {
   if (!std::getenv("AMNL_KEEP_TEST_DIRS")) std::filesystem::remove_all(path_, ec);
 }
 
-std::string amnl_binary() {
-  const char* bin = std::getenv("AMNL_BIN");
-  return bin ? bin : "amnl";
+namespace {
+std::string env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
 }
+}  // namespace
+
+std::string amnl_binary() { return env_or("AMNL_BIN", AMNL_DEFAULT_BIN); }
+
+std::string source_dir() { return env_or("AMNL_SOURCE_DIR", AMNL_DEFAULT_SOURCE_DIR); }
 
 std::string cmapss_dir() {
-  const char* dir = std::getenv("AMNL_CMAPSS_DIR");
-  if (!dir) return "";
+  const std::string dir = env_or("AMNL_CMAPSS_DIR", AMNL_DEFAULT_CMAPSS_DIR);
   std::error_code ec;
-  if (!std::filesystem::exists(std::string(dir) + "/train_FD001.txt", ec)) return "";
+  if (!std::filesystem::exists(dir + "/train_FD001.txt", ec)) return "";
   return dir;
 }
 

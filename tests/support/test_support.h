@@ -21,6 +21,8 @@ class TempDir {
 
 // $AMNL_BIN: the amnl executable under test.
 std::string amnl_binary();
+// $AMNL_SOURCE_DIR: the project's source tree (examples/, scripts/).
+std::string source_dir();
 // $AMNL_CMAPSS_DIR if it holds train_FD001.txt, else "" (tests then GTEST_SKIP with a message).
 std::string cmapss_dir();
 
