@@ -163,7 +163,7 @@ Result<RecipeConfig> RecipeConfig::from_json(const json& j, const std::string& k
     s.number("val_fraction", c.data.val_fraction, 0, 1, true, true);
     s.choice("selection", c.data.selection, {"validation", "test"});
     s.choice("normalisation", c.data.normalisation, {"auto", "global", "per_condition"});
-    s.integer("conditions", c.data.conditions, 1, 1000);
+    s.integer("conditions", c.data.conditions, 1, 64);
     s.integer64("kmeans_seed", c.data.kmeans_seed, 0);
     s.integer("kmeans_restarts", c.data.kmeans_restarts, 1, 1000);
     s.reject_unknown();

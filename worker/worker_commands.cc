@@ -1,12 +1,171 @@
 #include "worker/worker_commands.h"
 
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/exit_codes.h"
+#include "common/logging.h"
+#include "common/recipe_config.h"
+#include "worker/final_model.h"
+#include "worker/job_runner.h"
+#include "worker/metrics.h"
 
 namespace amnl {
+namespace {
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+// SIGTERM (scheduler), SIGINT (Ctrl-C), SIGUSR1/SIGUSR2 (Slurm's warning ahead of the end): all
+// mean "finish the batch, write an emergency checkpoint, exit 75".
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+}
+
+int fail(const std::string& message, int code) {
+  std::cerr << "amnl: " << message << "\n";
+  return code;
+}
+
+// The recipe a `train` command asks for: a preset, then the config file's keys over it.
+Result<RecipeConfig> load_recipe(const std::string& preset, const std::string& config_path) {
+  auto base = RecipeConfig::preset(preset);
+  if (!base.ok()) return base.status();
+  if (config_path.empty()) return base;
+  std::ifstream in(config_path);
+  if (!in) return Result<RecipeConfig>::Error(config_path + ": cannot open");
+  nlohmann::json overrides;
+  try {
+    overrides = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    return Result<RecipeConfig>::Error(config_path + ": not valid JSON: " + e.what());
+  }
+  nlohmann::json merged = base->to_json();
+  merged.merge_patch(overrides);
+  auto r = RecipeConfig::from_json(merged, "recipe");
+  if (!r.ok()) return Result<RecipeConfig>::Error(config_path + ": " + r.message());
+  return r;
+}
+
+struct TrainArgs {
+  std::string dataset, data_dir, out, config, preset = "paper";
+  int64_t seed = 0;
+  int threads = 0;
+  int attempt = 1;
+  bool resume = false;
+};
+
+int run_train(const TrainArgs& a) {
+  auto recipe = load_recipe(a.preset, a.config);
+  if (!recipe.ok()) return fail(recipe.message(), kExitUsage);
+  init_logging("train");
+  install_stop_handlers();
+  JobRequest req;
+  req.dataset = a.dataset;
+  req.seed = a.seed;
+  req.data_dir = a.data_dir;
+  req.job_dir = a.out;
+  req.attempt = a.attempt;
+  req.recipe = recipe->to_json();
+  req.threads = a.threads;
+  req.resume = a.resume;
+  JobCallbacks cb;
+  cb.stop_requested = &g_stop;
+  const JobResult r = run_training_job(req, cb);
+  switch (r.end) {
+    case JobEnd::kDone:
+      std::cout << r.metrics.dump(1) << "\n";
+      return kExitOk;
+    case JobEnd::kPreempted:
+      std::cerr << "amnl: preempted: " << r.reason << "\n";
+      return kExitPreempted;
+    case JobEnd::kFenced:
+      return fail(r.reason, kExitFenced);
+    case JobEnd::kFailed:
+      break;
+  }
+  return fail(r.reason, kExitFailed);
+}
+
+void print_predictions(const worker::UnitPredictions& p) {
+  for (size_t i = 0; i < p.units.size(); ++i) std::printf("%d %.6f\n", p.units[i], p.rul[i]);
+}
+
+}  // namespace
 
 void add_worker_commands(CLI::App& app, int& exit_code) {
-  (void)app;
-  (void)exit_code;
+  auto args = std::make_shared<TrainArgs>();
+  auto* train = app.add_subcommand("train", "Train one (dataset, seed) job with the AMNL recipe");
+  train->add_option("--dataset", args->dataset, "Dataset name: files <data-dir>/{train,test,RUL}_<name>.txt")->required();
+  train->add_option("--seed", args->seed, "The job's seed (validation split, initialisation, shuffling)")->required();
+  train->add_option("--data-dir", args->data_dir, "Directory with the C-MAPSS files")->required();
+  train->add_option("--out", args->out, "The job directory (checkpoints/, logs/, final model, metrics.json)")->required();
+  train->add_option("--config", args->config, "Recipe JSON; its keys override the preset's");
+  train->add_option("--preset", args->preset, "Recipe preset: paper (default), quick, tiny")
+      ->check(CLI::IsMember(RecipeConfig::preset_names()));
+  train->add_option("--threads", args->threads, "Intra-op threads (default: SLURM_CPUS_PER_TASK, OMP_NUM_THREADS, cores)")
+      ->check(CLI::Range(1, 4096));
+  train->add_option("--attempt", args->attempt, "Attempt number stored in checkpoints")->check(CLI::Range(1, 1 << 20));
+  train->add_flag("--resume", args->resume, "Continue from the newest valid checkpoint in --out");
+  train->footer("Exit status: 0 done, 1 failed, 2 bad arguments or recipe, 75 preempted (emergency checkpoint written), "
+                "76 fenced. SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 stop after the current batch.");
+  train->callback([args, &exit_code] { exit_code = run_train(*args); });
+
+  auto model = std::make_shared<std::string>();
+  auto data = std::make_shared<std::string>();
+  auto rul = std::make_shared<std::string>();
+  auto threads = std::make_shared<int>(0);
+  auto* predict = app.add_subcommand("predict", "Print the predicted RUL of each unit's last window (\"unit rul\")");
+  predict->add_option("--model", *model, "A final model file (<DATASET>_v7_seed<SEED>.pt)")->required();
+  predict->add_option("--data", *data, "A C-MAPSS test file")->required();
+  predict->add_option("--threads", *threads, "Intra-op threads")->check(CLI::Range(1, 4096));
+  predict->callback([=, &exit_code] {
+    auto p = worker::predict_with_model_file(*model, *data, "", *threads);
+    if (!p.ok()) {
+      exit_code = fail(p.message(), kExitFailed);
+      return;
+    }
+    print_predictions(*p);
+    exit_code = kExitOk;
+  });
+
+  auto* evaluate = app.add_subcommand("evaluate", "Metrics of a final model on a test file and its RUL file (JSON)");
+  evaluate->add_option("--model", *model, "A final model file (<DATASET>_v7_seed<SEED>.pt)")->required();
+  evaluate->add_option("--data", *data, "A C-MAPSS test file")->required();
+  evaluate->add_option("--rul", *rul, "The true RUL of each unit (RUL_<DATASET>.txt)")->required();
+  evaluate->add_option("--threads", *threads, "Intra-op threads")->check(CLI::Range(1, 4096));
+  evaluate->callback([=, &exit_code] {
+    auto p = worker::predict_with_model_file(*model, *data, *rul, *threads);
+    if (!p.ok()) {
+      exit_code = fail(p.message(), kExitFailed);
+      return;
+    }
+    const int classes = 3;
+    nlohmann::json m = {{"model", *model},
+                        {"data", *data},
+                        {"units", p->units.size()},
+                        {"test_rmse", worker::rmse(p->rul, p->true_rul)},
+                        {"test_mae", worker::mae(p->rul, p->true_rul)},
+                        {"nasa_score", worker::nasa_score(p->rul, p->true_rul)},
+                        {"health_accuracy", worker::accuracy(p->health, p->true_health)},
+                        {"health_macro_f1", worker::macro_f1(p->health, p->true_health, classes)}};
+    std::cout << m.dump(1) << "\n";
+    exit_code = kExitOk;
+  });
 }
 
 }  // namespace amnl

@@ -1,0 +1,165 @@
+#include "worker/checkpoint_store.h"
+
+#include <algorithm>
+
+#include "common/checksum.h"
+
+namespace amnl::worker {
+namespace {
+
+constexpr const char* kManifest = "MANIFEST.json";
+
+Result<CheckpointKind> kind_from(const std::string& s) {
+  if (s == "periodic") return CheckpointKind::kPeriodic;
+  if (s == "best") return CheckpointKind::kBest;
+  if (s == "emergency") return CheckpointKind::kEmergency;
+  return Result<CheckpointKind>::Error("unknown checkpoint kind \"" + s + "\"");
+}
+
+bool newer(const CheckpointInfo& a, const CheckpointInfo& b) {
+  if (a.epoch != b.epoch) return a.epoch > b.epoch;
+  if (a.batch != b.batch) return a.batch > b.batch;
+  if (a.attempt != b.attempt) return a.attempt > b.attempt;
+  // Same position and attempt (a best and a periodic of one epoch hold the same state): any
+  // fixed order will do.
+  return a.file < b.file;
+}
+
+}  // namespace
+
+const char* kind_name(CheckpointKind kind) {
+  switch (kind) {
+    case CheckpointKind::kPeriodic: return "periodic";
+    case CheckpointKind::kBest: return "best";
+    case CheckpointKind::kEmergency: return "emergency";
+  }
+  return "?";
+}
+
+std::string checkpoint_file_name(CheckpointKind kind, int epoch) {
+  switch (kind) {
+    case CheckpointKind::kPeriodic: return "epoch_" + std::to_string(epoch) + ".pt";
+    case CheckpointKind::kBest: return "best_epoch_" + std::to_string(epoch) + ".pt";
+    case CheckpointKind::kEmergency: return "interrupted.pt";
+  }
+  return "";
+}
+
+CheckpointStore::CheckpointStore(std::shared_ptr<Storage> storage, std::string dir)
+    : storage_(std::move(storage)), dir_(std::move(dir)) {}
+
+Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest() const {
+  const std::string path = path_of(kManifest);
+  if (!storage_->exists(path)) return std::vector<CheckpointInfo>{};
+  auto bytes = storage_->read(path);
+  if (!bytes.ok()) return bytes.status();
+  std::vector<CheckpointInfo> out;
+  try {
+    const auto j = nlohmann::json::parse(*bytes);
+    for (const auto& e : j.at("checkpoints")) {
+      CheckpointInfo info;
+      info.file = e.at("file").get<std::string>();
+      auto kind = kind_from(e.at("kind").get<std::string>());
+      if (!kind.ok()) return Result<std::vector<CheckpointInfo>>::Error(path + ": " + kind.message());
+      info.kind = *kind;
+      info.epoch = e.at("epoch").get<int>();
+      info.batch = e.at("batch").get<int64_t>();
+      info.attempt = e.at("attempt").get<int>();
+      info.size = e.at("size").get<uint64_t>();
+      info.crc32 = e.at("crc32").get<std::string>();
+      // A manifest names files inside this directory only.
+      if (info.file.empty() || info.file.find('/') != std::string::npos || info.file[0] == '.')
+        return Result<std::vector<CheckpointInfo>>::Error(path + ": bad file name \"" + info.file + "\"");
+      out.push_back(info);
+    }
+  } catch (const std::exception& e) {
+    return Result<std::vector<CheckpointInfo>>::Error(path + ": unreadable manifest: " + e.what());
+  }
+  return out;
+}
+
+Status CheckpointStore::write_manifest(const std::vector<CheckpointInfo>& entries) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : entries)
+    list.push_back({{"file", e.file},
+                    {"kind", kind_name(e.kind)},
+                    {"epoch", e.epoch},
+                    {"batch", e.batch},
+                    {"attempt", e.attempt},
+                    {"size", e.size},
+                    {"crc32", e.crc32}});
+  return storage_->write_atomic(path_of(kManifest), nlohmann::json({{"checkpoints", list}}).dump(1) + "\n");
+}
+
+Status CheckpointStore::put(CheckpointInfo info, std::string_view bytes, int keep_last) {
+  AMNL_RETURN_IF_ERROR(storage_->make_dirs(dir_));
+  info.size = bytes.size();
+  info.crc32 = crc32_hex(bytes);
+  AMNL_RETURN_IF_ERROR(storage_->write_atomic(path_of(info.file), bytes));
+
+  auto current = read_manifest();
+  // An unreadable manifest only loses the older entries' checksums: start a new one.
+  std::vector<CheckpointInfo> entries = current.ok() ? *current : std::vector<CheckpointInfo>{};
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [&](const CheckpointInfo& e) { return e.file == info.file; }),
+                entries.end());
+  entries.push_back(info);
+
+  std::vector<std::string> drop;
+  std::vector<CheckpointInfo> periodic;
+  for (const auto& e : entries) {
+    if (e.kind == CheckpointKind::kBest && e.file != info.file && info.kind == CheckpointKind::kBest)
+      drop.push_back(e.file);
+    if (e.kind == CheckpointKind::kPeriodic) periodic.push_back(e);
+  }
+  std::sort(periodic.begin(), periodic.end(), newer);
+  for (size_t i = static_cast<size_t>(std::max(keep_last, 1)); i < periodic.size(); ++i)
+    drop.push_back(periodic[i].file);
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [&](const CheckpointInfo& e) {
+                                 return std::find(drop.begin(), drop.end(), e.file) != drop.end();
+                               }),
+                entries.end());
+  // The manifest goes first: a crash before the removals leaves unlisted files, never listed
+  // files that are gone.
+  AMNL_RETURN_IF_ERROR(write_manifest(entries));
+  for (const auto& f : drop)
+    if (storage_->exists(path_of(f))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(f)));
+  return Status::Ok();
+}
+
+std::vector<CheckpointInfo> CheckpointStore::candidates(std::vector<std::string>* notes) const {
+  auto m = read_manifest();
+  if (!m.ok()) {
+    if (notes) notes->push_back(m.message() + "; no checkpoint can be verified");
+    return {};
+  }
+  std::vector<CheckpointInfo> out = *m;
+  std::sort(out.begin(), out.end(), newer);
+  return out;
+}
+
+Result<std::string> CheckpointStore::read_verified(const CheckpointInfo& info) const {
+  const std::string path = path_of(info.file);
+  if (!storage_->exists(path)) return Result<std::string>::Error(path + ": listed in the manifest but missing");
+  auto bytes = storage_->read(path);
+  if (!bytes.ok()) return bytes.status();
+  if (bytes->size() != info.size)
+    return Result<std::string>::Error(path + ": truncated or extended: " + std::to_string(bytes->size()) +
+                                      " bytes, manifest says " + std::to_string(info.size));
+  const std::string crc = crc32_hex(*bytes);
+  if (crc != info.crc32)
+    return Result<std::string>::Error(path + ": checksum mismatch: crc32 " + crc + ", manifest says " + info.crc32);
+  return bytes;
+}
+
+Status CheckpointStore::clear() {
+  auto m = read_manifest();
+  if (m.ok())
+    for (const auto& e : *m)
+      if (storage_->exists(path_of(e.file))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(e.file)));
+  if (storage_->exists(path_of(kManifest))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(kManifest)));
+  return Status::Ok();
+}
+
+}  // namespace amnl::worker

@@ -1,0 +1,72 @@
+#include "worker/final_model.h"
+
+#include <torch/torch.h>
+
+#include "common/cmapss_dataset.h"
+#include "common/recipe_config.h"
+#include "common/storage.h"
+#include "worker/batching.h"
+#include "worker/checkpoint_format.h"
+#include "worker/model.h"
+
+namespace amnl::worker {
+
+Result<UnitPredictions> predict_with_model_file(const std::string& model_path, const std::string& data_path,
+                                                const std::string& rul_path, int threads) {
+  using R = Result<UnitPredictions>;
+  auto storage = make_posix_storage();
+  auto bytes = storage->read(model_path);
+  if (!bytes.ok()) return bytes.status();
+  auto file = parse_model_file(*bytes, model_path);
+  if (!file.ok()) return file.status();
+  const auto& meta = file->meta;
+  if (!meta.contains("recipe") || !meta.contains("scaler") || !meta.contains("num_features"))
+    return R::Error(model_path + ": model metadata lacks recipe, scaler or num_features");
+  auto recipe = RecipeConfig::from_json(meta.at("recipe"), "recipe");
+  if (!recipe.ok()) return R::Error(model_path + ": " + recipe.message());
+  auto scaler = data::ScalerParams::from_json(meta.at("scaler"));
+  if (!scaler.ok()) return R::Error(model_path + ": scaler params: " + scaler.message());
+  if (threads > 0) torch::set_num_threads(threads);
+
+  try {
+    DualTaskModel model(recipe->model, meta.at("num_features").get<int64_t>());
+    NamedTensors live;
+    for (auto& [name, t] : state_tensors(*model)) {
+      live.names.push_back(name);
+      live.tensors.push_back(t);
+    }
+    AMNL_RETURN_IF_ERROR(assign_tensors(file->weights, live, model_path));
+
+    auto table = data::read_cmapss_table(data_path);
+    if (!table.ok()) return table.status();
+    std::vector<double> truth;
+    if (!rul_path.empty()) {
+      auto r = data::read_rul_file(rul_path, table->num_units());
+      if (!r.ok()) return r.status();
+      truth = *r;
+    }
+    const auto labels = recipe->data_options(0);
+    auto windows = data::last_windows(*table, *scaler, labels, rul_path.empty() ? nullptr : &truth);
+    if (!windows.ok()) return windows.status();
+    const torch::Device cpu(torch::kCPU);
+    const auto wt = make_window_tensors(*windows, recipe->data.r_max, cpu);
+    auto p = predict_windows(model, wt.size(), [&](const torch::Tensor& i) { return wt.gather(i); },
+                             recipe->data.r_max, cpu);
+    UnitPredictions out;
+    out.units = windows->unit;
+    out.rul = std::move(p.rul);
+    out.health = std::move(p.health);
+    if (!rul_path.empty()) {
+      out.true_rul.assign(windows->rul.begin(), windows->rul.end());
+      out.true_health = windows->health;
+    }
+    out.model_meta = meta;
+    out.model_meta.erase("scaler");
+    return out;
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    return R::Error(model_path + ": " + what.substr(0, what.find('\n')));
+  }
+}
+
+}  // namespace amnl::worker

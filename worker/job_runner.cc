@@ -1,0 +1,134 @@
+#include "worker/job_runner.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <thread>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "common/recipe_config.h"
+#include "common/safe_path.h"
+#include "worker/trainer.h"
+
+namespace amnl {
+namespace {
+
+int env_int(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return 0;
+  char* end = nullptr;
+  const long x = std::strtol(v, &end, 10);
+  return (*end == '\0' && x > 0 && x < 1 << 16) ? static_cast<int>(x) : 0;
+}
+
+std::string utc_timestamp() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+// GPU by local rank when CUDA is there (one rank per GPU); the CPU otherwise.
+std::string pick_device() {
+  if (!torch::cuda::is_available()) return "cpu";
+  int local = env_int("OMPI_COMM_WORLD_LOCAL_RANK");
+  if (!local) local = env_int("SLURM_LOCALID");
+  const auto count = static_cast<int>(torch::cuda::device_count());
+  return "cuda:" + std::to_string(count > 0 ? local % count : 0);
+}
+
+JobResult failed(std::string reason) {
+  JobResult r;
+  r.end = JobEnd::kFailed;
+  r.reason = std::move(reason);
+  return r;
+}
+
+// The job's own logger: the process's sinks (console, rank file) plus the job's log file, so
+// the orchestrator's logging stays as it was.
+std::shared_ptr<spdlog::logger> job_logger(const std::string& file) {
+  auto sinks = spdlog::default_logger()->sinks();
+  auto log = std::make_shared<spdlog::logger>(spdlog::default_logger()->name(), sinks.begin(), sinks.end());
+  try {
+    log->sinks().push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, false));
+  } catch (const std::exception& e) {
+    log->warn("no job log file {}: {}", file, e.what());
+  }
+  log->set_pattern("%Y-%m-%d %H:%M:%S.%e [%n] %l: %v");
+  log->flush_on(spdlog::level::info);
+  return log;
+}
+
+}  // namespace
+
+int resolve_thread_count(int requested) {
+  if (requested > 0) return requested;
+  if (int n = env_int("SLURM_CPUS_PER_TASK")) return n;
+  if (int n = env_int("OMP_NUM_THREADS")) return n;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw ? static_cast<int>(hw) : 1;
+}
+
+JobResult run_training_job(const JobRequest& request, const JobCallbacks& callbacks) {
+  return run_training_job(request, callbacks, make_posix_storage());
+}
+
+JobResult run_training_job(const JobRequest& request, const JobCallbacks& callbacks, std::shared_ptr<Storage> storage) {
+  try {
+    if (Status s = check_plain_name(request.dataset, "dataset name"); !s.ok()) return failed(s.message());
+    auto recipe = RecipeConfig::from_json(request.recipe.is_null() ? nlohmann::json::object() : request.recipe);
+    if (!recipe.ok()) return failed(recipe.message());
+    if (request.job_dir.empty()) return failed("no job directory given");
+    if (request.attempt < 1) return failed("attempt must be >= 1, got " + std::to_string(request.attempt));
+
+    // The output directory must take files before hours of training are spent.
+    if (callbacks.still_owner && !callbacks.still_owner()) {
+      JobResult r;
+      r.end = JobEnd::kFenced;
+      r.reason = "a newer attempt owns the job; nothing written";
+      return r;
+    }
+    for (const char* sub : {"/checkpoints", "/logs"})
+      if (Status s = storage->make_dirs(request.job_dir + sub); !s.ok())
+        return failed("output directory " + request.job_dir + " is not writable: " + s.message());
+    const std::string probe = request.job_dir + "/.write_probe";
+    if (Status s = storage->write_atomic(probe, "ok\n"); !s.ok())
+      return failed("output directory " + request.job_dir + " is not writable: " + s.message());
+    (void)storage->remove(probe);
+
+    auto log = job_logger(request.job_dir + "/logs/" + request.dataset + "_v7_" + utc_timestamp() + ".log");
+    const int threads = resolve_thread_count(request.threads);
+    torch::set_num_threads(threads);
+
+    auto data = data::prepare_dataset(request.data_dir, request.dataset, recipe->data_options(request.seed));
+    if (!data.ok()) {
+      log->error("{}", data.message());
+      return failed(data.message());
+    }
+
+    worker::TrainerSetup setup;
+    setup.request = &request;
+    setup.callbacks = &callbacks;
+    setup.recipe = *recipe;
+    setup.storage = std::move(storage);
+    setup.log = log;
+    setup.data = std::move(*data);
+    setup.device = pick_device();
+    setup.threads = threads;
+    JobResult r = worker::run_trainer(setup);
+    if (r.end == JobEnd::kFailed) log->error("{} seed {} failed: {}", request.dataset, request.seed, r.reason);
+    return r;
+  } catch (const std::exception& e) {
+    // torch reports shape and runtime errors as exceptions: a failed job, not a dead worker.
+    std::string what = e.what();
+    return failed("training " + request.dataset + " seed " + std::to_string(request.seed) + ": " +
+                  what.substr(0, what.find('\n')));
+  }
+}
+
+}  // namespace amnl

@@ -1,0 +1,521 @@
+#include "worker/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "worker/batching.h"
+#include "worker/checkpoint_format.h"
+#include "worker/checkpoint_store.h"
+#include "worker/ema.h"
+#include "worker/loss.h"
+#include "worker/lr_schedule.h"
+#include "worker/metrics.h"
+#include "worker/model.h"
+
+namespace amnl::worker {
+
+std::string final_model_name(const std::string& dataset, int64_t seed) {
+  return dataset + "_v7_seed" + std::to_string(seed) + ".pt";
+}
+std::string history_json_name(const std::string& dataset, int64_t seed) {
+  return dataset + "_v7_seed" + std::to_string(seed) + "_history.json";
+}
+std::string history_csv_name(const std::string& dataset, int64_t seed) {
+  return dataset + "_v7_seed" + std::to_string(seed) + "_history.csv";
+}
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The shuffling stream must differ from the validation split's, which the data pipeline draws
+// from an mt19937_64 seeded with the job's seed itself: splitmix64 of a tagged seed.
+uint64_t shuffle_seed(int64_t seed) {
+  uint64_t z = static_cast<uint64_t>(seed) ^ 0x73687566666c65ULL;  // "shuffle"
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+LrScheduleOptions schedule_options(const RecipeConfig& c) {
+  LrScheduleOptions o;
+  o.base_lr = c.optimizer.lr;
+  o.warmup_epochs = c.schedule.warmup_epochs;
+  o.warmup_start_factor = c.schedule.warmup_start_factor;
+  o.factor = c.schedule.plateau_factor;
+  o.patience = c.schedule.plateau_patience;
+  o.min_lr = c.schedule.min_lr;
+  return o;
+}
+
+torch::Tensor cpu_rng_state() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_cpu_rng_state(const torch::Tensor& state) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+JobResult ended(JobEnd end, std::string reason) {
+  JobResult r;
+  r.end = end;
+  r.reason = std::move(reason);
+  return r;
+}
+
+class Trainer {
+ public:
+  explicit Trainer(TrainerSetup& s)
+      : s_(s), cfg_(s.recipe), req_(*s.request), device_(s.device), shuffler_(0),
+        store_(s.storage, req_.job_dir + "/checkpoints") {}
+
+  JobResult run();
+
+ private:
+  void build_fresh();
+  NamedTensors live() const;
+  // nullopt: resumed or nothing to resume; a JobResult: refuse (another recipe) or fenced.
+  std::optional<JobResult> resume();
+  bool owner() const { return !s_.callbacks->still_owner || s_.callbacks->still_owner(); }
+  std::optional<JobResult> write_checkpoint(CheckpointKind kind, std::string* path);
+  std::optional<JobResult> write_file(const std::string& name, const std::string& bytes);
+  void progress(const std::string& checkpoint, double epoch_seconds);
+  JobResult finish();
+
+  TrainerSetup& s_;
+  const RecipeConfig& cfg_;
+  const JobRequest& req_;
+  torch::Device device_;
+  WindowTensors train_, val_, test_;
+  DualTaskModel model_{nullptr};
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<Ema> ema_;
+  LrSchedule schedule_;
+  Shuffler shuffler_;
+  TrainState st_;
+  std::vector<torch::Tensor> best_ema_;
+  CheckpointStore store_;
+  std::vector<std::string> names_;
+  double last_val_rmse_ = 0;
+  int resumed_from_ = -1;
+};
+
+void Trainer::build_fresh() {
+  // Weight initialisation draws from the default generator: seeding it first makes a fresh
+  // job's initial weights a function of its seed alone.
+  torch::manual_seed(static_cast<uint64_t>(req_.seed));
+  model_ = DualTaskModel(cfg_.model, s_.data.train.num_features);
+  model_->to(device_);
+  optimizer_ = std::make_unique<torch::optim::AdamW>(
+      model_->parameters(), torch::optim::AdamWOptions(cfg_.optimizer.lr)
+                                .betas({cfg_.optimizer.beta1, cfg_.optimizer.beta2})
+                                .eps(cfg_.optimizer.eps)
+                                .weight_decay(cfg_.optimizer.weight_decay));
+  ema_ = std::make_unique<Ema>(*model_, cfg_.ema_decay);
+  schedule_ = LrSchedule(schedule_options(cfg_));
+  shuffler_ = Shuffler(shuffle_seed(req_.seed));
+  best_ema_.clear();
+  names_.clear();
+  for (auto& [name, t] : state_tensors(*model_)) names_.push_back(name);
+
+  st_ = TrainState{};
+  st_.recipe = cfg_.to_json();
+  st_.scaler = s_.data.scaler.to_json();
+  st_.dataset = req_.dataset;
+  st_.seed = req_.seed;
+  st_.shuffle_state = shuffler_.state();
+  st_.schedule = schedule_.to_json();
+  st_.attempt = req_.attempt;
+}
+
+NamedTensors Trainer::live() const {
+  NamedTensors nt;
+  for (auto& [name, t] : state_tensors(*model_)) {
+    nt.names.push_back(name);
+    nt.tensors.push_back(t);
+  }
+  return nt;
+}
+
+std::optional<JobResult> Trainer::resume() {
+  std::vector<std::string> notes;
+  const auto candidates = store_.candidates(&notes);
+  for (const auto& n : notes) s_.log->warn("{}", n);
+  for (const auto& c : candidates) {
+    const std::string label = store_.path_of(c.file);
+    auto bytes = store_.read_verified(c);
+    if (!bytes.ok()) {
+      s_.log->warn("skipping checkpoint {}", bytes.message());
+      continue;
+    }
+    auto parsed = parse_checkpoint(*bytes, label);
+    if (!parsed.ok()) {
+      s_.log->warn("skipping checkpoint {}", parsed.message());
+      continue;
+    }
+    LoadedCheckpoint& ck = *parsed;
+    // Another recipe, dataset or seed is not a damaged file but a different job: refuse.
+    json theirs = ck.state.recipe;
+    if (theirs.is_object()) theirs.erase("checkpoint");
+    if (auto key = first_json_difference(theirs, cfg_.identity_json(), "recipe")) {
+      std::string mine = "absent", other = "absent";
+      const auto ptr = json::json_pointer("/" + [&] {
+        std::string k = key->substr(std::string("recipe.").size());
+        for (auto& ch : k) if (ch == '.') ch = '/';
+        const auto b = k.find('[');
+        return b == std::string::npos ? k : k.substr(0, b);
+      }());
+      if (theirs.contains(ptr)) other = theirs.at(ptr).dump();
+      if (cfg_.identity_json().contains(ptr)) mine = cfg_.identity_json().at(ptr).dump();
+      return ended(JobEnd::kFailed, label + " was written by another recipe: " + *key + " is " + other +
+                                        " there but " + mine + " in this job; refusing to resume from it");
+    }
+    if (ck.state.dataset != req_.dataset || ck.state.seed != req_.seed)
+      return ended(JobEnd::kFailed, label + " belongs to " + ck.state.dataset + " seed " +
+                                        std::to_string(ck.state.seed) + ", not to this job");
+    auto scaler = data::ScalerParams::from_json(ck.state.scaler);
+    if (!scaler.ok() || *scaler != s_.data.scaler)
+      return ended(JobEnd::kFailed, label + ": its scaler params differ from those fitted on the data now in " +
+                                        req_.data_dir + " (changed data files?); refusing to resume from it");
+
+    build_fresh();
+    NamedTensors model = live();
+    Status ok = check_tensors_like(ck.tensors.model, model, "the checkpoint's model").with_context(label);
+    if (ok.ok()) ok = check_tensors_like(ck.tensors.ema, model, "the checkpoint's EMA").with_context(label);
+    if (ok.ok() && !ck.tensors.best_ema.names.empty())
+      ok = check_tensors_like(ck.tensors.best_ema, model, "the checkpoint's best EMA").with_context(label);
+    if (ok.ok()) ok = load_optimizer(ck, *optimizer_, label);
+    if (ok.ok()) ok = schedule_.from_json(ck.state.schedule).with_context(label);
+    if (ok.ok()) ok = shuffler_.set_state(ck.state.shuffle_state).with_context(label);
+    if (ok.ok()) {
+      try {
+        set_cpu_rng_state(ck.tensors.torch_rng);
+      } catch (const std::exception& e) {
+        ok = Status::Error(label + ": torch generator state unusable");
+      }
+    }
+    if (!ok.ok()) {
+      s_.log->warn("skipping checkpoint {}", ok.message());
+      build_fresh();
+      continue;
+    }
+    {
+      torch::NoGradGuard no_grad;
+      copy_tensors(ck.tensors.model.tensors, model.tensors);
+      copy_tensors(ck.tensors.ema.tensors, ema_->shadow());
+      for (const auto& t : ck.tensors.best_ema.tensors) best_ema_.push_back(t.to(device_).clone());
+    }
+    st_ = ck.state;
+    st_.recipe = cfg_.to_json();  // the checkpoint policy may have changed; the rest is equal
+    st_.resumes += 1;
+    st_.attempt = req_.attempt;
+    resumed_from_ = st_.epochs_done;
+    s_.log->info("resuming from {} ({} epochs and {} batches done, written by attempt {})", label, st_.epochs_done,
+                 st_.batch_in_epoch, c.attempt);
+    return std::nullopt;
+  }
+  if (!candidates.empty()) s_.log->warn("no checkpoint in {} verifies: starting afresh", store_.dir());
+  return std::nullopt;
+}
+
+std::optional<JobResult> Trainer::write_checkpoint(CheckpointKind kind, std::string* path) {
+  if (!owner()) return ended(JobEnd::kFenced, "a newer attempt owns the job; checkpoint not written");
+  st_.schedule = schedule_.to_json();
+  CheckpointTensors t;
+  t.model = live();
+  t.ema = {names_, ema_->shadow()};
+  if (!best_ema_.empty()) t.best_ema = {names_, best_ema_};
+  t.torch_rng = cpu_rng_state();
+  CheckpointInfo info;
+  info.file = checkpoint_file_name(kind, st_.epochs_done);
+  info.kind = kind;
+  info.epoch = st_.epochs_done;
+  info.batch = st_.batch_in_epoch;
+  info.attempt = st_.attempt;
+  const std::string bytes = serialize_checkpoint(st_, t, *optimizer_);
+  Status w = store_.put(info, bytes, cfg_.checkpoint.keep_last);
+  if (!w.ok()) return ended(JobEnd::kFailed, "writing checkpoint " + store_.path_of(info.file) + ": " + w.message());
+  *path = store_.path_of(info.file);
+  return std::nullopt;
+}
+
+std::optional<JobResult> Trainer::write_file(const std::string& name, const std::string& bytes) {
+  if (!owner()) return ended(JobEnd::kFenced, "a newer attempt owns the job; " + name + " not written");
+  Status w = s_.storage->write_atomic(req_.job_dir + "/" + name, bytes);
+  if (!w.ok()) return ended(JobEnd::kFailed, "writing " + req_.job_dir + "/" + name + ": " + w.message());
+  return std::nullopt;
+}
+
+void Trainer::progress(const std::string& checkpoint, double epoch_seconds) {
+  if (!s_.callbacks->on_progress) return;
+  JobProgress p;
+  p.epoch = st_.epochs_done;
+  p.max_epochs = cfg_.max_epochs;
+  p.val_rmse = last_val_rmse_;
+  p.best_val_rmse = std::isfinite(st_.best_metric) ? st_.best_metric : 0.0;
+  p.epoch_seconds = epoch_seconds;
+  p.batches_done = st_.batches_done;
+  p.checkpoint = checkpoint;
+  s_.callbacks->on_progress(p);
+}
+
+JobResult Trainer::run() {
+  if (s_.data.train.size() == 0) return ended(JobEnd::kFailed, "no training windows in " + req_.dataset);
+  if (s_.data.val.size() == 0 && cfg_.data.selection == "validation")
+    return ended(JobEnd::kFailed, "no validation windows (recipe.data.val_fraction too small for " +
+                                      std::to_string(s_.data.train_units.size()) + " units?)");
+  train_ = make_window_tensors(s_.data.train, cfg_.data.r_max, device_);
+  val_ = make_window_tensors(s_.data.val, cfg_.data.r_max, device_);
+  test_ = make_window_tensors(s_.data.test, cfg_.data.r_max, device_);
+
+  build_fresh();
+  s_.log->info("{} seed {}: model {} parameters; {} train / {} val windows, {} test units; {} on {}, {} threads",
+               req_.dataset, req_.seed, count_parameters(*model_), train_.size(), val_.size(), test_.size(),
+               "AdamW", s_.device, s_.threads);
+  if (req_.resume) {
+    if (auto refused = resume()) return *refused;
+  } else {
+    if (!owner()) return ended(JobEnd::kFenced, "a newer attempt owns the job; nothing written");
+    Status c = store_.clear();
+    if (!c.ok()) return ended(JobEnd::kFailed, "clearing old checkpoints: " + c.message());
+  }
+
+  const int64_t n = train_.size();
+  const int64_t bs = cfg_.optimizer.batch_size;
+  const int64_t batches = (n + bs - 1) / bs;
+  const bool select_on_test = cfg_.data.selection == "test";
+  double epoch_seconds_total = 0;
+  int epochs_timed = 0;
+  const auto on = torch::TensorOptions(torch::kInt64);
+
+  while (st_.epochs_done < cfg_.max_epochs && st_.bad_epochs < cfg_.early_stop_patience) {
+    const int e = st_.epochs_done;
+    const double lr = schedule_.lr_for_epoch(e);
+    for (auto& g : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    // The permutation comes from the generator's state at the epoch's start, so a resume in
+    // the middle of the epoch draws the very same order.
+    Shuffler epoch_rng(0);
+    (void)epoch_rng.set_state(st_.shuffle_state);
+    const auto perm = torch::tensor(epoch_rng.permutation(n), on).to(device_);
+    const auto t0 = Clock::now();
+    model_->train();
+    for (int64_t b = st_.batch_in_epoch; b < batches; ++b) {
+      const auto ids = perm.slice(0, b * bs, std::min(n, (b + 1) * bs));
+      const auto x = train_.gather(ids);
+      const auto y = train_.rul.index_select(0, ids);
+      const auto h = train_.health.index_select(0, ids);
+      optimizer_->zero_grad();
+      const auto out = model_->forward(x);
+      const auto loss = amnl_loss(out.rul, y, out.logits, h, cfg_.loss.rul_weight, cfg_.loss.health_weight);
+      const double total = loss.total.item<double>();
+      if (!std::isfinite(total)) {
+        std::ostringstream why;
+        why << "non-finite training loss (" << total << ") at epoch " << e + 1 << " batch " << b + 1
+            << " (lr " << lr << "): the run diverged; lower recipe.optimizer.lr or check the data";
+        s_.log->error("{}", why.str());
+        return ended(JobEnd::kFailed, why.str());
+      }
+      loss.total.backward();
+      torch::nn::utils::clip_grad_norm_(model_->parameters(), cfg_.grad_clip);
+      optimizer_->step();
+      ema_->update();
+      const auto size = ids.size(0);
+      st_.epoch_loss_sum += total * size;
+      st_.epoch_rul_sum += loss.rul.item<double>() * size;
+      st_.epoch_health_sum += loss.health.item<double>() * size;
+      st_.epoch_samples += size;
+      st_.batch_in_epoch = b + 1;
+      st_.batches_done += 1;
+      progress("", 0);
+      if (s_.callbacks->stop_requested && s_.callbacks->stop_requested->load()) {
+        const double spent = seconds_since(t0);
+        st_.epoch_seconds += spent;
+        st_.train_seconds += spent;
+        std::string path;
+        if (auto r = write_checkpoint(CheckpointKind::kEmergency, &path)) {
+          if (r->end == JobEnd::kFenced) return *r;
+          return ended(JobEnd::kPreempted, "stop requested; the emergency checkpoint failed (" + r->reason +
+                                               "): the job resumes from its previous checkpoint");
+        }
+        s_.log->warn("stop requested: wrote {} at epoch {} batch {}/{}", path, e + 1, b + 1, batches);
+        progress(path, 0);
+        JobResult r = ended(JobEnd::kPreempted, "stop requested; emergency checkpoint " + path);
+        r.epochs_run = st_.epochs_done;
+        r.resumed_from_epoch = resumed_from_;
+        return r;
+      }
+    }
+
+    // End of epoch: evaluate the EMA weights, step the schedule, select, record.
+    double val_rmse = 0, test_rmse = std::nan("");
+    {
+      Ema::Swap swap(*ema_);
+      const auto vp = predict_windows(model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); },
+                                      cfg_.data.r_max, device_);
+      std::vector<double> truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
+      val_rmse = rmse(vp.rul, truth);
+      if (select_on_test) {
+        const auto tp = predict_windows(model_, test_.size(), [&](const torch::Tensor& i) { return test_.gather(i); },
+                                        cfg_.data.r_max, device_);
+        std::vector<double> tt(s_.data.test.rul.begin(), s_.data.test.rul.end());
+        test_rmse = rmse(tp.rul, tt);
+      }
+    }
+    last_val_rmse_ = val_rmse;
+    schedule_.end_epoch(e, val_rmse);
+    const double metric = select_on_test ? test_rmse : val_rmse;
+    const bool improved = metric < st_.best_metric;
+    if (improved) {
+      st_.best_metric = metric;
+      st_.best_epoch = e + 1;
+      st_.bad_epochs = 0;
+      best_ema_ = clone_tensors(ema_->shadow());
+    } else {
+      st_.bad_epochs += 1;
+    }
+    const double spent = seconds_since(t0);
+    const double seconds = st_.epoch_seconds + spent;
+    const double samples = static_cast<double>(std::max<int64_t>(st_.epoch_samples, 1));
+    json rec = {{"epoch", e + 1},
+                {"loss", st_.epoch_loss_sum / samples},
+                {"rul_loss", st_.epoch_rul_sum / samples},
+                {"health_loss", st_.epoch_health_sum / samples},
+                {"val_rmse", val_rmse},
+                {"lr", lr},
+                {"improved", improved},
+                {"seconds", seconds}};
+    if (select_on_test) rec["test_rmse"] = test_rmse;
+    st_.history.push_back(rec);
+    st_.epochs_done = e + 1;
+    st_.batch_in_epoch = 0;
+    st_.shuffle_state = epoch_rng.state();
+    st_.epoch_loss_sum = st_.epoch_rul_sum = st_.epoch_health_sum = 0;
+    st_.epoch_samples = 0;
+    st_.epoch_seconds = 0;
+    st_.train_seconds += spent;
+
+    epoch_seconds_total += seconds;
+    ++epochs_timed;
+    const double eta = epoch_seconds_total / epochs_timed * (cfg_.max_epochs - st_.epochs_done);
+    s_.log->info("{} seed {} epoch {}/{} loss {:.5f} (rul {:.5f}, health {:.5f}) val_rmse {:.3f}{} lr {:.3g} "
+                 "{:.1f}s eta {:.0f}s",
+                 req_.dataset, req_.seed, st_.epochs_done, cfg_.max_epochs, rec["loss"].get<double>(),
+                 rec["rul_loss"].get<double>(), rec["health_loss"].get<double>(), val_rmse,
+                 improved ? " (best)" : "", lr, seconds, eta);
+
+    std::string written;
+    if (improved)
+      if (auto r = write_checkpoint(CheckpointKind::kBest, &written)) return *r;
+    if (st_.epochs_done % cfg_.checkpoint.every_epochs == 0)
+      if (auto r = write_checkpoint(CheckpointKind::kPeriodic, &written)) return *r;
+    progress(written, seconds);
+  }
+  if (st_.bad_epochs >= cfg_.early_stop_patience)
+    s_.log->info("early stop after epoch {}: no improvement for {} epochs (best epoch {})", st_.epochs_done,
+                 st_.bad_epochs, st_.best_epoch);
+  return finish();
+}
+
+JobResult Trainer::finish() {
+  const auto finish_started = Clock::now();
+  // Restore the best model: the EMA weights of the best epoch, into the model and the EMA.
+  if (best_ema_.empty()) best_ema_ = clone_tensors(ema_->shadow());
+  NamedTensors weights = live();
+  copy_tensors(best_ema_, weights.tensors);
+  copy_tensors(best_ema_, ema_->shadow());
+
+  const double r_max = cfg_.data.r_max;
+  const auto tp = predict_windows(model_, test_.size(), [&](const torch::Tensor& i) { return test_.gather(i); },
+                                  r_max, device_);
+  const auto vp = predict_windows(model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); },
+                                  r_max, device_);
+  const std::vector<double> test_truth(s_.data.test.rul.begin(), s_.data.test.rul.end());
+  const std::vector<double> val_truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
+  // Wall time of the job: its epochs over every attempt, plus this final evaluation.
+  const double wall = st_.train_seconds + seconds_since(finish_started);
+
+  json metrics = {{"dataset", req_.dataset},
+                  {"seed", req_.seed},
+                  {"selection", cfg_.data.selection},
+                  {"test_rmse", rmse(tp.rul, test_truth)},
+                  {"test_mae", mae(tp.rul, test_truth)},
+                  {"nasa_score", nasa_score(tp.rul, test_truth)},
+                  {"health_accuracy", accuracy(tp.health, s_.data.test.health)},
+                  {"health_macro_f1", macro_f1(tp.health, s_.data.test.health, cfg_.model.classes)},
+                  {"val_rmse", rmse(vp.rul, val_truth)},
+                  {"best_epoch", st_.best_epoch},
+                  {"best_selection_rmse", std::isfinite(st_.best_metric) ? json(st_.best_metric) : json()},
+                  {"epochs_run", st_.epochs_done},
+                  {"early_stopped", st_.epochs_done < cfg_.max_epochs},
+                  {"test_units", test_.size()},
+                  {"val_windows", val_.size()},
+                  {"parameters", count_parameters(*model_)},
+                  {"weights_crc32", tensors_crc32(weights.tensors)},
+                  // What differs between an interrupted and an uninterrupted run lives here.
+                  {"run",
+                   {{"wall_seconds", wall},
+                    {"attempt", req_.attempt},
+                    {"resumes", st_.resumes},
+                    {"threads", s_.threads},
+                    {"device", s_.device}}}};
+  if (cfg_.data.selection == "test")
+    metrics["selection_note"] = "model selected on the test set (published protocol; leaks test information)";
+
+  json meta = {{"dataset", req_.dataset},
+               {"seed", req_.seed},
+               {"recipe", cfg_.to_json()},
+               {"scaler", s_.data.scaler.to_json()},
+               {"num_features", s_.data.train.num_features},
+               {"weights", "ema_best"},
+               {"best_epoch", st_.best_epoch},
+               {"metrics", metrics}};
+  meta["metrics"].erase("run");
+
+  const std::string model_name = final_model_name(req_.dataset, req_.seed);
+  if (auto r = write_file(model_name, serialize_model_file(meta, weights))) return *r;
+  if (auto r = write_file(history_json_name(req_.dataset, req_.seed), st_.history.dump(1) + "\n")) return *r;
+  std::ostringstream csv;
+  csv.precision(17);
+  csv << "epoch,loss,rul_loss,health_loss,val_rmse,lr,improved,seconds\n";
+  for (const auto& h : st_.history)
+    csv << h["epoch"].get<int>() << ',' << h["loss"].get<double>() << ',' << h["rul_loss"].get<double>() << ','
+        << h["health_loss"].get<double>() << ',' << h["val_rmse"].get<double>() << ',' << h["lr"].get<double>()
+        << ',' << (h["improved"].get<bool>() ? 1 : 0) << ',' << h["seconds"].get<double>() << '\n';
+  if (auto r = write_file(history_csv_name(req_.dataset, req_.seed), csv.str())) return *r;
+  if (auto r = write_file("metrics.json", metrics.dump(1) + "\n")) return *r;
+
+  s_.log->info("{} seed {} done: test RMSE {:.3f}, MAE {:.3f}, NASA {:.1f}, health acc {:.3f} F1 {:.3f}; "
+               "best epoch {} of {}; model {}",
+               req_.dataset, req_.seed, metrics["test_rmse"].get<double>(), metrics["test_mae"].get<double>(),
+               metrics["nasa_score"].get<double>(), metrics["health_accuracy"].get<double>(),
+               metrics["health_macro_f1"].get<double>(), st_.best_epoch, st_.epochs_done,
+               req_.job_dir + "/" + model_name);
+  JobResult r;
+  r.end = JobEnd::kDone;
+  r.metrics = metrics;
+  r.epochs_run = st_.epochs_done;
+  r.resumed_from_epoch = resumed_from_;
+  r.final_model = req_.job_dir + "/" + model_name;
+  return r;
+}
+
+}  // namespace
+
+JobResult run_trainer(TrainerSetup& setup) {
+  Trainer t(setup);
+  return t.run();
+}
+
+}  // namespace amnl::worker

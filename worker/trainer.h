@@ -1,0 +1,34 @@
+#pragma once
+// The training loop of one job (amnl.md "Optimisation"), its checkpoints and exact resume, the
+// final evaluation and the deployment files. job_runner.cc prepares what it needs.
+#include <memory>
+#include <string>
+
+#include "common/cmapss_dataset.h"
+#include "common/job.h"
+#include "common/recipe_config.h"
+#include "common/storage.h"
+
+namespace spdlog { class logger; }
+
+namespace amnl::worker {
+
+struct TrainerSetup {
+  const JobRequest* request = nullptr;
+  const JobCallbacks* callbacks = nullptr;
+  RecipeConfig recipe;
+  std::shared_ptr<Storage> storage;
+  std::shared_ptr<spdlog::logger> log;
+  data::PreparedData data;
+  std::string device = "cpu";  // torch device string, e.g. "cpu", "cuda:1"
+  int threads = 1;
+};
+
+// Job file names of system.md ("Checkpoints on shared storage").
+std::string final_model_name(const std::string& dataset, int64_t seed);    // FD001_v7_seed42.pt
+std::string history_json_name(const std::string& dataset, int64_t seed);   // FD001_v7_seed42_history.json
+std::string history_csv_name(const std::string& dataset, int64_t seed);    // FD001_v7_seed42_history.csv
+
+JobResult run_trainer(TrainerSetup& setup);
+
+}  // namespace amnl::worker
