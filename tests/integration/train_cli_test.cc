@@ -1,0 +1,108 @@
+// `amnl train`, `amnl predict` and `amnl evaluate` as a user runs them: exit statuses, error
+// messages, and a deployment model that works from its file alone.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+namespace amnl::test {
+namespace {
+
+using nlohmann::json;
+
+class TrainCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    auto synth = run_command({amnl_binary(), "synth", "--out", *dir_ / "data", "--dataset-name", "SYN", "--units",
+                              "12", "--seed", "5"});
+    ASSERT_EQ(synth.exit_code, 0) << synth.output;
+    write_file(*dir_ / "short.json", R"({"max_epochs": 2, "checkpoint": {"every_epochs": 1}})");
+    auto r = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", *dir_ / "data",
+                          "--out", *dir_ / "job", "--preset", "tiny", "--config", *dir_ / "short.json", "--threads", "1"});
+    train_ = new CommandResult(r);
+  }
+  static void TearDownTestSuite() {
+    delete train_;
+    delete dir_;
+  }
+  static TempDir* dir_;
+  static CommandResult* train_;
+};
+TempDir* TrainCli::dir_ = nullptr;
+CommandResult* TrainCli::train_ = nullptr;
+
+TEST_F(TrainCli, TrainLogsEachEpochAndWritesTheJobLayout) {
+  ASSERT_EQ(train_->exit_code, 0) << train_->output;
+  EXPECT_NE(train_->output.find("epoch 1/2 loss"), std::string::npos) << train_->output;
+  EXPECT_NE(train_->output.find("epoch 2/2 loss"), std::string::npos) << train_->output;
+  EXPECT_NE(train_->output.find("val_rmse"), std::string::npos);
+  EXPECT_NE(train_->output.find("eta"), std::string::npos);
+  const json m = json::parse(read_file(*dir_ / "job/metrics.json"));
+  EXPECT_EQ(m["epochs_run"], 2);
+  EXPECT_EQ(read_file(*dir_ / "job/checkpoints/epoch_1.pt").empty(), false);
+  EXPECT_EQ(read_file(*dir_ / "job/checkpoints/epoch_2.pt").empty(), false);
+  const std::string csv = read_file(*dir_ / "job/SYN_v7_seed1_history.csv");
+  EXPECT_EQ(csv.rfind("epoch,loss,rul_loss,health_loss,val_rmse,lr", 0), 0u) << csv;
+}
+
+TEST_F(TrainCli, PredictAndEvaluateUseOnlyTheModelFile) {
+  ASSERT_EQ(train_->exit_code, 0) << train_->output;
+  const std::string model = *dir_ / "job/SYN_v7_seed1.pt";
+  auto p = run_command({amnl_binary(), "predict", "--model", model, "--data", *dir_ / "data/test_SYN.txt"});
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  std::istringstream lines(p.output);
+  int unit = 0, n = 0;
+  double rul = 0;
+  while (lines >> unit >> rul) {
+    ++n;
+    EXPECT_EQ(unit, n);
+    EXPECT_GE(rul, 0.0);
+  }
+  EXPECT_EQ(n, 12);
+
+  auto e = run_command({amnl_binary(), "evaluate", "--model", model, "--data", *dir_ / "data/test_SYN.txt", "--rul",
+                        *dir_ / "data/RUL_SYN.txt"});
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  const json em = json::parse(e.output);
+  const json m = json::parse(read_file(*dir_ / "job/metrics.json"));
+  EXPECT_NEAR(em["test_rmse"].get<double>(), m["test_rmse"].get<double>(), 1e-6);
+  EXPECT_NEAR(em["nasa_score"].get<double>(), m["nasa_score"].get<double>(), 1e-6);
+  EXPECT_EQ(em["units"], 12);
+}
+
+TEST_F(TrainCli, ErrorsNameTheProblem) {
+  write_file(*dir_ / "bad.json", R"({"model": {"lstm_hidden": 0}})");
+  auto r = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", *dir_ / "data",
+                        "--out", *dir_ / "bad", "--config", *dir_ / "bad.json"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("amnl: " + (*dir_ / "bad.json") + ": recipe.model.lstm_hidden: must be >= 1, got 0"),
+            std::string::npos)
+      << r.output;
+
+  write_file(*dir_ / "afile", "x");
+  r = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", *dir_ / "data", "--out",
+                   *dir_ / "afile/job", "--preset", "tiny"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("not writable"), std::string::npos) << r.output;
+
+  r = run_command({amnl_binary(), "train", "--dataset", "../etc", "--seed", "1", "--data-dir", *dir_ / "data", "--out",
+                   *dir_ / "x", "--preset", "tiny"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("amnl: "), std::string::npos) << r.output;
+
+  r = run_command({amnl_binary(), "predict", "--model", *dir_ / "data/test_SYN.txt", "--data", *dir_ / "data/test_SYN.txt"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("amnl: " + (*dir_ / "data/test_SYN.txt")), std::string::npos) << r.output;
+
+  r = run_command({amnl_binary(), "train", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--resume"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace amnl::test
