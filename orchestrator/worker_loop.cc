@@ -121,7 +121,7 @@ WorkerExit run_worker(Transport& transport, const JobRunnerFn& runner, WorkerSig
   double heartbeat_s = 1.0, watchdog_s = opt.startup_timeout_s;
   double last_heard = clock.now(), last_heartbeat = 0;
   bool started = false;
-  std::atomic<bool> sticky_stop{false};  // a signal asked every job to stop
+  std::atomic<bool> sticky_stop{false};  // SIGTERM: stop every job and leave
   std::unique_ptr<RunningJob> job;
   std::string leave_reason;
 
@@ -207,8 +207,10 @@ WorkerExit run_worker(Transport& transport, const JobRunnerFn& runner, WorkerSig
     }
     // --- signals
     if (int s = signals.preempt_signal.exchange(0)) {
+      // Not sticky: the coordinator (which gets the same signal from mpirun) drains and sends no
+      // more work; a signal sent to this rank alone only preempts its current job, which is
+      // then reassigned. An assignment already in flight is followed by the coordinator's STOP.
       spdlog::warn("signal {}: checkpointing and stopping the current job", s);
-      sticky_stop = true;
       if (job) job->request_stop();
     }
     if (int s = signals.term_signal.exchange(0)) {
