@@ -22,12 +22,18 @@ class TrainCli : public ::testing::Test {
                               "12", "--seed", "5"});
     ASSERT_EQ(synth.exit_code, 0) << synth.output;
     write_file(*dir_ / "short.json", R"({"max_epochs": 2, "checkpoint": {"every_epochs": 1}})");
-    auto r = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", *dir_ / "data",
-                          "--out", *dir_ / "job", "--preset", "tiny", "--config", *dir_ / "short.json", "--threads", "1"});
-    train_ = new CommandResult(r);
+  }
+  // A 2-epoch job, trained on first use (ctest runs each test in its own process).
+  static const CommandResult& trained() {
+    if (!train_)
+      train_ = new CommandResult(run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir",
+                                              *dir_ / "data", "--out", *dir_ / "job", "--preset", "tiny", "--config",
+                                              *dir_ / "short.json", "--threads", "1"}));
+    return *train_;
   }
   static void TearDownTestSuite() {
     delete train_;
+    train_ = nullptr;
     delete dir_;
   }
   static TempDir* dir_;
@@ -37,11 +43,11 @@ TempDir* TrainCli::dir_ = nullptr;
 CommandResult* TrainCli::train_ = nullptr;
 
 TEST_F(TrainCli, TrainLogsEachEpochAndWritesTheJobLayout) {
-  ASSERT_EQ(train_->exit_code, 0) << train_->output;
-  EXPECT_NE(train_->output.find("epoch 1/2 loss"), std::string::npos) << train_->output;
-  EXPECT_NE(train_->output.find("epoch 2/2 loss"), std::string::npos) << train_->output;
-  EXPECT_NE(train_->output.find("val_rmse"), std::string::npos);
-  EXPECT_NE(train_->output.find("eta"), std::string::npos);
+  ASSERT_EQ(trained().exit_code, 0) << trained().output;
+  EXPECT_NE(trained().output.find("epoch 1/2 loss"), std::string::npos) << trained().output;
+  EXPECT_NE(trained().output.find("epoch 2/2 loss"), std::string::npos) << trained().output;
+  EXPECT_NE(trained().output.find("val_rmse"), std::string::npos);
+  EXPECT_NE(trained().output.find("eta"), std::string::npos);
   const json m = json::parse(read_file(*dir_ / "job/metrics.json"));
   EXPECT_EQ(m["epochs_run"], 2);
   EXPECT_EQ(read_file(*dir_ / "job/checkpoints/epoch_1.pt").empty(), false);
@@ -51,7 +57,7 @@ TEST_F(TrainCli, TrainLogsEachEpochAndWritesTheJobLayout) {
 }
 
 TEST_F(TrainCli, PredictAndEvaluateUseOnlyTheModelFile) {
-  ASSERT_EQ(train_->exit_code, 0) << train_->output;
+  ASSERT_EQ(trained().exit_code, 0) << trained().output;
   const std::string model = *dir_ / "job/SYN_v7_seed1.pt";
   auto p = run_command({amnl_binary(), "predict", "--model", model, "--data", *dir_ / "data/test_SYN.txt"});
   ASSERT_EQ(p.exit_code, 0) << p.output;

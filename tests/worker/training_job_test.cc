@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "common/cmapss_dataset.h"
 #include "common/fault_injecting_storage.h"
@@ -33,10 +34,16 @@ class TrainingJob : public ::testing::Test {
     o.seed = 3;
     auto files = data::write_synthetic_dataset(data_dir(), o);
     ASSERT_TRUE(files.ok()) << files.message();
-    reference_ = new JobResult(run_training_job(request(reference_dir()), JobCallbacks{}));
+  }
+  // The uninterrupted run, trained on first use: ctest runs each test in its own process, and
+  // the tests that do not compare against it should not pay for it.
+  static const JobResult& reference() {
+    if (!reference_) reference_ = new JobResult(run_training_job(request(reference_dir()), JobCallbacks{}));
+    return *reference_;
   }
   static void TearDownTestSuite() {
     delete reference_;
+    reference_ = nullptr;
     delete dir_;
   }
 
@@ -75,7 +82,7 @@ class TrainingJob : public ::testing::Test {
     return all;
   }
   void expect_same_as_reference(const std::string& job_dir) {
-    ASSERT_EQ(reference_->end, JobEnd::kDone) << reference_->reason;
+    ASSERT_EQ(reference().end, JobEnd::kDone) << reference().reason;
     EXPECT_EQ(deterministic_metrics(job_dir), deterministic_metrics(reference_dir()));
     EXPECT_EQ(deterministic_history(job_dir), deterministic_history(reference_dir()));
     auto a = worker::predict_with_model_file(job_dir + "/SYN_v7_seed7.pt", data_dir() + "/test_SYN.txt", "", 1);
@@ -91,8 +98,8 @@ test::TempDir* TrainingJob::dir_ = nullptr;
 JobResult* TrainingJob::reference_ = nullptr;
 
 TEST_F(TrainingJob, TinyPresetLearnsOnSyntheticData) {
-  ASSERT_EQ(reference_->end, JobEnd::kDone) << reference_->reason;
-  const json& m = reference_->metrics;
+  ASSERT_EQ(reference().end, JobEnd::kDone) << reference().reason;
+  const json& m = reference().metrics;
   // The best constant predictor of the validation windows scores their standard deviation.
   auto prepared = data::prepare_dataset(data_dir(), "SYN", RecipeConfig::preset("tiny")->data_options(kSeed));
   ASSERT_TRUE(prepared.ok()) << prepared.message();
@@ -118,14 +125,14 @@ TEST_F(TrainingJob, TinyPresetLearnsOnSyntheticData) {
 }
 
 TEST_F(TrainingJob, PredictFromTheModelFileAloneReproducesTheTestMetrics) {
-  ASSERT_EQ(reference_->end, JobEnd::kDone) << reference_->reason;
-  auto p = worker::predict_with_model_file(reference_->final_model, data_dir() + "/test_SYN.txt",
+  ASSERT_EQ(reference().end, JobEnd::kDone) << reference().reason;
+  auto p = worker::predict_with_model_file(reference().final_model, data_dir() + "/test_SYN.txt",
                                            data_dir() + "/RUL_SYN.txt", 1);
   ASSERT_TRUE(p.ok()) << p.message();
   EXPECT_EQ(p->units.size(), 20u);
   double se = 0;
   for (size_t i = 0; i < p->rul.size(); ++i) se += (p->rul[i] - p->true_rul[i]) * (p->rul[i] - p->true_rul[i]);
-  EXPECT_NEAR(std::sqrt(se / p->rul.size()), reference_->metrics["test_rmse"].get<double>(), 1e-9);
+  EXPECT_NEAR(std::sqrt(se / p->rul.size()), reference().metrics["test_rmse"].get<double>(), 1e-9);
 }
 
 TEST_F(TrainingJob, StopMidEpochThenResumeEndsBitIdentical) {
@@ -241,6 +248,18 @@ TEST_F(TrainingJob, UnwritableOutputAndBadRecipeFailBeforeTraining) {
 }
 
 TEST(ThreadCount, ExplicitThenSlurmThenOmp) {
+  // Restores the variables afterwards: other tests in this process read them.
+  struct Restore {
+    std::string names[2] = {"SLURM_CPUS_PER_TASK", "OMP_NUM_THREADS"};
+    std::optional<std::string> old[2];
+    Restore() {
+      for (int i = 0; i < 2; ++i)
+        if (const char* v = std::getenv(names[i].c_str())) old[i] = v;
+    }
+    ~Restore() {
+      for (int i = 0; i < 2; ++i) old[i] ? ::setenv(names[i].c_str(), old[i]->c_str(), 1) : ::unsetenv(names[i].c_str());
+    }
+  } restore;
   EXPECT_EQ(resolve_thread_count(3), 3);
   ::setenv("SLURM_CPUS_PER_TASK", "5", 1);
   ::setenv("OMP_NUM_THREADS", "4", 1);
