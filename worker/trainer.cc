@@ -68,6 +68,20 @@ void set_cpu_rng_state(const torch::Tensor& state) {
   gen.set_state(state);
 }
 
+// "recipe.model.lstm_hidden is 8 there but 16 here", or nullopt when the recipes are equal.
+std::optional<std::string> recipe_difference(const json& theirs, const json& mine) {
+  auto key = first_json_difference(theirs, mine, "recipe");
+  if (!key) return std::nullopt;
+  // The value at the key (a whole array for "recipe.model.funnel[1]").
+  std::string path = key->substr(std::string("recipe").size());
+  path = path.substr(0, path.find('['));
+  for (auto& ch : path)
+    if (ch == '.') ch = '/';
+  const json::json_pointer ptr(path);
+  auto value = [&](const json& j) { return j.contains(ptr) ? j.at(ptr).dump() : std::string("absent"); };
+  return *key + " is " + value(theirs) + " there but " + value(mine) + " here";
+}
+
 JobResult ended(JobEnd end, std::string reason) {
   JobResult r;
   r.end = end;
@@ -169,19 +183,9 @@ std::optional<JobResult> Trainer::resume() {
     // Another recipe, dataset or seed is not a damaged file but a different job: refuse.
     json theirs = ck.state.recipe;
     if (theirs.is_object()) theirs.erase("checkpoint");
-    if (auto key = first_json_difference(theirs, cfg_.identity_json(), "recipe")) {
-      std::string mine = "absent", other = "absent";
-      const auto ptr = json::json_pointer("/" + [&] {
-        std::string k = key->substr(std::string("recipe.").size());
-        for (auto& ch : k) if (ch == '.') ch = '/';
-        const auto b = k.find('[');
-        return b == std::string::npos ? k : k.substr(0, b);
-      }());
-      if (theirs.contains(ptr)) other = theirs.at(ptr).dump();
-      if (cfg_.identity_json().contains(ptr)) mine = cfg_.identity_json().at(ptr).dump();
-      return ended(JobEnd::kFailed, label + " was written by another recipe: " + *key + " is " + other +
-                                        " there but " + mine + " in this job; refusing to resume from it");
-    }
+    if (auto diff = recipe_difference(theirs, cfg_.identity_json()))
+      return ended(JobEnd::kFailed, label + " was written by another recipe: " + *diff +
+                                        "; refusing to resume from it");
     if (ck.state.dataset != req_.dataset || ck.state.seed != req_.seed)
       return ended(JobEnd::kFailed, label + " belongs to " + ck.state.dataset + " seed " +
                                         std::to_string(ck.state.seed) + ", not to this job");
@@ -307,7 +311,7 @@ JobResult Trainer::run() {
     // The permutation comes from the generator's state at the epoch's start, so a resume in
     // the middle of the epoch draws the very same order.
     Shuffler epoch_rng(0);
-    (void)epoch_rng.set_state(st_.shuffle_state);
+    (void)epoch_rng.set_state(st_.shuffle_state);  // validated when built or resumed
     const auto perm = torch::tensor(epoch_rng.permutation(n), on).to(device_);
     const auto t0 = Clock::now();
     model_->train();
