@@ -139,8 +139,13 @@ class Coordinator::Impl {
     } else if (ev == "worker_dead" || ev == "worker_left") {
       spdlog::warn("rank {} {}: {}{}", r.value("rank", -1), ev == "worker_dead" ? "declared dead" : "left",
                    r.value("reason", ""), job.empty() ? "" : " (was running " + job + ")");
+    } else if (ev == "preempted") {
+      spdlog::info("{} preempted on rank {} (attempt {}): {}; it will resume from its checkpoint", job,
+                   r.value("rank", -1), r.value("attempt", 0), r.value("reason", ""));
+    } else if (ev == "draining") {
+      spdlog::info("draining: no new assignments ({})", r.value("reason", ""));
     } else {
-      spdlog::info("{}", r.dump());
+      spdlog::debug("{}", r.dump());
     }
   }
 
