@@ -99,6 +99,10 @@ class Coordinator::Impl {
     if (transport_.size() < 2) spdlog::error("no worker ranks: run with mpirun -np 2 or more");
 
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) { on_signal(ec, sig); });
+    if (opt_.early_signal && opt_.early_signal->load() != 0) {
+      const int sig = opt_.early_signal->load();
+      boost::asio::post(io_, [this, sig] { handle_signal(sig); });
+    }
     schedule_poll();
     schedule_ping();
     schedule_summary();
@@ -202,6 +206,11 @@ class Coordinator::Impl {
 
   void on_signal(const boost::system::error_code& ec, int sig) {
     if (ec) return;
+    handle_signal(sig);
+    signals_.async_wait([this](const boost::system::error_code& e, int s) { on_signal(e, s); });
+  }
+
+  void handle_signal(int sig) {
     const std::string name = sig == SIGUSR1 ? "SIGUSR1" : sig == SIGUSR2 ? "SIGUSR2" : sig == SIGTERM ? "SIGTERM" : "SIGINT";
     spdlog::warn("{} received: preempting (workers checkpoint and stop; rerun to resume)", name);
     if (!scheduler_->draining()) {
@@ -212,7 +221,6 @@ class Coordinator::Impl {
     // SIGTERM is followed by SIGKILL within seconds: record "preempted" now, in case.
     if (sig == SIGTERM || sig == SIGINT) write_outcome_now(RunOutcome::kPreempted, name + " (coordinator)");
     preempt_reason_ = name;
-    signals_.async_wait([this](const boost::system::error_code& e, int s) { on_signal(e, s); });
   }
 
   // --- the event loop body ------------------------------------------------------------------

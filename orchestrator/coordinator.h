@@ -3,6 +3,7 @@
 // the transport (MPI has no completion handlers for Asio), applies deadlines and dispatches work;
 // a ping timer tells live workers the coordinator is alive; a summary timer prints progress;
 // a signal_set turns SIGUSR1/SIGUSR2/SIGTERM/SIGINT into a drain (preemption).
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ struct CoordinatorOptions {
   double summary_interval_s = 10.0;
   double pid_check_interval_s = 0.2;
   double shutdown_grace_s = 3.0;  // to flush the last messages before returning
+  // A preemption signal that arrived before the event loop could catch it (while the experiment
+  // was being validated): 0 for none. The run then drains at once.
+  const std::atomic<int>* early_signal = nullptr;
 };
 
 class Coordinator {

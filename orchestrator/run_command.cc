@@ -64,7 +64,16 @@ void install_worker_signal_handlers() {
   quick_exit_flushed(code);
 }
 
-int run_rank0(const RunArgs& args) {
+std::atomic<int> g_early_signal{0};
+extern "C" void on_early_signal(int sig) { g_early_signal.store(sig); }
+
+int run_rank0(const RunArgs& args, int thread_level) {
+  // mpirun forwards SIGUSR1/2 at any time; until the coordinator's event loop owns them, a
+  // plain handler keeps one from killing rank 0 and remembers it.
+  struct sigaction sa {};
+  sigemptyset(&sa.sa_mask);
+  sa.sa_handler = on_early_signal;
+  for (int sig : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT}) sigaction(sig, &sa, nullptr);
   init_logging("rank0");
   MpiTransport transport;
   auto exp = load_experiment(args.experiment);
@@ -82,8 +91,11 @@ int run_rank0(const RunArgs& args) {
   }
   init_logging("rank0", rank_log_path(exp->run_dir, 0));
   spdlog::set_level(spdlog::level::from_str(args.log_level));
-  spdlog::info("amnl run {} on {} ranks (log {})", exp->file, transport.size(), rank_log_path(exp->run_dir, 0));
-  Coordinator coordinator(transport, std::move(*exp), storage);
+  spdlog::info("amnl run {} on {} ranks (log {}, MPI thread level {})", exp->file, transport.size(),
+               rank_log_path(exp->run_dir, 0), thread_level);
+  CoordinatorOptions options;
+  options.early_signal = &g_early_signal;
+  Coordinator coordinator(transport, std::move(*exp), storage, options);
   return coordinator.run();
 }
 
@@ -95,7 +107,7 @@ void run_main(const RunArgs& args, const JobRunnerFn& real_runner) {
   if (rank == 0) {
     // Only this thread calls MPI; the trainer's threads never do, so FUNNELED is enough.
     if (provided < MPI_THREAD_FUNNELED) std::fprintf(stderr, "warning: MPI gives thread level %d < FUNNELED\n", provided);
-    const int code = run_rank0(args);
+    const int code = run_rank0(args, provided);
     finalize_and_exit(code, args.finalize_timeout_s);
   }
   install_worker_signal_handlers();

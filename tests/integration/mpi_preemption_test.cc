@@ -77,5 +77,30 @@ TEST_F(MpiPreemptionTest, KilledCoordinatorLeavesNoRankRunningAndTheRerunComplet
   EXPECT_EQ(job_metrics(run_dir(), "A", 1), train_alone(run_dir(), "A", 1, dir_ / "alone"));
 }
 
+TEST_F(MpiPreemptionTest, SigtermToOneWorkerCheckpointsItsJobWhichResumesOnAnotherRank) {
+  const std::string exp = write_orch_experiment(dir_, {"A"}, {1}, json{{"recipe", {{"max_epochs", 6}}}});
+  MpiRun run(exp, true, dir_ / "mpirun.log");
+  ASSERT_TRUE(wait_until([&] { return all_running_with_checkpoint(1); }, 120)) << run.output();
+  const int rank = ledger_events(run_dir(), "assigned", "A-s1").at(0)["rank"];
+  const pid_t pid = rank_pid(run_dir(), rank);
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  ASSERT_NE(run.wait(180), -1000) << run.output();
+  EXPECT_FALSE(process_alive(pid));
+  ASSERT_EQ(read_json(run_dir() + "/outcome.json")["outcome"], "complete") << run.output();
+  const auto pre = ledger_events(run_dir(), "preempted", "A-s1");
+  ASSERT_EQ(pre.size(), 1u);
+  EXPECT_EQ(pre[0]["rank"], rank);
+  const auto left = ledger_events(run_dir(), "worker_left");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0]["rank"], rank);
+  EXPECT_TRUE(ledger_events(run_dir(), "worker_dead").empty());
+  const auto done = ledger_events(run_dir(), "done", "A-s1");
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_NE(done[0]["rank"], rank);
+  EXPECT_EQ(done[0]["attempt"], 2);
+  EXPECT_GE(done[0]["resumed_from_epoch"].get<int>(), 1) << done[0].dump();
+  EXPECT_EQ(job_metrics(run_dir(), "A", 1), train_alone(run_dir(), "A", 1, dir_ / "alone"));
+}
+
 }  // namespace
 }  // namespace amnl::test
