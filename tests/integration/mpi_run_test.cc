@@ -47,6 +47,13 @@ TEST_F(MpiRunTest, FullRunTrainsEveryJobOnceAndEqualsTrainingAlone) {
   const int rc2 = run_orch(exp, true, dir_ / "mpirun2.log");
   EXPECT_EQ(rc2, 0);
   EXPECT_EQ(ledger_events(run_dir(), "assigned").size(), 4u);
+  // The same run dir with other seeds is refused, naming the key; nothing is trained.
+  write_orch_experiment(dir_, {"A", "B"}, {1, 3});
+  MpiRun other(exp, false, dir_ / "mpirun3.log");
+  EXPECT_EQ(other.wait(60), 2);
+  EXPECT_NE(other.output().find("was created by a different experiment"), std::string::npos) << other.output();
+  EXPECT_NE(other.output().find("seeds"), std::string::npos) << other.output();
+  EXPECT_EQ(ledger_events(run_dir(), "assigned").size(), 4u);
 }
 
 TEST_F(MpiRunTest, BadExperimentIsRejectedOnRankZeroAndEveryRankExits) {
