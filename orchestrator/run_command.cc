@@ -76,6 +76,11 @@ int run_rank0(const RunArgs& args, int thread_level) {
   for (int sig : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT}) sigaction(sig, &sa, nullptr);
   init_logging("rank0");
   MpiTransport transport;
+  if (transport.size() < 2) {
+    spdlog::error("amnl run needs at least one worker rank: mpirun --enable-recovery -np N amnl run {} (N >= 2)",
+                  args.experiment);
+    return kExitUsage;
+  }
   auto exp = load_experiment(args.experiment);
   if (!exp) {
     spdlog::error("{}", exp.message());
