@@ -89,6 +89,7 @@ json TrainState::to_json() const {
           {"history", history},
           {"attempt", attempt},
           {"resumes", resumes},
+          {"threads", threads},
           {"train_seconds", train_seconds}};
 }
 
@@ -117,6 +118,7 @@ Result<TrainState> TrainState::from_json(const json& j) {
     s.attempt = j.at("attempt").get<int>();
     s.resumes = j.at("resumes").get<int>();
     s.train_seconds = j.at("train_seconds").get<double>();
+    s.threads = j.value("threads", 0);
   } catch (const std::exception& e) {
     return Result<TrainState>::Error(std::string("training state: ") + e.what());
   }

@@ -41,6 +41,7 @@ struct TrainState {
   // Bookkeeping (not part of the deterministic result).
   int attempt = 1;
   int resumes = 0;
+  int threads = 0;  // intra-op threads of the writer: bit-exact resume needs the same count
   double train_seconds = 0;
 
   nlohmann::json to_json() const;

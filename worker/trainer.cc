@@ -152,6 +152,7 @@ void Trainer::build_fresh() {
   st_.shuffle_state = shuffler_.state();
   st_.schedule = schedule_.to_json();
   st_.attempt = req_.attempt;
+  st_.threads = s_.threads;
 }
 
 NamedTensors Trainer::live() const {
@@ -221,10 +222,15 @@ std::optional<JobResult> Trainer::resume() {
       copy_tensors(ck.tensors.ema.tensors, ema_->shadow());
       for (const auto& t : ck.tensors.best_ema.tensors) best_ema_.push_back(t.to(device_).clone());
     }
+    if (ck.state.threads > 0 && ck.state.threads != s_.threads)
+      s_.log->warn("{} was written with {} threads, this attempt runs {}: the result will not be bit-identical to "
+                   "an uninterrupted run (reductions split work by thread)",
+                   label, ck.state.threads, s_.threads);
     st_ = ck.state;
     st_.recipe = cfg_.to_json();  // the checkpoint policy may have changed; the rest is equal
     st_.resumes += 1;
     st_.attempt = req_.attempt;
+    st_.threads = s_.threads;
     resumed_from_ = st_.epochs_done;
     s_.log->info("resuming from {} ({} epochs and {} batches done, written by attempt {})", label, st_.epochs_done,
                  st_.batch_in_epoch, c.attempt);
@@ -285,9 +291,9 @@ JobResult Trainer::run() {
   test_ = make_window_tensors(s_.data.test, cfg_.data.r_max, device_);
 
   build_fresh();
-  s_.log->info("{} seed {}: model {} parameters; {} train / {} val windows, {} test units; {} on {}, {} threads",
+  s_.log->info("{} seed {}: model {} parameters; {} train / {} val windows, {} test units; device {}, {} threads",
                req_.dataset, req_.seed, count_parameters(*model_), train_.size(), val_.size(), test_.size(),
-               "AdamW", s_.device, s_.threads);
+               s_.device, s_.threads);
   if (req_.resume) {
     if (auto refused = resume()) return *refused;
   } else {
