@@ -36,6 +36,7 @@ class TrainProcess {
       ::execv(args[0], args.data());
       std::_Exit(127);
     }
+    if (pid_ < 0) status_ = -1;  // fork failed: not running
   }
   ~TrainProcess() {
     if (pid_ > 0 && status_ == kRunning) {
@@ -43,7 +44,10 @@ class TrainProcess {
       ::waitpid(pid_, nullptr, 0);
     }
   }
-  void signal(int sig) { ::kill(pid_, sig); }
+  // Never kill(-1, ...): that would signal every process of the user.
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
   bool running() {
     poll();
     return status_ == kRunning;
