@@ -1,6 +1,7 @@
 #include "orchestrator/scheduler.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace amnl::orch {
 
@@ -242,16 +243,18 @@ std::vector<int> Scheduler::check_deadlines(double now) {
   std::vector<int> dead;
   for (auto& [rank, w] : workers_) {
     if (w.state == WorkerState::kDead || w.state == WorkerState::kGone) continue;
-    std::string reason;
+    char reason[160] = {0};
     if (now - w.last_heard > config_.worker_timeout_s) {
-      reason = "no message for " + std::to_string(static_cast<int>(now - w.last_heard)) +
-               " s (worker_timeout_s " + std::to_string(config_.worker_timeout_s) + ")";
+      std::snprintf(reason, sizeof reason, "no message for %.1f s (worker_timeout_s %g)", now - w.last_heard,
+                    config_.worker_timeout_s);
     } else if (w.state == WorkerState::kBusy && now - w.last_progress > config_.progress_timeout_s) {
-      reason = "no progress for " + std::to_string(static_cast<int>(now - w.last_progress)) +
-               " s (progress_timeout_s " + std::to_string(config_.progress_timeout_s) + ")";
+      std::snprintf(reason, sizeof reason, "no progress for %.1f s (progress_timeout_s %g)", now - w.last_progress,
+                    config_.progress_timeout_s);
     }
-    if (!reason.empty()) dead.push_back(rank);
-    if (!reason.empty()) declare_dead(rank, reason, now);
+    if (reason[0] != '\0') {
+      dead.push_back(rank);
+      declare_dead(rank, reason, now);
+    }
   }
   return dead;
 }
