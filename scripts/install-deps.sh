@@ -10,6 +10,12 @@ packages=(
   libopenmpi-dev openmpi-bin
   libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev
   python3
+  gnuplot-nox                  # report plots (PNG)
+  chromium                     # tests: headless screenshots of report.html and the live page
+  prometheus                   # tests: promtool check metrics
+  curl                         # tests: the live status server
+  clang-14 libfuzzer-14-dev    # bench/fuzz.sh, sanitizer builds
+  slurm-wlm munge              # tests against a real single-node Slurm
 )
 
 missing=()
