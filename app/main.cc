@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/data_commands.h"
+#include "common/exit_codes.h"
 #include "common/version.h"
 #include "orchestrator/orchestrator_commands.h"
 #include "worker/worker_commands.h"
@@ -38,7 +39,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every other command-line error is a usage error (exit 2).
+    return app.exit(e) == 0 ? 0 : amnl::kExitUsage;
   }
   return exit_code;
 }

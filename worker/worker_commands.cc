@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "common/recipe_config.h"
 #include "worker/final_model.h"
+#include "worker/job_dir_contents.h"
 #include "worker/job_runner.h"
 #include "worker/metrics.h"
 
@@ -67,11 +68,28 @@ struct TrainArgs {
   int threads = 0;
   int attempt = 1;
   bool resume = false;
+  bool fresh = false;
 };
 
 int run_train(const TrainArgs& a) {
   auto recipe = load_recipe(a.preset, a.config);
   if (!recipe.ok()) return fail(recipe.message(), kExitUsage);
+  // A fresh start on a job dir with earlier training would lose it: only on explicit request.
+  if (!a.resume) {
+    const auto earlier = worker::earlier_training_files(a.out, a.dataset, a.seed);
+    std::string list;
+    for (const auto& f : earlier) list += (list.empty() ? "" : ", ") + f;
+    if (!earlier.empty() && !a.fresh)
+      return fail(a.out + " already holds training of this job (" + list +
+                      "); nothing was changed. Use --resume to continue from its newest valid checkpoint, "
+                      "or --fresh to delete these files and start over.",
+                  kExitUsage);
+    if (!earlier.empty()) {
+      std::cerr << "amnl train --fresh: deleting " << list << " in " << a.out << "\n";
+      Status st = worker::delete_earlier_training_files(a.out, earlier);
+      if (!st.ok()) return fail(st.message(), kExitFailed);
+    }
+  }
   init_logging("train");
   install_stop_handlers();
   JobRequest req;
@@ -120,7 +138,11 @@ void add_worker_commands(CLI::App& app, int& exit_code) {
   train->add_option("--threads", args->threads, "Intra-op threads (default: SLURM_CPUS_PER_TASK, OMP_NUM_THREADS, cores)")
       ->check(CLI::Range(1, 4096));
   train->add_option("--attempt", args->attempt, "Attempt number stored in checkpoints")->check(CLI::Range(1, 1 << 20));
-  train->add_flag("--resume", args->resume, "Continue from the newest valid checkpoint in --out");
+  auto* resume = train->add_flag("--resume", args->resume, "Continue from the newest valid checkpoint in --out");
+  train->add_flag("--fresh", args->fresh,
+                  "Start over: delete the checkpoints, final model, history and metrics already in --out "
+                  "(without --resume or --fresh, a job dir holding them is refused)")
+      ->excludes(resume);
   train->footer("Exit status: 0 done, 1 failed, 2 bad arguments or recipe, 75 preempted (emergency checkpoint written), "
                 "76 fenced. SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 stop after the current batch.");
   train->callback([args, &exit_code] { exit_code = run_train(*args); });

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -108,6 +109,50 @@ TEST_F(TrainCli, ErrorsNameTheProblem) {
   r = run_command({amnl_binary(), "train", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.output.find("--resume"), std::string::npos) << r.output;
+}
+
+// Regression (data loss): `amnl train` without --resume on a job dir that holds checkpoints used
+// to delete them silently. It must refuse, name what is there and keep every byte.
+TEST_F(TrainCli, RefusesToOverwriteAJobDirWithoutResumeOrFresh) {
+  ASSERT_EQ(trained().exit_code, 0) << trained().output;
+  const std::string job = *dir_ / "job";
+  const std::string before = read_file(job + "/checkpoints/epoch_2.pt");
+  const std::string manifest = read_file(job + "/checkpoints/MANIFEST.json");
+  const std::string model = read_file(job + "/SYN_v7_seed1.pt");
+  auto r = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", *dir_ / "data",
+                        "--out", job, "--preset", "tiny", "--config", *dir_ / "short.json", "--threads", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(job), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("epoch_2.pt"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--resume"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--fresh"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(job + "/checkpoints/epoch_2.pt"), before);
+  EXPECT_EQ(read_file(job + "/checkpoints/MANIFEST.json"), manifest);
+  EXPECT_EQ(read_file(job + "/SYN_v7_seed1.pt"), model);
+
+  // --resume and --fresh together make no sense.
+  r = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", *dir_ / "data", "--out",
+                   job, "--preset", "tiny", "--resume", "--fresh"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(read_file(job + "/checkpoints/epoch_2.pt"), before);
+}
+
+TEST_F(TrainCli, FreshSaysWhatItDeletesAndStartsOver) {
+  const std::string job = *dir_ / "fresh-job";
+  write_file(*dir_ / "one.json", R"({"max_epochs": 1, "checkpoint": {"every_epochs": 1}})");
+  const std::vector<std::string> base{amnl_binary(), "train", "--dataset", "SYN", "--seed", "2", "--data-dir",
+                                      *dir_ / "data", "--out", job, "--preset", "tiny", "--config",
+                                      *dir_ / "one.json", "--threads", "1"};
+  auto r = run_command(base);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto fresh = base;
+  fresh.push_back("--fresh");
+  r = run_command(fresh);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--fresh: deleting"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("epoch_1.pt"), std::string::npos) << r.output;
+  const json m = json::parse(read_file(job + "/metrics.json"));
+  EXPECT_EQ(m["run"]["resumes"], 0);
 }
 
 }  // namespace
