@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,12 +36,22 @@ Status write_all(int fd, std::string_view bytes, const std::string& path) {
   return Status::Ok();
 }
 
+}  // namespace
+
+std::string temporary_name(const std::string& path, unsigned serial) {
+  return path + kTemporaryMarker + std::to_string(::getpid()) + "." + std::to_string(serial);
+}
+
+bool is_temporary_name(const std::string& name) { return name.find(kTemporaryMarker) != std::string::npos; }
+
+namespace {
+
 Status fsync_dir(const fs::path& dir) {
   const std::string d = dir.empty() ? "." : dir.string();
   int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return Status::Error(errno_text("cannot open directory", d));
   int rc = ::fsync(fd);
-  ::close(fd);
+  if (::close(fd) != 0 && rc == 0) rc = -1;
   if (rc != 0) return Status::Error(errno_text("cannot fsync directory", d));
   return Status::Ok();
 }
@@ -50,13 +61,13 @@ class PosixStorage final : public Storage {
   Status write_atomic(const std::string& path, std::string_view bytes) override {
     static std::atomic<unsigned> counter{0};
     const fs::path target(path);
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                            std::to_string(counter.fetch_add(1));
+    const std::string tmp = temporary_name(path, counter.fetch_add(1));
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return Status::Error(errno_text("cannot create", tmp));
     Status st = write_all(fd, bytes, tmp);
     if (st.ok() && ::fsync(fd) != 0) st = Status::Error(errno_text("cannot fsync", tmp));
-    ::close(fd);
+    // NFS reports some write errors only at close(): an unchecked close can hide a lost write.
+    if (::close(fd) != 0 && st.ok()) st = Status::Error(errno_text("cannot close", tmp));
     if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
       st = Status::Error(errno_text("cannot rename to", path));
     if (!st.ok()) {
@@ -66,12 +77,28 @@ class PosixStorage final : public Storage {
     return fsync_dir(target.parent_path());
   }
 
+  // All or nothing: a failed write or fsync (ENOSPC, EIO, EDQUOT) truncates the file back to its
+  // length before the call, so a journal never keeps half a record followed by the next one on
+  // the same line. A file this call creates is durable only once its directory is synced.
   Status append(const std::string& path, std::string_view bytes) override {
+    const bool existed = fs::exists(path);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return Status::Error(errno_text("cannot open for append", path));
+    struct stat before {};
+    if (::fstat(fd, &before) != 0) {
+      Status st = Status::Error(errno_text("cannot stat", path));
+      ::close(fd);
+      return st;
+    }
     Status st = write_all(fd, bytes, path);
     if (st.ok() && ::fsync(fd) != 0) st = Status::Error(errno_text("cannot fsync", path));
-    ::close(fd);
+    if (!st.ok()) {
+      if (::ftruncate(fd, before.st_size) != 0 || ::fsync(fd) != 0)
+        st = Status::Error(st.message() + "; and the partial append could not be undone (" +
+                           std::strerror(errno) + ")");
+    }
+    if (::close(fd) != 0 && st.ok()) st = Status::Error(errno_text("cannot close", path));
+    if (st.ok() && !existed) st = fsync_dir(fs::path(path).parent_path());
     return st;
   }
 

@@ -20,6 +20,8 @@ class Storage {
   virtual Status write_atomic(const std::string& path, std::string_view bytes) = 0;
 
   // Appends `bytes` to `path` (created if absent) and fsyncs before returning: a journal append.
+  // All or nothing: on failure the file is left as it was before the call (or the error says
+  // that undoing the partial write failed too).
   virtual Status append(const std::string& path, std::string_view bytes) = 0;
 
   virtual Result<std::string> read(const std::string& path) const = 0;
@@ -30,6 +32,12 @@ class Storage {
   // mkdir -p, with an fsync of each parent whose entries changed.
   virtual Status make_dirs(const std::string& dir) = 0;
 };
+
+// write_atomic's temporary files are named "<path><kTemporaryMarker><pid>.<n>"; a process killed
+// mid-write leaves one behind, which is_temporary_name() recognises for cleanup.
+inline constexpr const char* kTemporaryMarker = ".tmp.";
+std::string temporary_name(const std::string& path, unsigned serial);
+bool is_temporary_name(const std::string& file_name);
 
 // The real file system.
 std::shared_ptr<Storage> make_posix_storage();

@@ -95,5 +95,34 @@ TEST(FaultInjectingStorage, FailsTearsAndCounts) {
   EXPECT_EQ(storage->mutation_count(), 3);
 }
 
+// Regression (data loss): an append that failed half-way (disk full) left its partial bytes,
+// and the next record was glued to them. On a real full disk the file must stay as it was.
+TEST(PosixStorageDiskFull, FailedAppendLeavesTheFileAsItWasAndWorksAgainWithSpace) {
+  test::SmallDisk disk(64 * 1024);
+  if (!disk.ok()) GTEST_SKIP() << disk.why();
+  auto storage = make_posix_storage();
+  const std::string path = disk / "journal";
+  ASSERT_TRUE(storage->append(path, "first line\n").ok());
+  disk.fill(8192);
+  const std::string big(20000, 'r');  // part of it fits: the append fails half-way
+  Status st = storage->append(path, big + "\n");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(path), std::string::npos) << st.message();
+  EXPECT_EQ(*storage->read(path), "first line\n");
+  // A failed atomic write leaves the old content and no temporary behind.
+  const std::string state = disk / "state.json";
+  disk.release();
+  ASSERT_TRUE(storage->write_atomic(state, "old").ok());
+  disk.fill(8192);
+  EXPECT_FALSE(storage->write_atomic(state, std::string(30000, 'n')).ok());
+  EXPECT_EQ(*storage->read(state), "old");
+  auto files = storage->list_files(disk.path());
+  ASSERT_TRUE(files.ok());
+  for (const auto& f : *files) EXPECT_FALSE(is_temporary_name(f)) << f;
+  disk.release();
+  ASSERT_TRUE(storage->append(path, "second line\n").ok());
+  EXPECT_EQ(*storage->read(path), "first line\nsecond line\n");
+}
+
 }  // namespace
 }  // namespace amnl

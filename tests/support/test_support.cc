@@ -1,9 +1,15 @@
 #include "support/test_support.h"
 
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -23,6 +29,38 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   if (!std::getenv("AMNL_KEEP_TEST_DIRS")) std::filesystem::remove_all(path_, ec);
+}
+
+SmallDisk::SmallDisk(size_t bytes) {
+  const std::string opts = "size=" + std::to_string(bytes);
+  if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, opts.c_str()) == 0) {
+    mounted_ = true;
+  } else {
+    why_ = std::string("cannot mount a tmpfs (needs root and mount rights): ") + std::strerror(errno);
+  }
+}
+
+SmallDisk::~SmallDisk() {
+  if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+}
+
+void SmallDisk::fill(size_t leave_free) {
+  struct statvfs vfs {};
+  if (::statvfs(dir_.path().c_str(), &vfs) != 0) return;
+  const uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  if (avail <= leave_free) return;
+  std::ofstream out(dir_ / ".ballast", std::ios::binary | std::ios::app);
+  const std::string block(4096, 'b');
+  for (uint64_t left = avail - leave_free; left > 0;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, block.size()));
+    if (!out.write(block.data(), static_cast<std::streamsize>(n)) || !out.flush()) break;
+    left -= n;
+  }
+}
+
+void SmallDisk::release() {
+  std::error_code ec;
+  std::filesystem::remove(dir_ / ".ballast", ec);
 }
 
 namespace {

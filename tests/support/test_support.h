@@ -19,6 +19,30 @@ class TempDir {
   std::string path_;
 };
 
+// A small tmpfs of `bytes` mounted on a fresh directory, to fill a disk for real (ENOSPC).
+// Needs root and mount rights; ok() says whether it could be mounted (tests skip otherwise,
+// with why()). Unmounted when the object dies.
+class SmallDisk {
+ public:
+  explicit SmallDisk(size_t bytes);
+  ~SmallDisk();
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  bool ok() const { return mounted_; }
+  const std::string& why() const { return why_; }
+  const std::string& path() const { return dir_.path(); }
+  std::string operator/(const std::string& name) const { return dir_ / name; }
+  // Fills the disk with a ballast file, leaving about `leave_free` bytes (page-rounded) free;
+  // release() deletes it (space again).
+  void fill(size_t leave_free = 0);
+  void release();
+
+ private:
+  TempDir dir_;
+  bool mounted_ = false;
+  std::string why_;
+};
+
 // $AMNL_BIN: the amnl executable under test.
 std::string amnl_binary();
 // $AMNL_SOURCE_DIR: the project's source tree (examples/, scripts/).
