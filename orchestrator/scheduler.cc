@@ -35,9 +35,9 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
     st.spec = spec;
     jobs_.emplace(spec.id(), std::move(st));
   }
-  // Replay: attempt numbers continue; done stays done; failed jobs get a fresh budget (the user
-  // may have fixed their data), which the "queued" record below says.
-  std::set<std::string> failed_before;
+  // Replay: attempt numbers continue; done stays done; failed stays failed, and failures count
+  // across sessions, so rerunning the command never gives a job a fresh retry budget by itself
+  // (`amnl run --retry-failed` does, on purpose: a "failures_reset" record).
   for (const json& r : replayed) {
     const std::string job = r.value("job", "");
     auto it = jobs_.find(job);
@@ -49,16 +49,20 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
       j.state = JobState::kDone;
       j.metrics = r.value("metrics", json::object());
       j.epoch = r.value("epochs_run", 0);
-    } else if (ev == "failed") {
-      failed_before.insert(job);
+    } else if (ev == "attempt_failed" || ev == "failed") {
+      j.failures = std::max(j.failures + 1, r.value("failures", 0));
       j.reason = r.value("reason", "");
+      if (ev == "failed" && j.state != JobState::kDone) j.state = JobState::kFailed;
+    } else if (ev == "failures_reset") {
+      j.failures = 0;
+      if (j.state == JobState::kFailed) j.state = JobState::kQueued;
     } else if (ev == "assigned" && r.value("attempt", 0) > 1) {
       j.resumes = std::max(j.resumes, r.value("attempt", 0) - 1);
     }
   }
   std::vector<const JobStatus*> pending;
   for (auto& [id, j] : jobs_)
-    if (j.state != JobState::kDone) pending.push_back(&j);
+    if (j.state == JobState::kQueued) pending.push_back(&j);
   std::stable_sort(pending.begin(), pending.end(), [](const JobStatus* a, const JobStatus* b) {
     if (a->spec.cost != b->spec.cost) return a->spec.cost > b->spec.cost;
     return a->spec.key < b->spec.key;
@@ -67,9 +71,25 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
     const std::string id = j->spec.id();
     queue_.push_back(id);
     json rec{{"event", "queued"}, {"job", id}, {"attempts_so_far", j->attempt}};
-    if (failed_before.count(id)) rec["previously_failed"] = j->reason;
+    if (j->failures > 0) {
+      rec["failures_so_far"] = j->failures;
+      rec["last_failure"] = j->reason;
+    }
     emit(rec);
   }
+}
+
+std::vector<std::string> Scheduler::reset_failed_jobs(const std::string& reason) {
+  std::vector<std::string> reset;
+  for (auto& [id, j] : jobs_) {
+    if (j.state != JobState::kFailed) continue;
+    emit({{"event", "failures_reset"}, {"job", id}, {"failures_before", j.failures},
+          {"last_failure", j.reason}, {"reason", reason}});
+    j.failures = 0;
+    requeue_front(j);
+    reset.push_back(id);
+  }
+  return reset;
 }
 
 void Scheduler::emit(json record) {

@@ -11,7 +11,9 @@
 // - A worker not heard from for worker_timeout_s, or busy without progress for
 //   progress_timeout_s, is declared dead; a dead or departed worker is never assigned again.
 // - A job's own failure and the death of its worker both count towards max_attempts; a
-//   preemption does not. After max_attempts the job is "failed" with the last reason.
+//   preemption does not. After max_attempts the job is "failed" with the last reason. Failures
+//   count across sessions of the run dir: a rerun does not retry a failed job unless asked to
+//   (reset_failed_jobs, `amnl run --retry-failed`).
 // - Results and progress from anything but the job's current (rank, attempt) are ignored.
 #include <cstdint>
 #include <deque>
@@ -50,7 +52,7 @@ struct JobStatus {
   JobSpec spec;
   JobState state = JobState::kQueued;
   int attempt = 0;        // last attempt number handed out (0: never assigned)
-  int failures = 0;       // failed attempts in this session (own failure or worker death)
+  int failures = 0;       // failed attempts (own failure or worker death), over every session
   int rank = -1;          // while running
   int epoch = 0, max_epochs = 0;
   double started_at = 0;  // session time of the current attempt's assignment
@@ -127,6 +129,10 @@ class Scheduler {
   // call assignment_failed.
   std::vector<Assignment> dispatch(double now);
   void assignment_failed(const Assignment& a, const std::string& reason, double now);
+
+  // Gives every failed job a fresh retry budget and queues it (a deliberate user decision, e.g.
+  // after fixing a data file); records "failures_reset". Returns the jobs reset.
+  std::vector<std::string> reset_failed_jobs(const std::string& reason);
 
   // Preemption: no new assignments from now on; running jobs are expected to report preempted.
   void start_draining(const std::string& reason);

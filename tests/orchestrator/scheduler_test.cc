@@ -184,6 +184,55 @@ TEST(SchedulerTest, ReplayKeepsDoneJobsAndContinuesAttemptNumbers) {
   EXPECT_EQ(a[0].attempt, 2);
 }
 
+// Regression: a job that failed for good got a fresh retry budget on every rerun of the command.
+TEST(SchedulerTest, FailuresCountAcrossSessionsAndOnlyAnExplicitResetRetriesAFailedJob) {
+  ResultReport bad;
+  bad.end = JobEnd::kFailed;
+  bad.reason = "NaN loss";
+  auto fail_once = [&](Harness& h, int rank) {
+    h.s.add_worker(rank, h.clock.now());
+    h.s.on_ready(rank, h.clock.now());
+    auto a = h.s.dispatch(h.clock.now());
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_TRUE(h.s.on_result(rank, a[0].job, a[0].attempt, bad, h.clock.now()));
+  };
+  const SchedulerConfig cfg{5, 20, 2};
+  std::vector<json> ledger;
+  {
+    Harness h(specs({{"BAD", 1}}), cfg);
+    fail_once(h, 1);  // session 1: one failure of two allowed
+    ledger = h.records;
+  }
+  {
+    Harness h(specs({{"BAD", 1}}), cfg, ledger);
+    EXPECT_EQ(h.s.jobs().at("BAD-s1").failures, 1);
+    EXPECT_EQ(h.events("queued").at(0)["failures_so_far"], 1);
+    fail_once(h, 1);  // session 2: the second failure ends it
+    ASSERT_EQ(h.events("failed").size(), 1u);
+    ledger.insert(ledger.end(), h.records.begin(), h.records.end());
+  }
+  {
+    Harness h(specs({{"BAD", 1}}), cfg, ledger);  // session 3: a plain rerun
+    EXPECT_EQ(h.s.counts().failed, 1);
+    EXPECT_EQ(h.s.counts().queued, 0);
+    EXPECT_TRUE(h.s.all_jobs_ended());
+    EXPECT_EQ(h.s.jobs().at("BAD-s1").reason, "NaN loss");
+    h.s.add_worker(1, h.clock.now());
+    h.s.on_ready(1, h.clock.now());
+    EXPECT_TRUE(h.s.dispatch(h.clock.now()).empty());
+    // The user fixed the data and asks for a retry: a full budget again, recorded.
+    EXPECT_EQ(h.s.reset_failed_jobs("--retry-failed"), std::vector<std::string>{"BAD-s1"});
+    ASSERT_EQ(h.events("failures_reset").size(), 1u);
+    auto a = h.s.dispatch(h.clock.now());
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].attempt, 3);
+    ledger.insert(ledger.end(), h.records.begin(), h.records.end());
+  }
+  Harness h(specs({{"BAD", 1}}), cfg, ledger);  // the reset survives a rerun too
+  EXPECT_EQ(h.s.counts().queued, 1);
+  EXPECT_EQ(h.s.jobs().at("BAD-s1").failures, 0);
+}
+
 TEST(SchedulerTest, DepartedWorkerGetsNothingAndItsJobIsRequeuedWithoutPenalty) {
   Harness h(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1});
   h.s.add_worker(1, h.clock.now());
