@@ -14,6 +14,10 @@ void FaultInjectingStorage::tear_next_append(size_t keep_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   tear_append_ = keep_bytes;
 }
+void FaultInjectingStorage::set_appends_failing(bool failing) {
+  std::lock_guard<std::mutex> lock(mu_);
+  appends_failing_ = failing;
+}
 int FaultInjectingStorage::mutation_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return mutations_;
@@ -46,6 +50,7 @@ Status FaultInjectingStorage::append(const std::string& path, std::string_view b
   std::optional<size_t> tear;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (appends_failing_) return Status::Error("injected failure: append " + path + ": No space left on device");
     tear.swap(tear_append_);
   }
   if (tear) {

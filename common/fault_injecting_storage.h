@@ -20,6 +20,9 @@ class FaultInjectingStorage final : public Storage {
   // The next append writes only its first `keep_bytes` bytes and then reports an error, as a
   // process killed in the middle of a journal write would leave it.
   void tear_next_append(size_t keep_bytes);
+  // While set, every append fails (a full disk, EDQUOT, EIO) and leaves the file unchanged, as
+  // the real append promises; clearing it brings the space back.
+  void set_appends_failing(bool failing);
   int mutation_count() const;
 
   Status write_atomic(const std::string& path, std::string_view bytes) override;
@@ -38,6 +41,7 @@ class FaultInjectingStorage final : public Storage {
   int fail_next_ = 0;
   std::optional<size_t> tear_write_;
   std::optional<size_t> tear_append_;
+  bool appends_failing_ = false;
   int mutations_ = 0;
 };
 

@@ -9,12 +9,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <map>
+#include <set>
 
 #include "common/exit_codes.h"
 #include "orchestrator/lease.h"
 #include "orchestrator/ledger.h"
 #include "orchestrator/run_dir.h"
+#include "orchestrator/run_lock.h"
 #include "orchestrator/run_outcome.h"
 #include "orchestrator/scheduler.h"
 
@@ -54,33 +57,33 @@ class Coordinator::Impl {
   Impl(Transport& t, Experiment e, std::shared_ptr<Storage> s, CoordinatorOptions o)
       : transport_(t), exp_(std::move(e)), storage_(std::move(s)), opt_(o),
         ledger_(storage_, ledger_path(exp_.run_dir)), poll_timer_(io_), ping_timer_(io_),
-        summary_timer_(io_), signals_(io_, SIGUSR1, SIGUSR2, SIGTERM) {
+        summary_timer_(io_), signals_(io_, SIGUSR1, SIGUSR2, SIGTERM),
+        session_(opt_.session_id.empty() ? new_session_id() : opt_.session_id) {
     signals_.add(SIGINT);
   }
 
   int run() {
     Status st = prepare_run_dir(*storage_, exp_);
-    if (!st.ok()) {
-      spdlog::error("{}", st.message());
-      abort_workers(transport_, st.message());
-      return kExitUsage;
-    }
+    if (!st.ok()) return refuse(st.message());
     auto replay = ledger_.replay();
-    if (!replay) {
-      spdlog::error("{}", replay.message());
-      abort_workers(transport_, replay.message());
-      return kExitFailed;
-    }
+    if (!replay) return refuse(replay.message());
+    adopt_finished_jobs(replay->records);
     std::vector<JobSpec> specs;
     for (size_t d = 0; d < exp_.datasets.size(); ++d)
       for (int64_t seed : exp_.seeds)
         specs.push_back(JobSpec{JobKey{exp_.datasets[d], seed}, static_cast<double>(exp_.dataset_rows[d])});
     SchedulerConfig cfg{exp_.fault.worker_timeout_s, exp_.fault.progress_timeout_s, exp_.fault.max_attempts};
     write_rank_info(0, ::getpid(), hostname());
-    ledger_append({{"event", "session_started"}, {"ranks", transport_.size()},
-                   {"replayed_records", replay->records.size()}, {"experiment", exp_.file}});
+    ledger_append({{"event", "session_started"}, {"session", session_}, {"ranks", transport_.size()},
+                   {"replayed_records", replay->records.size()}, {"damaged_ledger_lines", replay->damaged_lines},
+                   {"experiment", exp_.file}});
     scheduler_ = std::make_unique<Scheduler>(
         specs, cfg, [this](const json& r) { on_record(r); }, replay->records);
+    if (opt_.retry_failed) {
+      for (const std::string& job : scheduler_->reset_failed_jobs("amnl run --retry-failed"))
+        spdlog::info("{}: failed before; retrying with a fresh budget of {} attempts (--retry-failed)", job,
+                     exp_.fault.max_attempts);
+    }
     {
       const Counts c = scheduler_->counts();
       spdlog::info("run {}: {} jobs ({} already done), {} worker ranks", exp_.run_dir, specs.size(), c.done,
@@ -111,12 +114,86 @@ class Coordinator::Impl {
   }
 
  private:
+  // --- refusals and recovery ------------------------------------------------------------------
+  // The run cannot start (another experiment's run dir, unreadable ledger): the workers exit and
+  // outcome.json says so, so that no script mistakes an old outcome for this session's.
+  int refuse(const std::string& reason) {
+    spdlog::error("{}", reason);
+    abort_workers(transport_, reason);
+    Status st = write_outcome(*storage_, exp_.run_dir, make_refused_outcome(exp_.run_dir, reason));
+    if (!st.ok()) spdlog::error("{}", st.message());
+    return kExitUsage;
+  }
+
+  // A job whose metrics.json exists finished, whatever the ledger lost (a failed append, a
+  // damaged line): record it as done again rather than train it a second time. The trainer
+  // writes metrics.json last, and only while its attempt holds the lease.
+  void adopt_finished_jobs(std::vector<json>& replayed) {
+    std::set<std::string> done;
+    for (const json& r : replayed)
+      if (r.value("event", "") == "done") done.insert(r.value("job", ""));
+    for (const std::string& ds : exp_.datasets) {
+      for (int64_t seed : exp_.seeds) {
+        const JobKey key{ds, seed};
+        const std::string id = job_id(key);
+        auto dir = job_dir(exp_.run_dir, key);
+        if (done.count(id) || !dir.ok() || !storage_->exists(*dir + "/metrics.json")) continue;
+        auto bytes = storage_->read(*dir + "/metrics.json");
+        auto m = bytes.ok() ? json::parse(*bytes, nullptr, false) : json();
+        if (!m.is_object() || m.value("dataset", "") != ds || m.value("seed", int64_t{-1}) != seed) {
+          spdlog::warn("{}: {}/metrics.json is unreadable or names another job; the job will be trained", id, *dir);
+          continue;
+        }
+        const json run = m.value("run", json::object());
+        json rec{{"event", "done"}, {"job", id}, {"attempt", run.value("attempt", 0)},
+                 {"epochs_run", m.value("epochs_run", 0)}, {"resumed_from_epoch", -1}, {"metrics", m},
+                 {"recovered", "the ledger had no done record; found " + *dir + "/metrics.json"}};
+        spdlog::warn("{}: finished (metrics.json) but missing from the ledger; recording it as done", id);
+        ledger_append(rec);
+        replayed.push_back(rec);
+      }
+    }
+  }
+
   // --- ledger and console -------------------------------------------------------------------
+  // Records go out in order. One that cannot be written waits in memory with every later one and
+  // is retried on each tick; if the ledger stays unwritable past the grace period, the run stops
+  // cleanly (workers checkpoint) instead of going on with a journal that loses its history.
   void ledger_append(const json& r) {
-    Status st = ledger_.append(r);
-    // A ledger that cannot be written is not a reason to throw away running work; the outcome
-    // file still records the end, and the trainer's checkpoints are the source of truth.
-    if (!st.ok()) spdlog::error("ledger: {}", st.message());
+    unwritten_.push_back(r);
+    flush_ledger();
+  }
+
+  void flush_ledger() {
+    while (!unwritten_.empty()) {
+      Status st = ledger_.append(unwritten_.front());
+      if (!st.ok()) {
+        if (ledger_failing_since_ < 0) {
+          ledger_failing_since_ = clock_.now();
+          spdlog::error("ledger: {}; keeping {} record(s) in memory and retrying; the run stops if this lasts {} s",
+                        st.message(), unwritten_.size(), opt_.ledger_failure_grace_s);
+        }
+        ledger_error_ = st.message();
+        return;
+      }
+      unwritten_.pop_front();
+    }
+    if (ledger_failing_since_ >= 0) {
+      spdlog::info("ledger: writable again after {:.1f} s; every record kept", clock_.now() - ledger_failing_since_);
+      ledger_failing_since_ = -1;
+    }
+  }
+
+  void check_ledger_health(double now) {
+    if (ledger_failing_since_ < 0 || now - ledger_failing_since_ < opt_.ledger_failure_grace_s) return;
+    if (ledger_stop_reason_.empty()) {
+      ledger_stop_reason_ = "the ledger " + ledger_.path() + " cannot be written (" + ledger_error_ + ") for " +
+                            std::to_string(static_cast<int>(now - ledger_failing_since_)) +
+                            " s; workers checkpointed and stopped; free space (or fix the disk) and rerun the same "
+                            "command to resume";
+      spdlog::error("{}", ledger_stop_reason_);
+      start_drain("ledger unwritable");
+    }
   }
 
   void on_record(const json& r) {
@@ -210,14 +287,17 @@ class Coordinator::Impl {
     signals_.async_wait([this](const boost::system::error_code& e, int s) { on_signal(e, s); });
   }
 
+  void start_drain(const std::string& reason) {
+    if (scheduler_->draining()) return;
+    scheduler_->start_draining(reason);
+    // Workers usually get the same signal from mpirun; a STOP covers the case they did not.
+    for (int r : scheduler_->busy_ranks()) transport_.send(r, MsgKind::kStop, {{"reason", reason}});
+  }
+
   void handle_signal(int sig) {
     const std::string name = sig == SIGUSR1 ? "SIGUSR1" : sig == SIGUSR2 ? "SIGUSR2" : sig == SIGTERM ? "SIGTERM" : "SIGINT";
     spdlog::warn("{} received: preempting (workers checkpoint and stop; rerun to resume)", name);
-    if (!scheduler_->draining()) {
-      scheduler_->start_draining(name);
-      // Workers usually get the same signal from mpirun; a STOP covers the case they did not.
-      for (int r : scheduler_->busy_ranks()) transport_.send(r, MsgKind::kStop, {{"reason", name}});
-    }
+    start_drain(name);
     // SIGTERM is followed by SIGKILL within seconds: record "preempted" now, in case.
     if (sig == SIGTERM || sig == SIGINT) write_outcome_now(RunOutcome::kPreempted, name + " (coordinator)");
     preempt_reason_ = name;
@@ -226,6 +306,8 @@ class Coordinator::Impl {
   // --- the event loop body ------------------------------------------------------------------
   void tick() {
     const double now = clock_.now();
+    if (!unwritten_.empty()) flush_ledger();
+    check_ledger_health(now);
     while (auto m = transport_.poll()) handle(*m, clock_.now());
     if (now - last_pid_check_ >= opt_.pid_check_interval_s) {
       last_pid_check_ = now;
@@ -249,7 +331,7 @@ class Coordinator::Impl {
 
   void send_assignment(const Assignment& a, double now) {
     auto dir = job_dir(exp_.run_dir, a.key);
-    Status st = dir.ok() ? write_lease(*storage_, *dir, a.job, a.attempt, a.rank) : dir.status();
+    Status st = dir.ok() ? write_lease(*storage_, *dir, a.job, a.attempt, a.rank, session_) : dir.status();
     if (!st.ok()) {
       // Without a lease the attempt could not be fenced later: do not start it.
       scheduler_->assignment_failed(a, "cannot assign: " + st.message(), now);
@@ -257,7 +339,7 @@ class Coordinator::Impl {
     }
     transport_.send(a.rank, MsgKind::kAssign,
                     {{"job", a.job}, {"dataset", a.key.dataset}, {"seed", a.key.seed},
-                     {"data_dir", exp_.data_dir}, {"job_dir", *dir}, {"attempt", a.attempt},
+                     {"data_dir", exp_.data_dir}, {"job_dir", *dir}, {"attempt", a.attempt}, {"session", session_},
                      {"recipe", exp_.recipe}, {"threads", exp_.threads_per_rank}});
   }
 
@@ -317,8 +399,8 @@ class Coordinator::Impl {
       final_ = c.failed > 0 ? RunOutcome::kFailed : RunOutcome::kComplete;
       final_reason_ = c.failed > 0 ? std::to_string(c.failed) + " job(s) failed" : "";
     } else if (scheduler_->draining() && !scheduler_->any_busy()) {
-      final_ = RunOutcome::kPreempted;
-      final_reason_ = "preempted by " + preempt_reason_;
+      final_ = ledger_stop_reason_.empty() ? RunOutcome::kPreempted : RunOutcome::kIncomplete;
+      final_reason_ = ledger_stop_reason_.empty() ? "preempted by " + preempt_reason_ : ledger_stop_reason_;
     } else if (c.live_workers == 0 && clock_.now() - start_time_ > 0) {
       final_ = RunOutcome::kIncomplete;
       final_reason_ = "no live worker left";
@@ -340,8 +422,17 @@ class Coordinator::Impl {
       ::usleep(2000);
     }
     print_summary();
-    write_outcome_now(final_, final_reason_);
     ledger_append({{"event", "session_ended"}, {"outcome", to_string(final_)}, {"reason", final_reason_}});
+    // The disk may come back within the grace period: give the journal that long to catch up.
+    const double give_up_at = clock_.now() + opt_.ledger_failure_grace_s;
+    while (!unwritten_.empty() && ledger_stop_reason_.empty() && clock_.now() < give_up_at) {
+      ::usleep(50000);
+      flush_ledger();
+    }
+    if (!unwritten_.empty())
+      spdlog::error("ledger: {} record(s) could not be written; finished jobs are recovered from their "
+                    "metrics.json on the next run", unwritten_.size());
+    write_outcome_now(final_, final_reason_);
     const Counts c = scheduler_->counts();
     spdlog::info("run {}: {} ({} done, {} failed of {}){}; outcome in {}/outcome.json", exp_.run_dir,
                  to_string(final_), c.done, c.failed, scheduler_->jobs().size(),
@@ -367,6 +458,10 @@ class Coordinator::Impl {
   boost::asio::steady_timer poll_timer_, ping_timer_, summary_timer_;
   boost::asio::signal_set signals_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::string session_;
+  std::deque<json> unwritten_;     // ledger records not yet durable, oldest first
+  double ledger_failing_since_ = -1;
+  std::string ledger_error_, ledger_stop_reason_;
   std::map<int, Peer> peers_;
   double start_time_ = 0, last_pid_check_ = 0;
   bool stopping_ = false;

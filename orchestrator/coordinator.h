@@ -22,6 +22,15 @@ struct CoordinatorOptions {
   // A preemption signal that arrived before the event loop could catch it (while the experiment
   // was being validated): 0 for none. The run then drains at once.
   const std::atomic<int>* early_signal = nullptr;
+  // This session's id (the run-dir lock's); written into leases so that fencing tells sessions
+  // apart. Empty: a new random one.
+  std::string session_id;
+  // `amnl run --retry-failed`: give jobs that failed for good a fresh retry budget.
+  bool retry_failed = false;
+  // Ledger appends that keep failing (disk full, EIO) for this long stop the run cleanly:
+  // workers checkpoint and stop, the outcome says why, and a rerun resumes. Records that could
+  // not be written meanwhile are kept in memory and retried in order.
+  double ledger_failure_grace_s = 10.0;
 };
 
 class Coordinator {

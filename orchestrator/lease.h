@@ -2,6 +2,9 @@
 // Fencing: <job_dir>/lease.json names the attempt that owns a job. The coordinator writes it
 // atomically BEFORE sending an assignment; a worker asks it before every durable write, so a
 // stale attempt (a worker declared dead that wakes up) learns it lost the job and writes nothing.
+// A lease names the session as well as the attempt: attempt numbers come from the ledger, and a
+// session that lost ledger records could hand out a number again; the session id tells apart a
+// straggler of an earlier session (e.g. an orphaned rank of a killed mpirun) from today's owner.
 #include <string>
 
 #include "common/status.h"
@@ -10,10 +13,12 @@
 namespace amnl::orch {
 
 std::string lease_path(const std::string& job_dir);
-Status write_lease(Storage& storage, const std::string& job_dir, const std::string& job, int attempt, int rank);
+Status write_lease(Storage& storage, const std::string& job_dir, const std::string& job, int attempt, int rank,
+                   const std::string& session);
 // The attempt recorded in the lease; an error when missing or unreadable.
 Result<int> read_lease_attempt(const Storage& storage, const std::string& job_dir);
-// True only when the lease names exactly `attempt`: an unreadable lease is not ownership.
-bool lease_owned_by(const Storage& storage, const std::string& job_dir, int attempt);
+// True only when the lease names exactly `attempt` of `session`: an unreadable lease is not
+// ownership.
+bool lease_owned_by(const Storage& storage, const std::string& job_dir, int attempt, const std::string& session);
 
 }  // namespace amnl::orch

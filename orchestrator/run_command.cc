@@ -17,6 +17,7 @@
 #include "orchestrator/fake_job_runner.h"
 #include "orchestrator/mpi_transport.h"
 #include "orchestrator/run_dir.h"
+#include "orchestrator/run_lock.h"
 #include "orchestrator/worker_loop.h"
 
 namespace amnl::orch {
@@ -27,6 +28,7 @@ struct RunArgs {
   std::string log_level = "info";
   double fake_epoch_s = -1;  // >= 0: use the fake trainer (tests, benchmarks)
   double finalize_timeout_s = 15;
+  bool retry_failed = false;
 };
 
 WorkerSignals g_signals;
@@ -87,6 +89,14 @@ int run_rank0(const RunArgs& args, int thread_level) {
     abort_workers(transport, exp.message());
     return kExitUsage;
   }
+  // The run dir belongs to one live session: take it before writing anything (a log line
+  // included), so that a second `amnl run` on it refuses and leaves the first one's files alone.
+  auto lock = RunDirLock::acquire(exp->run_dir, new_session_id());
+  if (!lock) {
+    spdlog::error("{}", lock.message());
+    abort_workers(transport, lock.message());
+    return kExitUsage;
+  }
   auto storage = make_posix_storage();
   Status st = storage->make_dirs(exp->run_dir + "/logs");
   if (!st.ok()) {
@@ -96,10 +106,12 @@ int run_rank0(const RunArgs& args, int thread_level) {
   }
   init_logging("rank0", rank_log_path(exp->run_dir, 0));
   spdlog::set_level(spdlog::level::from_str(args.log_level));
-  spdlog::info("amnl run {} on {} ranks (log {}, MPI thread level {})", exp->file, transport.size(),
-               rank_log_path(exp->run_dir, 0), thread_level);
+  spdlog::info("amnl run {} on {} ranks (session {}, log {}, MPI thread level {})", exp->file, transport.size(),
+               lock->session_id(), rank_log_path(exp->run_dir, 0), thread_level);
   CoordinatorOptions options;
   options.early_signal = &g_early_signal;
+  options.session_id = lock->session_id();
+  options.retry_failed = args.retry_failed;
   Coordinator coordinator(transport, std::move(*exp), storage, options);
   return coordinator.run();
 }
@@ -150,6 +162,9 @@ void add_run_command(CLI::App& app, int& exit_code, JobRunnerFn runner) {
   cmd->add_option("experiment", args->experiment, "experiment file (JSON)")->required();
   cmd->add_option("--log-level", args->log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  cmd->add_flag("--retry-failed", args->retry_failed,
+                "Give jobs that failed for good (max_attempts used up, in any earlier session) a fresh retry "
+                "budget, e.g. after fixing their data; without it a rerun leaves them failed");
   cmd->add_option("--fake-trainer", args->fake_epoch_s, "testing: fake trainer, seconds per epoch")->group("");
   cmd->add_option("--finalize-timeout", args->finalize_timeout_s, "testing: MPI_Finalize watchdog (s)")->group("");
   cmd->callback([args, runner, &exit_code] {

@@ -12,6 +12,7 @@ const char* to_string(RunOutcome o) {
     case RunOutcome::kFailed: return "failed";
     case RunOutcome::kPreempted: return "preempted";
     case RunOutcome::kIncomplete: return "incomplete";
+    case RunOutcome::kRefused: return "refused";
   }
   return "?";
 }
@@ -23,6 +24,7 @@ int exit_code_of(RunOutcome o) {
     case RunOutcome::kRunning:
     case RunOutcome::kPreempted:
     case RunOutcome::kIncomplete: return kExitPreempted;
+    case RunOutcome::kRefused: return kExitUsage;
   }
   return kExitFailed;
 }
@@ -44,6 +46,18 @@ nlohmann::json make_outcome(RunOutcome o, const Scheduler& s, const std::string&
           {"jobs", {{"total", total}, {"done", c.done}, {"failed", c.failed}, {"pending", total - c.done - c.failed}}},
           {"failed_jobs", failed},
           {"dead_ranks", dead},
+          {"reason", reason},
+          {"run_dir", run_dir},
+          {"updated", utc_now_iso()}};
+}
+
+nlohmann::json make_refused_outcome(const std::string& run_dir, const std::string& reason) {
+  return {{"outcome", to_string(RunOutcome::kRefused)},
+          {"rerun", false},
+          {"exit_code", exit_code_of(RunOutcome::kRefused)},
+          {"jobs", nullptr},
+          {"failed_jobs", nlohmann::json::array()},
+          {"dead_ranks", nlohmann::json::array()},
           {"reason", reason},
           {"run_dir", run_dir},
           {"updated", utc_now_iso()}};

@@ -26,87 +26,101 @@ std::string hostname() {
   return buf;
 }
 
-// One job on its training thread; the MPI thread reads what it publishes.
+// One job on its training thread; the MPI thread reads what it publishes. Everything the thread
+// touches lives in a State it shares: a trainer that ignores a stop request is abandoned
+// (detached) when the worker must exit, and must never be left holding a destroyed object.
 class RunningJob {
  public:
-  RunningJob(const JobRunnerFn& runner, JobRequest req, std::string job, const std::atomic<bool>& sticky_stop)
-      : req_(std::move(req)), job_(std::move(job)), sticky_stop_(sticky_stop), storage_(make_posix_storage()) {
-    stop_ = sticky_stop_.load();
-    thread_ = std::thread([this, &runner] { body(runner); });
+  RunningJob(JobRunnerFn runner, JobRequest req, std::string job, std::string session,
+             std::shared_ptr<const std::atomic<bool>> sticky_stop)
+      : st_(std::make_shared<State>()) {
+    st_->req = std::move(req);
+    st_->job = std::move(job);
+    st_->session = std::move(session);
+    st_->sticky_stop = std::move(sticky_stop);
+    st_->stop = st_->sticky_stop->load();
+    thread_ = std::thread([st = st_, runner = std::move(runner)] { body(*st, runner); });
   }
   ~RunningJob() {
     if (thread_.joinable()) thread_.join();
   }
-  const std::string& job() const { return job_; }
-  int attempt() const { return req_.attempt; }
-  int64_t counter() const { return counter_.load(); }
-  void request_stop() { stop_ = true; }
-  bool finished() const { return finished_.load(); }
+  const std::string& job() const { return st_->job; }
+  int attempt() const { return st_->req.attempt; }
+  int64_t counter() const { return st_->counter.load(); }
+  void request_stop() { st_->stop = true; }
+  bool finished() const { return st_->finished.load(); }
   bool wait(double seconds) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (!finished_ && std::chrono::steady_clock::now() < until) ::usleep(10000);
-    return finished_;
+    while (!st_->finished && std::chrono::steady_clock::now() < until) ::usleep(10000);
+    return st_->finished;
   }
   JobResult take_result() {
     thread_.join();
-    return result_;
+    return st_->result;
   }
   std::deque<JobProgress> take_progress() {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(st_->mu);
     std::deque<JobProgress> out;
-    out.swap(progress_);
+    out.swap(st_->progress);
     return out;
   }
-  // The thread is stuck (hung trainer): abandon it rather than block the exit.
+  // The thread is stuck (hung trainer): abandon it rather than block the exit. It keeps its
+  // State (and the runner) alive by itself.
   void detach() {
     if (thread_.joinable()) thread_.detach();
   }
 
  private:
-  void body(const JobRunnerFn& runner) {
+  struct State {
+    JobRequest req;
+    std::string job, session;
+    std::shared_ptr<const std::atomic<bool>> sticky_stop;
+    std::shared_ptr<Storage> storage = make_posix_storage();
+    std::atomic<bool> stop{false};
+    std::atomic<int64_t> counter{0};
+    std::atomic<bool> finished{false};
+    int last_epoch = -1;
+    std::mutex mu;
+    std::deque<JobProgress> progress;
+    JobResult result;
+  };
+
+  static void body(State& st, const JobRunnerFn& runner) {
     JobCallbacks cb;
-    cb.stop_requested = &stop_;
-    cb.on_progress = [this](const JobProgress& p) {
-      counter_.store(p.batches_done + 1);  // +1: "started" differs from "no heartbeat yet"
-      if (sticky_stop_.load()) stop_ = true;
-      if (p.epoch != last_epoch_ || !p.checkpoint.empty()) {
-        last_epoch_ = p.epoch;
-        std::lock_guard<std::mutex> lock(mu_);
-        progress_.push_back(p);
+    cb.stop_requested = &st.stop;
+    cb.on_progress = [&st](const JobProgress& p) {
+      st.counter.store(p.batches_done + 1);  // +1: "started" differs from "no heartbeat yet"
+      if (st.sticky_stop->load()) st.stop = true;
+      if (p.epoch != st.last_epoch || !p.checkpoint.empty()) {
+        st.last_epoch = p.epoch;
+        std::lock_guard<std::mutex> lock(st.mu);
+        st.progress.push_back(p);
       }
     };
-    const std::string dir = req_.job_dir;
-    const int attempt = req_.attempt;
-    cb.still_owner = [this, dir, attempt] {
-      const bool owner = lease_owned_by(*storage_, dir, attempt);
-      if (!owner) spdlog::warn("{} attempt {}: lease lost (a newer attempt owns the job): writing nothing", job_, attempt);
+    cb.still_owner = [&st] {
+      const bool owner = lease_owned_by(*st.storage, st.req.job_dir, st.req.attempt, st.session);
+      if (!owner)
+        spdlog::warn("{} attempt {}: lease lost (a newer attempt or session owns the job): writing nothing", st.job,
+                     st.req.attempt);
       return owner;
     };
+    JobResult result;
     try {
-      result_ = runner(req_, cb);
+      result = runner(st.req, cb);
     } catch (const std::exception& e) {
-      result_ = JobResult{};
-      result_.end = JobEnd::kFailed;
-      result_.reason = std::string("trainer threw: ") + e.what();
+      result = JobResult{};
+      result.end = JobEnd::kFailed;
+      result.reason = std::string("trainer threw: ") + e.what();
     } catch (...) {
-      result_ = JobResult{};
-      result_.end = JobEnd::kFailed;
-      result_.reason = "trainer threw an unknown exception";
+      result = JobResult{};
+      result.end = JobEnd::kFailed;
+      result.reason = "trainer threw an unknown exception";
     }
-    finished_ = true;
+    st.result = std::move(result);
+    st.finished = true;
   }
 
-  JobRequest req_;
-  std::string job_;
-  const std::atomic<bool>& sticky_stop_;
-  std::shared_ptr<Storage> storage_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int64_t> counter_{0};
-  std::atomic<bool> finished_{false};
-  int last_epoch_ = -1;
-  std::mutex mu_;
-  std::deque<JobProgress> progress_;
-  JobResult result_;
+  std::shared_ptr<State> st_;
   std::thread thread_;
 };
 
@@ -121,7 +135,9 @@ WorkerExit run_worker(Transport& transport, const JobRunnerFn& runner, WorkerSig
   double heartbeat_s = 1.0, watchdog_s = opt.startup_timeout_s;
   double last_heard = clock.now(), last_heartbeat = 0;
   bool started = false;
-  std::atomic<bool> sticky_stop{false};  // SIGTERM: stop every job and leave
+  // SIGTERM: stop every job and leave. Shared with the training thread, which may outlive us.
+  auto sticky = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<bool>& sticky_stop = *sticky;
   std::unique_ptr<RunningJob> job;
   std::string leave_reason;
 
@@ -184,7 +200,7 @@ WorkerExit run_worker(Transport& transport, const JobRunnerFn& runner, WorkerSig
           req.resume = true;
           const std::string id = m->body.value("job", "");
           spdlog::info("{} attempt {}: starting in {}", id, req.attempt, req.job_dir);
-          job = std::make_unique<RunningJob>(runner, std::move(req), id, sticky_stop);
+          job = std::make_unique<RunningJob>(runner, std::move(req), id, m->body.value("session", ""), sticky);
           break;
         }
         case MsgKind::kStop:

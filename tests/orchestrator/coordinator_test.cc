@@ -5,8 +5,12 @@
 
 #include <deque>
 #include <filesystem>
+#include <atomic>
+#include <map>
 #include <set>
+#include <thread>
 
+#include "common/fault_injecting_storage.h"
 #include "orchestrator/coordinator.h"
 #include "orchestrator/lease.h"
 #include "orchestrator/ledger.h"
@@ -17,12 +21,13 @@ namespace {
 
 using nlohmann::json;
 
-// Workers simulated inside the transport: each finishes a job the moment it is assigned, except
-// `silent_after_assign`, which takes its first job and then never speaks again.
+// Workers simulated inside the transport: each finishes a job `job_seconds` after it is assigned
+// (writing metrics.json into the job dir, as the trainer does last), answers STOP with
+// "preempted", except `silent_after_assign`, which takes its first job and never speaks again.
 class FakeWorkers final : public Transport {
  public:
-  FakeWorkers(int size, int silent_after_assign, std::shared_ptr<Storage> storage)
-      : size_(size), silent_rank_(silent_after_assign), storage_(std::move(storage)) {}
+  FakeWorkers(int size, int silent_after_assign, std::shared_ptr<Storage> storage, double job_seconds = 0)
+      : size_(size), silent_rank_(silent_after_assign), storage_(std::move(storage)), job_seconds_(job_seconds) {}
   int rank() const override { return 0; }
   int size() const override { return size_; }
   void send(int dest, MsgKind kind, const json& body) override {
@@ -33,24 +38,53 @@ class FakeWorkers final : public Transport {
     } else if (kind == MsgKind::kAssign) {
       const std::string job = body["job"];
       const int attempt = body["attempt"];
-      if (!lease_owned_by(*storage_, body["job_dir"], attempt)) ++assign_without_lease;
+      if (!lease_owned_by(*storage_, body["job_dir"], attempt, body.value("session", ""))) ++assign_without_lease;
       assigned.push_back({dest, job, attempt});
       if (dest == silent_rank_) {
         silent_ = true;
         return;
       }
+      running_[dest] = Running{job, attempt, body["job_dir"], body["dataset"], body["seed"], clock_.now() + job_seconds_,
+                               clock_.now(), 0};
+    } else if (kind == MsgKind::kStop) {
+      auto it = running_.find(dest);
+      if (it == running_.end()) return;
       JobResult r;
-      r.end = JobEnd::kDone;
-      r.metrics = {{"test_rmse", 1.5}};
-      inbox_.push_back(Message{MsgKind::kResult, dest, result_to_json(job, attempt, r)});
-      inbox_.push_back(Message{MsgKind::kReady, dest, json::object()});
+      r.end = JobEnd::kPreempted;
+      r.reason = "stop requested";
+      inbox_.push_back(Message{MsgKind::kResult, dest, result_to_json(it->second.job, it->second.attempt, r)});
+      running_.erase(it);
     } else if (kind == MsgKind::kShutdown) {
       shutdown.insert(dest);
     }
   }
   std::optional<Message> poll() override {
-    // Heartbeats from every worker that still talks.
     const double now = clock_.now();
+    for (auto it = running_.begin(); it != running_.end();) {
+      if (now < it->second.done_at) {
+        if (now - it->second.last_progress >= 0.02) {  // an "epoch" every 20 ms
+          it->second.last_progress = now;
+          JobProgress p;
+          p.epoch = ++it->second.epoch;
+          p.max_epochs = 1000;
+          p.batches_done = p.epoch;
+          inbox_.push_back(Message{MsgKind::kProgress, it->first, progress_to_json(it->second.job, it->second.attempt, p)});
+        }
+        ++it;
+        continue;
+      }
+      const Running& j = it->second;
+      JobResult r;
+      r.end = JobEnd::kDone;
+      r.metrics = {{"dataset", j.dataset}, {"seed", j.seed}, {"test_rmse", 1.5}, {"run", {{"attempt", j.attempt}}}};
+      EXPECT_TRUE(storage_->write_atomic(j.job_dir + "/metrics.json", r.metrics.dump()).ok());
+      ++trained[j.job];
+      ++trained_total;
+      inbox_.push_back(Message{MsgKind::kResult, it->first, result_to_json(j.job, j.attempt, r)});
+      inbox_.push_back(Message{MsgKind::kReady, it->first, json::object()});
+      it = running_.erase(it);
+    }
+    // Heartbeats from every worker that still talks.
     if (now - last_hb_ > 0.02) {
       last_hb_ = now;
       for (int r = 1; r < size_; ++r)
@@ -67,18 +101,43 @@ class FakeWorkers final : public Transport {
 
   struct Sent { int rank; std::string job; int attempt; };
   std::vector<Sent> assigned;
+  std::map<std::string, int> trained;  // job -> times trained to the end
+  std::atomic<int> trained_total{0};   // the same, summed: safe to read from another thread
   std::set<int> shutdown;
   int sent_to_forgotten = 0, assign_without_lease = 0;
 
  private:
+  struct Running {
+    std::string job;
+    int attempt;
+    std::string job_dir, dataset;
+    int64_t seed;
+    double done_at, last_progress;
+    int epoch;
+  };
   int size_, silent_rank_;
   bool silent_ = false;
   std::shared_ptr<Storage> storage_;
+  double job_seconds_;
+  std::map<int, Running> running_;
   std::deque<Message> inbox_;
   std::set<int> forgotten_;
   SteadyClock clock_;
   double last_hb_ = 0;
 };
+
+std::vector<json> ledger_records(const test::TempDir& dir) {
+  Ledger ledger(make_posix_storage(), dir / "run/ledger.jsonl");
+  auto replay = ledger.replay();
+  EXPECT_TRUE(replay.ok());
+  return replay.ok() ? replay->records : std::vector<json>{};
+}
+
+int count_events(const std::vector<json>& records, const std::string& event) {
+  int n = 0;
+  for (const json& r : records) n += r.value("event", "") == event;
+  return n;
+}
 
 Experiment experiment(const test::TempDir& dir) {
   std::filesystem::create_directories(dir / "data");
@@ -112,7 +171,9 @@ TEST(CoordinatorTest, LeaseBeforeAssignDeadWorkerFencedAndNeverContactedAgain) {
     if (a.job == lost) attempts = std::max(attempts, a.attempt);
   EXPECT_EQ(attempts, 2);
   const std::string seed = lost.substr(lost.rfind("-s") + 2);
-  EXPECT_FALSE(lease_owned_by(*storage, dir / ("run/jobs/X/seed_" + seed), 1));
+  const json lease = json::parse(test::read_file(dir / ("run/jobs/X/seed_" + seed + "/lease.json")));
+  EXPECT_EQ(lease["attempt"], 2);
+  EXPECT_FALSE(lease_owned_by(*storage, dir / ("run/jobs/X/seed_" + seed), 1, lease["session"]));
   Ledger ledger(storage, dir / "run/ledger.jsonl");
   auto replay = ledger.replay();
   ASSERT_TRUE(replay.ok());
@@ -126,6 +187,107 @@ TEST(CoordinatorTest, LeaseBeforeAssignDeadWorkerFencedAndNeverContactedAgain) {
   const json outcome = json::parse(test::read_file(dir / "run/outcome.json"));
   EXPECT_EQ(outcome["outcome"], "complete");
   EXPECT_EQ(outcome["dead_ranks"], json::array({2}));
+}
+
+
+// Regression: a refused rerun left the previous session's outcome.json in place ("preempted,
+// rerun: true" made the Slurm script requeue forever; "complete" reported success).
+TEST(CoordinatorTest, ARefusedRunLeavesARefusedOutcome) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  {
+    FakeWorkers workers(3, -1, storage);
+    CoordinatorOptions opt;
+    opt.summary_interval_s = 100;
+    Coordinator c(workers, experiment(dir), storage, opt);
+    ASSERT_EQ(c.run(), 0);
+  }
+  ASSERT_EQ(json::parse(test::read_file(dir / "run/outcome.json"))["outcome"], "complete");
+  Experiment changed = experiment(dir);
+  changed.seeds.push_back(99);  // another experiment on the same run dir
+  FakeWorkers workers(3, -1, storage);
+  Coordinator c(workers, changed, storage);
+  EXPECT_EQ(c.run(), 2);
+  const json outcome = json::parse(test::read_file(dir / "run/outcome.json"));
+  EXPECT_EQ(outcome["outcome"], "refused");
+  EXPECT_EQ(outcome["rerun"], false);
+  EXPECT_EQ(outcome["exit_code"], 2);
+  EXPECT_NE(outcome["reason"].get<std::string>().find("seeds"), std::string::npos) << outcome.dump();
+  EXPECT_TRUE(workers.assigned.empty());
+}
+
+// Regression (data loss): a ledger that could not be written was logged and ignored. Now the
+// records wait in memory, a ledger that stays unwritable stops the run cleanly with the reason,
+// and the rerun trains nothing twice: finished jobs whose records were lost are adopted from
+// their metrics.json.
+TEST(CoordinatorTest, AnUnwritableLedgerStopsTheRunCleanlyAndTheRerunLosesNothing) {
+  test::TempDir dir;
+  auto disk = std::make_shared<FaultInjectingStorage>(make_posix_storage());
+  int first_exit = -1;
+  std::map<std::string, int> trained;
+  {
+    FakeWorkers workers(3, -1, disk, /*job_seconds=*/0.3);
+    CoordinatorOptions opt;
+    opt.summary_interval_s = 100;
+    opt.ledger_failure_grace_s = 0.1;
+    Coordinator c(workers, experiment(dir), disk, opt);
+    // The disk fills once the first job is done (after its done record is durable).
+    std::thread filler([&] {
+      while (workers.trained_total == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      disk->set_appends_failing(true);
+    });
+    first_exit = c.run();
+    filler.join();
+    trained = workers.trained;
+  }
+  EXPECT_EQ(first_exit, 75);
+  const json outcome = json::parse(test::read_file(dir / "run/outcome.json"));
+  EXPECT_EQ(outcome["outcome"], "incomplete");
+  EXPECT_EQ(outcome["rerun"], true);
+  EXPECT_NE(outcome["reason"].get<std::string>().find("ledger"), std::string::npos) << outcome.dump();
+  EXPECT_NE(outcome["reason"].get<std::string>().find("No space left"), std::string::npos) << outcome.dump();
+  ASSERT_LT(static_cast<int>(trained.size()), 4) << "the run should have stopped early";
+
+  disk->set_appends_failing(false);  // space again: the same command resumes
+  FakeWorkers workers(3, -1, disk);
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  Coordinator c(workers, experiment(dir), disk, opt);
+  EXPECT_EQ(c.run(), 0);
+  for (const auto& [job, n] : workers.trained) trained[job] += n;
+  EXPECT_EQ(trained.size(), 4u);
+  for (const auto& [job, n] : trained) EXPECT_EQ(n, 1) << job << " trained " << n << " times";
+  const auto records = ledger_records(dir);
+  std::set<std::string> done;
+  for (const json& r : records)
+    if (r["event"] == "done") EXPECT_TRUE(done.insert(r["job"]).second) << "two done records for " << r["job"];
+  EXPECT_EQ(done.size(), 4u);
+  EXPECT_EQ(json::parse(test::read_file(dir / "run/outcome.json"))["outcome"], "complete");
+}
+
+// A disk full for a moment only: records wait and are written in order once there is space;
+// the run goes on and completes with the full history.
+TEST(CoordinatorTest, ABriefLedgerOutageLosesNoRecord) {
+  test::TempDir dir;
+  auto disk = std::make_shared<FaultInjectingStorage>(make_posix_storage());
+  FakeWorkers workers(3, -1, disk, /*job_seconds=*/0.05);
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  opt.ledger_failure_grace_s = 30;
+  Coordinator c(workers, experiment(dir), disk, opt);
+  std::thread outage([&] {
+    while (workers.trained_total == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    disk->set_appends_failing(true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    disk->set_appends_failing(false);
+  });
+  EXPECT_EQ(c.run(), 0);
+  outage.join();
+  const auto records = ledger_records(dir);
+  EXPECT_EQ(count_events(records, "done"), 4);
+  EXPECT_EQ(count_events(records, "assigned"), 4);
+  EXPECT_EQ(count_events(records, "session_ended"), 1);
+  for (const auto& [job, n] : workers.trained) EXPECT_EQ(n, 1) << job;
 }
 
 }  // namespace

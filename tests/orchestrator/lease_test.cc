@@ -26,14 +26,29 @@ TEST(LeaseTest, OnlyTheNewestAttemptOwnsTheJob) {
   test::TempDir dir;
   auto storage = make_posix_storage();
   const std::string jd = dir / "jobs/FD001/seed_1";
-  EXPECT_FALSE(lease_owned_by(*storage, jd, 1));  // no lease: nobody owns it
-  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 1, 3).ok());
-  EXPECT_TRUE(lease_owned_by(*storage, jd, 1));
-  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 2, 4).ok());
-  EXPECT_FALSE(lease_owned_by(*storage, jd, 1));  // the stale attempt is fenced
-  EXPECT_TRUE(lease_owned_by(*storage, jd, 2));
+  EXPECT_FALSE(lease_owned_by(*storage, jd, 1, "s1"));  // no lease: nobody owns it
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 1, 3, "s1").ok());
+  EXPECT_TRUE(lease_owned_by(*storage, jd, 1, "s1"));
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 2, 4, "s1").ok());
+  EXPECT_FALSE(lease_owned_by(*storage, jd, 1, "s1"));  // the stale attempt is fenced
+  EXPECT_TRUE(lease_owned_by(*storage, jd, 2, "s1"));
   test::write_file(lease_path(jd), "{\"attempt\": ");  // garbage is not ownership
-  EXPECT_FALSE(lease_owned_by(*storage, jd, 2));
+  EXPECT_FALSE(lease_owned_by(*storage, jd, 2, "s1"));
+}
+
+// Attempt numbers come from the ledger; a session that lost records could reuse one. The lease's
+// session id keeps an earlier session's straggler with the same number fenced.
+TEST(LeaseTest, TheSameAttemptNumberOfAnotherSessionIsFenced) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  const std::string jd = dir / "jobs/FD001/seed_1";
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 3, 1, "old-session").ok());
+  EXPECT_TRUE(lease_owned_by(*storage, jd, 3, "old-session"));
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 3, 2, "new-session").ok());
+  EXPECT_FALSE(lease_owned_by(*storage, jd, 3, "old-session"));
+  EXPECT_TRUE(lease_owned_by(*storage, jd, 3, "new-session"));
+  test::write_file(lease_path(jd), R"({"job": "FD001-s1", "attempt": 3})");  // no session: nobody's
+  EXPECT_FALSE(lease_owned_by(*storage, jd, 3, "new-session"));
 }
 
 TEST(MessagesTest, ResultRoundTripAndGarbageIsNeverSuccess) {
