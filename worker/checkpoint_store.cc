@@ -153,6 +153,19 @@ Result<std::string> CheckpointStore::read_verified(const CheckpointInfo& info) c
   return bytes;
 }
 
+Result<std::vector<std::string>> remove_temporaries(Storage& storage, const std::string& dir) {
+  std::vector<std::string> removed;
+  if (!storage.exists(dir)) return removed;
+  auto files = storage.list_files(dir);
+  if (!files.ok()) return files.status();
+  for (const std::string& f : *files) {
+    if (!is_temporary_name(f)) continue;
+    AMNL_RETURN_IF_ERROR(storage.remove(dir + "/" + f));
+    removed.push_back(dir + "/" + f);
+  }
+  return removed;
+}
+
 Status CheckpointStore::clear() {
   auto m = read_manifest();
   if (m.ok())

@@ -62,4 +62,10 @@ class CheckpointStore {
   std::string dir_;
 };
 
+// Removes the temporary files that write_atomic leaves in `dir` when its process is killed
+// mid-write (tens of MB per kill at paper size, on shared storage). Call it only while owning
+// the job (after the lease check): an older attempt's half-written file is garbage by then.
+// Returns the paths removed.
+Result<std::vector<std::string>> remove_temporaries(Storage& storage, const std::string& dir);
+
 }  // namespace amnl::worker

@@ -294,6 +294,14 @@ JobResult Trainer::run() {
   s_.log->info("{} seed {}: model {} parameters; {} train / {} val windows, {} test units; device {}, {} threads",
                req_.dataset, req_.seed, count_parameters(*model_), train_.size(), val_.size(), test_.size(),
                s_.device, s_.threads);
+  if (owner()) {
+    // A killed attempt's half-written temporaries: this attempt owns the job now.
+    for (const std::string& dir : {req_.job_dir, store_.dir()}) {
+      auto removed = remove_temporaries(*s_.storage, dir);
+      if (!removed.ok()) s_.log->warn("{}", removed.message());
+      else for (const auto& f : *removed) s_.log->info("removed a killed write's temporary file {}", f);
+    }
+  }
   if (req_.resume) {
     if (auto refused = resume()) return *refused;
   } else {

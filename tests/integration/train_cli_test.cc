@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <vector>
 
@@ -135,6 +136,22 @@ TEST_F(TrainCli, RefusesToOverwriteAJobDirWithoutResumeOrFresh) {
                    job, "--preset", "tiny", "--resume", "--fresh"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_EQ(read_file(job + "/checkpoints/epoch_2.pt"), before);
+}
+
+// Regression (disk leak): a checkpoint write killed half-way left its temporary file forever.
+TEST_F(TrainCli, AResumeRemovesTheTemporariesOfAKilledWrite) {
+  ASSERT_EQ(trained().exit_code, 0) << trained().output;
+  const std::string job = *dir_ / "job";
+  const std::string dead_ckpt = job + "/checkpoints/epoch_3.pt.tmp.4242.0";
+  const std::string dead_metrics = job + "/metrics.json.tmp.4242.1";
+  write_file(dead_ckpt, std::string(100000, 'x'));
+  write_file(dead_metrics, "{");
+  auto r = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", *dir_ / "data",
+                        "--out", job, "--preset", "tiny", "--config", *dir_ / "short.json", "--threads", "1",
+                        "--resume"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dead_ckpt)) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dead_metrics)) << r.output;
 }
 
 TEST_F(TrainCli, FreshSaysWhatItDeletesAndStartsOver) {

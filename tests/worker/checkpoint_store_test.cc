@@ -109,5 +109,20 @@ TEST(CheckpointStore, FailedWriteIsAnError) {
   EXPECT_FALSE(store.put(info(CheckpointKind::kPeriodic, 2), "x", 3).ok());
 }
 
+TEST(CheckpointStore, RemovesOnlyTheTemporariesOfKilledWrites) {
+  test::TempDir dir;
+  CheckpointStore store(make_posix_storage(), dir / "checkpoints");
+  ASSERT_TRUE(store.put(info(CheckpointKind::kPeriodic, 2), "x", 3).ok());
+  const std::string tmp = temporary_name(dir / "checkpoints/epoch_3.pt", 0);
+  test::write_file(tmp, std::string(1000, 'h'));  // a write killed before its rename
+  auto removed = remove_temporaries(*make_posix_storage(), dir / "checkpoints");
+  ASSERT_TRUE(removed.ok()) << removed.message();
+  EXPECT_EQ(*removed, std::vector<std::string>{tmp});
+  EXPECT_FALSE(std::filesystem::exists(tmp));
+  std::vector<std::string> notes;
+  EXPECT_EQ(files_of(store.candidates(&notes)), std::vector<std::string>{"epoch_2.pt"});
+  EXPECT_TRUE(remove_temporaries(*make_posix_storage(), dir / "absent").ok());
+}
+
 }  // namespace
 }  // namespace amnl::worker
