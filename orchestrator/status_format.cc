@@ -1,0 +1,110 @@
+#include "orchestrator/status_format.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace amnl::orch {
+
+using nlohmann::json;
+
+namespace {
+
+std::string text(const json& j, const char* key, const std::string& fallback = "-") {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (it->is_string()) return it->get<std::string>().empty() ? fallback : it->get<std::string>();
+  return it->dump();
+}
+
+std::string fixed(const json& x, int digits) {
+  if (!x.is_number()) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x.get<double>());
+  return buf;
+}
+
+int count(const json& totals, const char* key) {
+  return totals.is_object() && totals.contains(key) && totals[key].is_number() ? totals[key].get<int>() : 0;
+}
+
+}  // namespace
+
+std::string format_duration(const json& seconds) {
+  if (!seconds.is_number()) return "-";
+  const double s = seconds.get<double>();
+  if (!std::isfinite(s) || s < 0) return "-";
+  const long t = static_cast<long>(s + 0.5);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  return buf;
+}
+
+std::string format_status_table(const json& st) {
+  std::ostringstream out;
+  const json session = st.value("session", json::object());
+  const json totals = st.value("totals", json::object());
+  out << "run " << text(st, "run_dir") << ": " << text(st, "state");
+  if (session.is_object() && !text(session, "id", "").empty())
+    out << " (session " << text(session, "id") << ", started " << text(session, "started") << ")";
+  out << "  elapsed " << format_duration(st.value("elapsed_s", json())) << "  ETA "
+      << format_duration(st.value("eta_s", json())) << "\n";
+  if (session.is_object() && session.contains("draining") && !session["draining"].is_null())
+    out << "draining: " << text(session, "draining") << " (no new assignments)\n";
+
+  char line[512];
+  std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s\n", "JOB", "STATE", "ATT", "RANK",
+                "HOST", "EPOCH", "BEST_VAL", "ELAPSED", "ETA");
+  out << line;
+  for (const json& j : st.value("jobs", json::array())) {
+    const std::string epoch = std::to_string(j.value("epoch", 0)) + "/" +
+                              (j.value("max_epochs", 0) > 0 ? std::to_string(j.value("max_epochs", 0)) : "?");
+    std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s\n", text(j, "job").c_str(),
+                  text(j, "state").c_str(), j.value("attempt", 0) > 0 ? std::to_string(j.value("attempt", 0)).c_str() : "-",
+                  text(j, "rank").c_str(), text(j, "host").c_str(), epoch.c_str(),
+                  fixed(j.value("best_val_rmse", json()), 3).c_str(), format_duration(j.value("elapsed_s", json())).c_str(),
+                  format_duration(j.value("eta_s", json())).c_str());
+    out << line;
+  }
+  out << "jobs: " << count(totals, "jobs") << " total, " << count(totals, "done") << " done, "
+      << count(totals, "running") << " running, " << count(totals, "queued") << " queued, "
+      << count(totals, "preempted") << " preempted, " << count(totals, "failed") << " failed; "
+      << count(totals, "epochs_completed") << " epochs, " << count(totals, "assignments") << " assignments, "
+      << count(totals, "attempt_failures") << " failed attempts\n";
+  out << "workers: " << count(totals, "workers_alive") << " alive, " << count(totals, "workers_dead") << " dead";
+  const json dead = st.value("dead_ranks", json::array());
+  if (!dead.empty()) {
+    out << " (rank";
+    for (const json& r : dead) out << " " << r.dump();
+    out << ")";
+  }
+  out << ", " << count(totals, "workers_left") << " left\n";
+  for (const json& r : st.value("ranks", json::array())) {
+    const std::string state = text(r, "state");
+    if (state == "dead" || state == "left")
+      out << "  rank " << text(r, "rank") << " " << state << ": " << text(r, "reason") << "\n";
+  }
+  for (const json& j : st.value("jobs", json::array()))
+    if (text(j, "state") == "failed" || (!text(j, "reason", "").empty() && text(j, "state") != "done"))
+      out << "  " << text(j, "job") << " (" << text(j, "state") << ", " << j.value("failures", 0)
+          << " failures): " << text(j, "reason") << "\n";
+  const json coordinator = st.value("coordinator", json());
+  if (coordinator.is_object() && coordinator.value("alive", true) == false)
+    out << "warning: the coordinator (pid " << text(coordinator, "pid") << " on " << text(coordinator, "host")
+        << ") is gone; the ledger stops where it died. Rerun the same command to resume.\n";
+  const json outcome = st.value("outcome", json());
+  if (outcome.is_object())
+    out << "outcome.json: " << text(outcome, "outcome") << " (exit " << text(outcome, "exit_code") << ")"
+        << (text(outcome, "reason", "").empty() ? "" : ": " + text(outcome, "reason")) << "\n";
+  const json ledger = st.value("ledger", json::object());
+  if (ledger.is_object() && ledger.value("damaged_lines", 0) > 0)
+    out << "warning: ledger.jsonl has " << ledger.value("damaged_lines", 0)
+        << " damaged line(s) (first: " << text(ledger, "problem") << "); they are left out\n";
+  return out.str();
+}
+
+std::string dump_status_json(const json& status, int indent) {
+  return status.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace amnl::orch
