@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "common/cmapss_dataset.h"
+#include "common/cmapss_parse.h"
 
 namespace amnl::data {
 namespace {
@@ -49,13 +50,15 @@ size_t split_fields(std::string_view line, std::string_view* fields, size_t max)
 
 std::string where(const std::string& path, size_t line) { return path + ":" + std::to_string(line) + ": "; }
 
-// The field as shown in a message: at most 40 characters, control bytes as '?' so that a binary
-// file cannot garble the terminal or the log.
+// The field as shown in a message: at most 40 characters, control bytes and every byte >= 0x7f
+// as '?' so that a binary file cannot garble the terminal or the log, and the message stays
+// valid UTF-8: the worker sends it as its failure reason in JSON, whose dump() throws on
+// anything else (found by bench/fuzz/fuzz_cmapss).
 std::string quoted(std::string_view s) {
   constexpr size_t kMax = 40;
   std::string shown(s.substr(0, kMax));
   for (char& c : shown)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
   return "'" + shown + (s.size() > kMax ? "...'" : "'");
 }
 
@@ -121,17 +124,20 @@ std::vector<UnitRange> CmapssTable::unit_ranges() const {
 Result<CmapssTable> read_cmapss_table(const std::string& path) {
   Result<std::string> buffer = read_whole_file(path);
   if (!buffer.ok()) return buffer.status();
+  return parse_cmapss_table(*buffer, path);
+}
 
+Result<CmapssTable> parse_cmapss_table(const std::string& text, const std::string& path) {
   CmapssTable table;
   table.path = path;
   // A real row is ~160 bytes; reserving avoids repeated growth on 60k-row files.
-  const size_t estimate = buffer->size() / 120 + 1;
+  const size_t estimate = text.size() / 120 + 1;
   table.unit.reserve(estimate);
   table.cycle.reserve(estimate);
   table.values.reserve(estimate * kValueColumns);
 
   std::unordered_set<int> finished_units;  // units whose rows have ended: may not come back
-  Status st = for_each_line(*buffer, [&](size_t line_number, std::string_view line) -> Status {
+  Status st = for_each_line(text, [&](size_t line_number, std::string_view line) -> Status {
     std::string_view fields[kFileColumns];
     const size_t count = split_fields(line, fields, kFileColumns);
     if (count != static_cast<size_t>(kFileColumns))
@@ -176,9 +182,13 @@ Result<CmapssTable> read_cmapss_table(const std::string& path) {
 Result<std::vector<double>> read_rul_file(const std::string& path, int expected_units) {
   Result<std::string> buffer = read_whole_file(path);
   if (!buffer.ok()) return buffer.status();
+  return parse_rul_text(*buffer, path, expected_units);
+}
+
+Result<std::vector<double>> parse_rul_text(const std::string& text, const std::string& path, int expected_units) {
   std::vector<double> rul;
   std::vector<size_t> lines;  // line of each value, to point at the first extra one
-  Status st = for_each_line(*buffer, [&](size_t line_number, std::string_view line) -> Status {
+  Status st = for_each_line(text, [&](size_t line_number, std::string_view line) -> Status {
     std::string_view fields[1];
     const size_t count = split_fields(line, fields, 1);
     if (count != 1)
