@@ -24,8 +24,13 @@ std::string fixed(const json& x, int digits) {
   return buf;
 }
 
-int count(const json& totals, const char* key) {
-  return totals.is_object() && totals.contains(key) && totals[key].is_number() ? totals[key].get<int>() : 0;
+// Reads never throw: a field of another type (or null) reads as 0.
+int count(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<int>() : 0;
+}
+
+json member(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) ? j[key] : json();
 }
 
 }  // namespace
@@ -42,13 +47,13 @@ std::string format_duration(const json& seconds) {
 
 std::string format_status_table(const json& st) {
   std::ostringstream out;
-  const json session = st.value("session", json::object());
-  const json totals = st.value("totals", json::object());
+  const json session = member(st, "session");
+  const json totals = member(st, "totals");
   out << "run " << text(st, "run_dir") << ": " << text(st, "state");
   if (session.is_object() && !text(session, "id", "").empty())
     out << " (session " << text(session, "id") << ", started " << text(session, "started") << ")";
-  out << "  elapsed " << format_duration(st.value("elapsed_s", json())) << "  ETA "
-      << format_duration(st.value("eta_s", json())) << "\n";
+  out << "  elapsed " << format_duration(member(st, "elapsed_s")) << "  ETA "
+      << format_duration(member(st, "eta_s")) << "\n";
   if (session.is_object() && session.contains("draining") && !session["draining"].is_null())
     out << "draining: " << text(session, "draining") << " (no new assignments)\n";
 
@@ -56,14 +61,14 @@ std::string format_status_table(const json& st) {
   std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s\n", "JOB", "STATE", "ATT", "RANK",
                 "HOST", "EPOCH", "BEST_VAL", "ELAPSED", "ETA");
   out << line;
-  for (const json& j : st.value("jobs", json::array())) {
-    const std::string epoch = std::to_string(j.value("epoch", 0)) + "/" +
-                              (j.value("max_epochs", 0) > 0 ? std::to_string(j.value("max_epochs", 0)) : "?");
+  for (const json& j : member(st, "jobs")) {
+    const std::string epoch = std::to_string(count(j, "epoch")) + "/" +
+                              (count(j, "max_epochs") > 0 ? std::to_string(count(j, "max_epochs")) : "?");
     std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s\n", text(j, "job").c_str(),
-                  text(j, "state").c_str(), j.value("attempt", 0) > 0 ? std::to_string(j.value("attempt", 0)).c_str() : "-",
+                  text(j, "state").c_str(), count(j, "attempt") > 0 ? std::to_string(count(j, "attempt")).c_str() : "-",
                   text(j, "rank").c_str(), text(j, "host").c_str(), epoch.c_str(),
-                  fixed(j.value("best_val_rmse", json()), 3).c_str(), format_duration(j.value("elapsed_s", json())).c_str(),
-                  format_duration(j.value("eta_s", json())).c_str());
+                  fixed(member(j, "best_val_rmse"), 3).c_str(), format_duration(member(j, "elapsed_s")).c_str(),
+                  format_duration(member(j, "eta_s")).c_str());
     out << line;
   }
   out << "jobs: " << count(totals, "jobs") << " total, " << count(totals, "done") << " done, "
@@ -72,33 +77,33 @@ std::string format_status_table(const json& st) {
       << count(totals, "epochs_completed") << " epochs, " << count(totals, "assignments") << " assignments, "
       << count(totals, "attempt_failures") << " failed attempts\n";
   out << "workers: " << count(totals, "workers_alive") << " alive, " << count(totals, "workers_dead") << " dead";
-  const json dead = st.value("dead_ranks", json::array());
+  const json dead = member(st, "dead_ranks");
   if (!dead.empty()) {
     out << " (rank";
     for (const json& r : dead) out << " " << r.dump();
     out << ")";
   }
   out << ", " << count(totals, "workers_left") << " left\n";
-  for (const json& r : st.value("ranks", json::array())) {
+  for (const json& r : member(st, "ranks")) {
     const std::string state = text(r, "state");
     if (state == "dead" || state == "left")
       out << "  rank " << text(r, "rank") << " " << state << ": " << text(r, "reason") << "\n";
   }
-  for (const json& j : st.value("jobs", json::array()))
+  for (const json& j : member(st, "jobs"))
     if (text(j, "state") == "failed" || (!text(j, "reason", "").empty() && text(j, "state") != "done"))
-      out << "  " << text(j, "job") << " (" << text(j, "state") << ", " << j.value("failures", 0)
+      out << "  " << text(j, "job") << " (" << text(j, "state") << ", " << count(j, "failures")
           << " failures): " << text(j, "reason") << "\n";
-  const json coordinator = st.value("coordinator", json());
-  if (coordinator.is_object() && coordinator.value("alive", true) == false)
+  const json coordinator = member(st, "coordinator");
+  if (member(coordinator, "alive") == json(false))
     out << "warning: the coordinator (pid " << text(coordinator, "pid") << " on " << text(coordinator, "host")
         << ") is gone; the ledger stops where it died. Rerun the same command to resume.\n";
-  const json outcome = st.value("outcome", json());
+  const json outcome = member(st, "outcome");
   if (outcome.is_object())
     out << "outcome.json: " << text(outcome, "outcome") << " (exit " << text(outcome, "exit_code") << ")"
         << (text(outcome, "reason", "").empty() ? "" : ": " + text(outcome, "reason")) << "\n";
-  const json ledger = st.value("ledger", json::object());
-  if (ledger.is_object() && ledger.value("damaged_lines", 0) > 0)
-    out << "warning: ledger.jsonl has " << ledger.value("damaged_lines", 0)
+  const json ledger = member(st, "ledger");
+  if (ledger.is_object() && count(ledger, "damaged_lines") > 0)
+    out << "warning: ledger.jsonl has " << count(ledger, "damaged_lines")
         << " damaged line(s) (first: " << text(ledger, "problem") << "); they are left out\n";
   return out.str();
 }
