@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -53,6 +54,10 @@ void add_status_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--watch", args->watch_s, "redraw every SECONDS until Ctrl-C")->check(CLI::Range(0.1, 86400.0));
   cmd->callback([args, &exit_code] {
     auto storage = make_posix_storage();
+    std::error_code ec;
+    const auto absolute = std::filesystem::absolute(args->run_dir, ec);
+    if (!ec) args->run_dir = absolute.lexically_normal().string();
+    if (args->run_dir.size() > 1 && args->run_dir.back() == '/') args->run_dir.pop_back();
     if (args->watch_s <= 0) {
       exit_code = print_once(*storage, *args, false);
       return;

@@ -143,7 +143,7 @@ void StatusModel::apply(const json& r) {
     j.attempt = attempt;
     j.rank = rank;
     j.started = at;
-    j.ended = j.seconds = NAN;
+    j.ended = j.seconds = j.last_progress = NAN;
     j.attempt_epoch_seconds = 0;
     j.attempt_epochs = 0;
     if (rank >= 0) {
@@ -159,6 +159,7 @@ void StatusModel::apply(const json& r) {
     j.val_rmse = field<double>(r, "val_rmse", NAN);
     j.best_val_rmse = field<double>(r, "best_val_rmse", j.best_val_rmse);
     j.epoch_seconds = field<double>(r, "epoch_seconds", NAN);
+    j.last_progress = at;
     if (std::isfinite(j.epoch_seconds)) {
       j.attempt_epoch_seconds += j.epoch_seconds;
       ++j.attempt_epochs;
@@ -241,10 +242,16 @@ json StatusModel::snapshot(double now, const json& outcome) const {
     double elapsed = NAN, eta = NAN;
     if (j.state == "running") {
       elapsed = end - j.started;
-      if (j.attempt_epochs > 0 && j.max_epochs > 0) {
-        const double per_epoch = j.attempt_epoch_seconds / j.attempt_epochs;
+      // An epoch's wall time as the ledger saw it (data loading, validation and checkpoints
+      // included), which is what the ETA is about; the trainer's epoch_seconds when times are missing.
+      double per_epoch = NAN;
+      if (j.attempt_epochs > 0 && j.last_progress > j.started)
+        per_epoch = (j.last_progress - j.started) / j.attempt_epochs;
+      else if (j.attempt_epochs > 0)
+        per_epoch = j.attempt_epoch_seconds / j.attempt_epochs;
+      if (std::isfinite(per_epoch) && j.max_epochs > 0) {
         eta = std::max(0, j.max_epochs - j.epoch) * per_epoch;
-        epoch_seconds_sum += j.attempt_epoch_seconds;
+        epoch_seconds_sum += per_epoch * j.attempt_epochs;
         epoch_seconds_n += j.attempt_epochs;
         if (!ended) running_work += eta;
       } else {
@@ -252,7 +259,6 @@ json StatusModel::snapshot(double now, const json& outcome) const {
       }
     } else if (j.state == "done") {
       elapsed = std::isfinite(j.seconds) ? j.seconds : j.ended - j.started;
-      eta = 0;
     }
     jobs.push_back({{"job", id},
                     {"state", j.state},

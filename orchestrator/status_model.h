@@ -57,6 +57,7 @@ class StatusModel {
     double attempt_epoch_seconds = 0;  // sum over this attempt's epochs, for the ETA
     int attempt_epochs = 0;
     double started = NAN, ended = NAN, seconds = NAN;  // unix seconds of the current attempt
+    double last_progress = NAN;                          // time of the attempt's latest epoch
     int checkpoint_epoch = -1;
     std::string reason;
     nlohmann::json test_rmse;  // from the done record's metrics, when the trainer reports one

@@ -19,7 +19,7 @@ h1{font-size:20px;margin:0 0 4px}
 table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08);font-size:14px}
 th,td{padding:7px 10px;text-align:left;border-bottom:1px solid #e4e7eb;white-space:nowrap}
 th{background:#eef1f4;font-weight:600;color:#36404a}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .bar{position:relative;width:160px;height:16px;background:#e4e7eb;border-radius:3px;overflow:hidden}
 .bar span{position:absolute;left:0;top:0;bottom:0;background:#3b82f6}
 .bar em{position:absolute;left:0;right:0;text-align:center;font-style:normal;font-size:11px;line-height:16px;color:#111}
@@ -33,8 +33,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 <h1>amnl status</h1>
 <div id="summary">loading&hellip;</div>
 <div id="error"></div>
-<table id="jobs"><thead><tr><th>Job</th><th>State</th><th>Attempt</th><th>Rank</th><th>Host</th>
-<th>Progress</th><th>Best val RMSE</th><th>Elapsed</th><th>ETA</th></tr></thead><tbody></tbody></table>
+<table id="jobs"><thead><tr><th>Job</th><th>State</th><th class="num">Attempt</th><th class="num">Rank</th>
+<th>Host</th><th>Progress</th><th class="num">Best val RMSE</th><th class="num">Elapsed</th><th class="num">ETA</th>
+</tr></thead><tbody></tbody></table>
 <div id="ranks"></div>
 <script id="initial" type="application/json">)HTML";
 
