@@ -1,0 +1,321 @@
+#include "orchestrator/report_collect.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "orchestrator/job_id.h"
+#include "orchestrator/ledger.h"
+#include "orchestrator/report_job_files.h"
+#include "orchestrator/run_dir.h"
+
+namespace amnl::orch {
+
+using nlohmann::json;
+
+namespace {
+
+// What the ledger says about one job, folded record by record.
+struct LedgerJob {
+  bool seen = false;
+  std::string state = "pending";
+  std::string reason;
+  int attempts = 0, rank = -1, epoch = 0, max_epochs = 0, failures = 0;
+  json done;  // the done record, when there is one
+  std::map<int, double> progress;  // epoch -> selection RMSE (the last report of an epoch wins)
+};
+
+std::string int_str(int v) { return std::to_string(v); }
+
+void interrupt_running(std::map<std::string, LedgerJob>& jobs, const std::string& why) {
+  for (auto& [id, j] : jobs)
+    if (j.state == "running") {
+      j.state = "pending";
+      j.reason = "attempt " + int_str(j.attempts) + " was running at epoch " + int_str(j.epoch) + " when " + why +
+                 "; a rerun resumes it from its newest checkpoint";
+    }
+}
+
+void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
+  const std::string ev = r.value("event", "");
+  if (ev == "session_ended") return interrupt_running(jobs, "its session ended");
+  // A session starting while a job still runs: the previous coordinator died without recording.
+  if (ev == "session_started") return interrupt_running(jobs, "the coordinator's session ended without a record");
+  if (!r.contains("job") || !r["job"].is_string()) return;
+  LedgerJob& j = jobs[r["job"].get<std::string>()];
+  j.seen = true;
+  const int attempt = r.value("attempt", 0);
+  if (ev == "queued") {
+    if (j.state != "done" && j.state != "failed" && j.reason.empty()) j.reason = "queued, not started yet";
+  } else if (ev == "assigned") {
+    j.state = "running";
+    j.attempts = std::max(j.attempts, attempt);
+    j.rank = r.value("rank", -1);
+    j.epoch = 0;
+    j.reason.clear();
+  } else if (ev == "progress") {
+    j.epoch = r.value("epoch", j.epoch);
+    j.max_epochs = r.value("max_epochs", j.max_epochs);
+    if (r.contains("val_rmse") && r["val_rmse"].is_number()) j.progress[j.epoch] = r["val_rmse"].get<double>();
+  } else if (ev == "done") {
+    j.state = "done";
+    j.done = r;
+    j.reason.clear();
+  } else if (ev == "attempt_failed") {
+    j.state = "pending";
+    j.failures = r.value("failures", j.failures + 1);
+    j.reason = "attempt " + int_str(attempt) + " failed (" + int_str(j.failures) + " of " +
+               int_str(r.value("max_attempts", 0)) + " allowed): " + r.value("reason", "") + "; to be retried";
+  } else if (ev == "failed") {
+    if (j.state == "done") return;
+    j.state = "failed";
+    j.failures = r.value("failures", j.failures + 1);
+    j.reason = "failed after " + int_str(j.failures) + " attempts: " + r.value("reason", "");
+  } else if (ev == "failures_reset") {
+    j.state = "pending";
+    j.reason = "failures reset (" + r.value("reason", "") + "); queued again";
+  } else if (ev == "preempted") {
+    if (j.state == "done") return;
+    j.state = "pending";
+    j.reason = "preempted at epoch " + int_str(r.value("epochs_run", j.epoch)) + " (" + r.value("reason", "") +
+               "); a rerun resumes it";
+  } else if (ev == "storage_failed") {
+    j.state = "pending";
+    j.reason = "storage failed: " + r.value("reason", "") + "; a rerun resumes it";
+  }
+}
+
+json read_json_file(const Storage& storage, const std::string& path, std::string& problem) {
+  auto bytes = storage.read(path);
+  if (!bytes) {
+    problem = path + ": " + bytes.message();
+    return json();
+  }
+  json j = json::parse(*bytes, nullptr, false);
+  if (!j.is_object()) {
+    problem = path + ": not a JSON object";
+    return json();
+  }
+  return j;
+}
+
+// Planned jobs, data dir and recipe facts from experiment.json.
+void read_experiment(const Storage& storage, RunResults& run) {
+  const std::string path = run.run_dir + "/experiment.json";
+  if (!storage.exists(path)) {
+    run.warnings.push_back(path + " does not exist: the planned jobs are unknown; only jobs in the ledger are listed");
+    return;
+  }
+  std::string problem;
+  const json e = read_json_file(storage, path, problem);
+  if (!problem.empty()) {
+    run.warnings.push_back(problem + ": the planned jobs are unknown; only jobs in the ledger are listed");
+    return;
+  }
+  try {
+    const json datasets = e.value("datasets", json()), seeds = e.value("seeds", json());
+    if (!datasets.is_array() || !seeds.is_array())
+      run.warnings.push_back(path + ": 'datasets' and 'seeds' must be arrays; only jobs in the ledger are listed");
+    else {
+      for (const json& d : datasets)
+        if (d.is_string()) run.datasets.push_back(d.get<std::string>());
+      for (const json& s : seeds)
+        if (s.is_number_integer()) run.seeds.push_back(s.get<int64_t>());
+    }
+    if (e.contains("data_dir") && e["data_dir"].is_string()) run.data_dir = e["data_dir"].get<std::string>();
+    if (e.contains("preset") && e["preset"].is_string()) run.preset = e["preset"].get<std::string>();
+    const json data = e.contains("recipe") && e["recipe"].is_object() ? e["recipe"].value("data", json()) : json();
+    if (data.is_object()) {
+      if (data.contains("r_max") && data["r_max"].is_number()) run.r_max = data["r_max"].get<double>();
+      if (data.contains("selection") && data["selection"].is_string()) run.selection = data["selection"].get<std::string>();
+    }
+  } catch (const json::exception& ex) {
+    run.warnings.push_back(path + ": " + ex.what());
+  }
+}
+
+std::string running_reason(const LedgerJob& j) {
+  std::string s = "running: attempt " + int_str(j.attempts);
+  if (j.rank >= 0) s += " on rank " + int_str(j.rank);
+  s += j.max_epochs > 0 ? ", epoch " + int_str(j.epoch) + " of at most " + int_str(j.max_epochs)
+                        : ", no epoch finished yet";
+  return s;
+}
+
+SeedResult build_seed(const Storage& storage, const std::string& run_dir, const JobKey& key, const LedgerJob* lj) {
+  SeedResult s;
+  s.dataset = key.dataset;
+  s.seed = key.seed;
+  s.job = job_id(key);
+  auto dir = job_dir(run_dir, key);
+  if (dir)
+    s.job_dir = *dir;
+  else
+    s.problems.push_back("job dir: " + dir.message());
+  const bool have_file_metrics = read_job_files(storage, s);
+
+  if (lj && lj->seen) {
+    s.state = lj->state;
+    s.reason = lj->state == "running" ? running_reason(*lj) : lj->reason;
+    s.attempts = std::max(s.attempts, lj->attempts);
+    if (s.history.empty())
+      for (const auto& [epoch, rmse] : lj->progress) s.history.push_back({epoch, rmse});
+  }
+  const json* done = lj && lj->done.is_object() ? &lj->done : nullptr;
+  if (done) {
+    s.state = "done";
+    s.reason.clear();
+    const int from = done->value("resumed_from_epoch", -1);
+    s.resumed_from_epoch = from;
+    // An old metrics.json without run.resumes: a done record that resumed shows at least one.
+    if (from >= 0) s.resumes = std::max(s.resumes, 1);
+    s.attempts = std::max(s.attempts, done->value("attempt", 0));
+    if (!have_file_metrics && done->contains("metrics")) {
+      const std::string problem = take_metrics((*done)["metrics"], "ledger done record of " + s.job, s);
+      if (problem.empty()) {
+        s.metrics_source = "ledger done record";
+        if (!s.job_dir.empty() && !storage.exists(s.job_dir + "/metrics.json"))
+          s.problems.push_back(s.job_dir + "/metrics.json is missing; metrics taken from the ledger's done record");
+      } else {
+        s.problems.push_back(problem);
+      }
+    }
+    if (s.epochs_run < 0) s.epochs_run = done->value("epochs_run", -1);
+    if (!s.wall_seconds && (*done).contains("seconds") && (*done)["seconds"].is_number())
+      s.wall_seconds = (*done)["seconds"].get<double>();
+  } else if (have_file_metrics) {
+    // The trainer finished but the ledger has no done record (yet, or it was lost to damage).
+    s.state = "done";
+    s.reason.clear();
+    s.problems.push_back("metrics.json present but the ledger has no done record for " + s.job +
+                         " (finishing right now, or the record was lost)");
+  }
+  if (s.state == "done" && !s.has_metrics)
+    s.problems.push_back("done, but no readable metrics: left out of the statistics");
+  if (s.state == "missing")
+    s.reason = "no ledger record and no metrics.json: never started";
+  if (s.state == "pending" && s.reason.empty()) s.reason = "queued, not started yet";
+  if (s.protocol.empty()) {
+    const std::string& sel = s.selection;
+    s.protocol = sel == "test" ? "selected on test: leaks" : sel == "validation" ? "validation selection" : "";
+  }
+  return s;
+}
+
+}  // namespace
+
+const SeedResult* median_seed(const RunResults& run, const std::string& dataset) {
+  std::vector<const SeedResult*> done;
+  for (const SeedResult& s : run.seeds_results)
+    if (s.dataset == dataset && s.state == "done" && s.has_metrics) done.push_back(&s);
+  if (done.empty()) return nullptr;
+  std::stable_sort(done.begin(), done.end(),
+                   [](const SeedResult* a, const SeedResult* b) { return a->test_rmse < b->test_rmse; });
+  return done[(done.size() - 1) / 2];
+}
+
+Result<RunResults> collect_run_results(const Storage& storage, const std::string& run_dir, bool with_baseline) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(run_dir, ec))
+    return Result<RunResults>::Error("run dir " + run_dir + " does not exist (or is not a directory)");
+  RunResults run;
+  run.run_dir = run_dir;
+  run.generated = utc_now_iso();
+  const std::string ledger_file = ledger_path(run_dir);
+  if (!storage.exists(ledger_file) && !storage.exists(run_dir + "/experiment.json"))
+    return Result<RunResults>::Error(run_dir + " is not an amnl run dir: it has neither ledger.jsonl nor experiment.json");
+  read_experiment(storage, run);
+
+  std::map<std::string, LedgerJob> ledger_jobs;
+  bool session_open = false;
+  if (storage.exists(ledger_file)) {
+    auto bytes = storage.read(ledger_file);
+    if (!bytes) {
+      run.warnings.push_back(ledger_file + ": " + bytes.message() + "; job states come from job dirs only");
+    } else {
+      const LedgerReplay replay = decode_ledger(*bytes);
+      if (replay.damaged_lines > 0)
+        run.warnings.push_back(ledger_file + ": " + std::to_string(replay.damaged_lines) +
+                               " damaged line(s) skipped (first: " + replay.problem + "); states may miss those records");
+      for (const json& r : replay.records) {
+        try {
+          fold(r, ledger_jobs);
+          const std::string ev = r.value("event", "");
+          if (ev == "session_started") session_open = true;
+          if (ev == "session_ended") session_open = false;
+        } catch (const json::exception& ex) {
+          run.warnings.push_back(ledger_file + ": a " + r.value("event", std::string("?")) + " record is unusable: " + ex.what());
+        }
+      }
+      // Recorded as running but the session is over: folded at session_ended already.
+    }
+  } else {
+    run.warnings.push_back(ledger_file + " does not exist: the run has not started");
+  }
+
+  std::string outcome_problem;
+  const std::string outcome_file = run_dir + "/outcome.json";
+  if (storage.exists(outcome_file)) {
+    const json o = read_json_file(storage, outcome_file, outcome_problem);
+    if (o.is_object() && o.contains("outcome") && o["outcome"].is_string()) run.run_state = o["outcome"].get<std::string>();
+    if (!outcome_problem.empty()) run.warnings.push_back(outcome_problem);
+  }
+  if (session_open) run.run_state = "running";
+  if (run.run_state.empty()) run.run_state = "unknown";
+
+  std::set<std::string> planned;
+  for (const std::string& ds : run.datasets)
+    for (int64_t seed : run.seeds) {
+      const JobKey key{ds, seed};
+      const std::string id = job_id(key);
+      planned.insert(id);
+      auto it = ledger_jobs.find(id);
+      run.seeds_results.push_back(build_seed(storage, run_dir, key, it == ledger_jobs.end() ? nullptr : &it->second));
+    }
+  for (const auto& [id, lj] : ledger_jobs) {
+    if (planned.count(id)) continue;
+    auto key = parse_job_id(id);
+    if (!key) {
+      run.warnings.push_back(ledger_file + ": " + key.message());
+      continue;
+    }
+    SeedResult s = build_seed(storage, run_dir, *key, &lj);
+    s.planned = false;
+    s.problems.push_back(s.job + " is in the ledger but not in experiment.json's datasets x seeds");
+    if (std::find(run.datasets.begin(), run.datasets.end(), key->dataset) == run.datasets.end())
+      run.datasets.push_back(key->dataset);
+    run.seeds_results.push_back(std::move(s));
+  }
+
+  for (const std::string& ds : run.datasets) {
+    DatasetResult d;
+    d.dataset = ds;
+    std::vector<double> rmses;
+    std::set<std::string> protocols;
+    for (const SeedResult& s : run.seeds_results) {
+      if (s.dataset != ds) continue;
+      if (s.planned) ++d.planned;
+      if (s.state == "done" && s.has_metrics) {
+        rmses.push_back(s.test_rmse);
+        if (!s.protocol.empty()) protocols.insert(s.protocol);
+      } else {
+        std::string why = s.state == "done" ? "done but without readable metrics" : s.state + ": " + s.reason;
+        if (s.state == "done" && !s.problems.empty()) why += " (" + s.problems.back() + ")";
+        d.not_done.push_back(s.job + ": " + why);
+      }
+    }
+    d.done = static_cast<int>(rmses.size());
+    d.rmse = summarize(rmses);
+    d.reference = published_reference(ds);
+    if (protocols.size() == 1) d.protocol = *protocols.begin();
+    else if (protocols.size() > 1) d.protocol = "mixed";
+    else if (run.selection == "test") d.protocol = "selected on test: leaks";
+    else if (run.selection == "validation") d.protocol = "validation selection";
+    if (with_baseline) d.baseline = constant_baseline(run.data_dir, ds, run.r_max);
+    else d.baseline.why_not = "not computed";
+    run.dataset_results.push_back(std::move(d));
+  }
+  return run;
+}
+
+}  // namespace amnl::orch

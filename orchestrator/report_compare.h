@@ -1,0 +1,33 @@
+#pragma once
+// `amnl report RUN_A --compare RUN_B`: per dataset, the difference of mean test RMSE (A - B)
+// with Welch's t-test, and a paired t-test over the seeds done in both runs.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "orchestrator/report_collect.h"
+#include "orchestrator/report_stats.h"
+
+namespace amnl::orch {
+
+struct DatasetComparison {
+  std::string dataset;
+  SampleSummary a, b;
+  TTestResult welch;
+  TTestResult paired;
+  std::vector<int64_t> paired_seeds;  // seeds done in both runs
+};
+
+struct RunComparison {
+  std::string run_a, run_b;
+  std::vector<DatasetComparison> datasets;  // datasets of A, then those only in B
+};
+
+RunComparison compare_runs(const RunResults& a, const RunResults& b);
+nlohmann::json comparison_json(const RunComparison& c);
+std::string comparison_markdown(const RunComparison& c);
+std::string comparison_text(const RunComparison& c);  // for the terminal
+
+}  // namespace amnl::orch
