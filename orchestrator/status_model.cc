@@ -146,6 +146,7 @@ void StatusModel::apply(const json& r) {
     j.ended = j.seconds = j.last_progress = NAN;
     j.attempt_epoch_seconds = 0;
     j.attempt_epochs = 0;
+    j.attempt_last_epoch = -1;
     if (rank >= 0) {
       Rank& w = ranks_[rank];
       w.state = "busy";
@@ -153,16 +154,26 @@ void StatusModel::apply(const json& r) {
       w.attempt = attempt;
     }
   } else if (ev == "progress") {
-    ++epochs_completed_;
-    j.epoch = field<int>(r, "epoch", j.epoch);
+    // Workers report when the epoch count changes, including once when training starts (epoch 0,
+    // or the epoch a resumed attempt starts from, with no validation yet): only a count that grew
+    // is a completed epoch. A trainer that reports epoch ends only says so with epoch_seconds.
+    const int epoch = field<int>(r, "epoch", -1);
     j.max_epochs = field<int>(r, "max_epochs", j.max_epochs);
-    j.val_rmse = field<double>(r, "val_rmse", NAN);
-    j.best_val_rmse = field<double>(r, "best_val_rmse", j.best_val_rmse);
-    j.epoch_seconds = field<double>(r, "epoch_seconds", NAN);
-    j.last_progress = at;
-    if (std::isfinite(j.epoch_seconds)) {
-      j.attempt_epoch_seconds += j.epoch_seconds;
+    const double epoch_seconds = field<double>(r, "epoch_seconds", NAN);
+    const bool completed = epoch > 0 && (j.attempt_last_epoch >= 0 ? epoch > j.attempt_last_epoch
+                                                                   : epoch_seconds > 0);
+    if (epoch >= 0) {
+      j.epoch = epoch;
+      j.attempt_last_epoch = epoch;
+    }
+    if (completed) {
+      ++epochs_completed_;
       ++j.attempt_epochs;
+      j.last_progress = at;
+      j.val_rmse = field<double>(r, "val_rmse", NAN);
+      j.best_val_rmse = field<double>(r, "best_val_rmse", j.best_val_rmse);
+      j.epoch_seconds = epoch_seconds;
+      if (std::isfinite(epoch_seconds)) j.attempt_epoch_seconds += epoch_seconds;
     }
   } else if (ev == "checkpoint") {
     ++checkpoints_;

@@ -56,6 +56,7 @@ class StatusModel {
     double val_rmse = NAN, best_val_rmse = NAN, epoch_seconds = NAN;
     double attempt_epoch_seconds = 0;  // sum over this attempt's epochs, for the ETA
     int attempt_epochs = 0;
+    int attempt_last_epoch = -1;  // epoch of the attempt's latest progress record (-1: none yet)
     double started = NAN, ended = NAN, seconds = NAN;  // unix seconds of the current attempt
     double last_progress = NAN;                          // time of the attempt's latest epoch
     int checkpoint_epoch = -1;

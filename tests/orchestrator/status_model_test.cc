@@ -178,6 +178,30 @@ TEST(StatusModel, PreemptionAndANewSessionRenumberRanks) {
   EXPECT_DOUBLE_EQ(doc["elapsed_s"].get<double>(), 2.0);
 }
 
+TEST(StatusModel, StartReportsAreNotCompletedEpochs) {
+  // Workers report once when training starts (epoch 0, or a resumed attempt's first epoch, with
+  // zeros for validation): neither is an epoch done nor a validation result.
+  Records rec;
+  StatusModel m;
+  m.apply(rec.at(0, {{"event", "session_started"}, {"session", "s1"}, {"ranks", 2}}));
+  m.apply(rec.at(1, {{"event", "assigned"}, {"job", "A-s1"}, {"attempt", 2}, {"rank", 1}}));
+  m.apply(rec.at(2, {{"event", "progress"}, {"job", "A-s1"}, {"attempt", 2}, {"rank", 1}, {"epoch", 3},
+                     {"max_epochs", 6}, {"val_rmse", 0.0}, {"best_val_rmse", 0.0}, {"epoch_seconds", 0.0}}));
+  json doc = m.snapshot(Records::kStart + 2);
+  EXPECT_EQ(doc["jobs"][0]["epoch"], 3);
+  EXPECT_TRUE(doc["jobs"][0]["best_val_rmse"].is_null());
+  EXPECT_TRUE(doc["jobs"][0]["eta_s"].is_null());
+  EXPECT_EQ(doc["totals"]["epochs_completed"], 0);
+  m.apply(rec.at(4, {{"event", "progress"}, {"job", "A-s1"}, {"attempt", 2}, {"rank", 1}, {"epoch", 4},
+                     {"max_epochs", 6}, {"val_rmse", 9.0}, {"best_val_rmse", 8.0}, {"epoch_seconds", 0.0}}));
+  m.apply(rec.at(4, {{"event", "progress"}, {"job", "A-s1"}, {"attempt", 2}, {"rank", 1}, {"epoch", 4},
+                     {"max_epochs", 6}, {"val_rmse", 9.0}, {"best_val_rmse", 8.0}}));  // a checkpoint report
+  doc = m.snapshot(Records::kStart + 4);
+  EXPECT_EQ(doc["totals"]["epochs_completed"], 1);
+  EXPECT_DOUBLE_EQ(doc["jobs"][0]["best_val_rmse"].get<double>(), 8.0);
+  EXPECT_DOUBLE_EQ(doc["jobs"][0]["eta_s"].get<double>(), 6.0);  // 2 epochs left at 3 s (assigned at 1)
+}
+
 TEST(StatusModel, UnknownEventsAndWrongTypesAreIgnored) {
   Records rec;
   StatusModel m;
