@@ -29,4 +29,10 @@ std::string printable(std::string_view s, size_t max = 40);
 // directories. Call before writing under `path`; the error names the link and its target.
 Status check_stays_inside(const std::string& root, const std::string& path);
 
+// Ok when `path` (a directory or file path from a file, the command line or the environment) is
+// 1..4096 bytes of valid UTF-8 without control characters. Paths go into JSON (experiment.json,
+// outcome.json, ledger records), whose dump() throws on invalid UTF-8, and into logs.
+Status check_path_text(std::string_view path, std::string_view what);
+bool is_valid_utf8(std::string_view s);
+
 }  // namespace amnl
