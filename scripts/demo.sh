@@ -21,22 +21,11 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mpirun --allow-run-as-root --oversubscribe --enable-recovery -np 3 "$bin" run examples/demo.json
 
 run="$demo/run"
-python3 - "$run" <<'PY'
-import json, sys, glob, os
-run = sys.argv[1]
-o = json.load(open(os.path.join(run, "outcome.json")))
-print(f"\noutcome: {o['outcome']} ({o['jobs']['done']}/{o['jobs']['total']} done, {o['jobs']['failed']} failed)")
-print(f"{'job':<10} {'test RMSE':>10} {'MAE':>8} {'NASA':>9} {'health F1':>9} {'epochs':>6}")
-for m in sorted(glob.glob(os.path.join(run, "jobs", "*", "seed_*", "metrics.json"))):
-    j = json.load(open(m))
-    print(f"{j['dataset'] + '-s' + str(j['seed']):<10} {j['test_rmse']:>10.3f} {j['test_mae']:>8.3f} "
-          f"{j['nasa_score']:>9.1f} {j['health_macro_f1']:>9.3f} {j['epochs_run']:>6}")
-for f in o.get("failed_jobs", []):
-    print(f"FAILED {f['job']}: {f['reason']}")
-PY
-echo
-echo "demo: finished in $(( $(date +%s) - start )) s"
-echo "demo: results in $run: outcome.json, ledger.jsonl (every event), logs/rank<N>.log,"
-echo "      jobs/<dataset>/seed_<seed>/{metrics.json, <dataset>_v7_seed<seed>.pt, checkpoints/}"
 code=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['exit_code'])" "$run/outcome.json")
+echo
+echo "demo: finished in $(( $(date +%s) - start )) s; run dir $run (outcome.json, ledger.jsonl, logs/, jobs/)"
+echo
+# The results report: per-dataset table (mean, std, 95% interval, constant baseline) on stdout,
+# results.json, per_seed.csv, report.md, plots/ and a self-contained report.html in $run/results.
+"$bin" report "$run"
 exit "$code"
