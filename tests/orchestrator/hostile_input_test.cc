@@ -1,0 +1,223 @@
+// Hostile bytes that reach the coordinator (rank 0): worker messages, ledger records of earlier
+// sessions, job ids, strings that are not UTF-8. Each case was found by bench/fuzz or by review;
+// none may throw, hit undefined behaviour or crash the coordinator.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <limits>
+
+#include "support/test_support.h"
+
+#include "common/fault_injecting_storage.h"
+#include "orchestrator/experiment.h"
+#include "orchestrator/job_id.h"
+#include "orchestrator/ledger.h"
+#include "orchestrator/messages.h"
+#include "orchestrator/run_outcome.h"
+#include "orchestrator/scheduler.h"
+
+namespace amnl::orch {
+namespace {
+
+using nlohmann::json;
+
+// fuzz_messages: a field of the wrong type made json::value() throw type_error inside the
+// coordinator's receive loop.
+TEST(HostileMessages, ResultWithWrongTypesDecodesAsFailure) {
+  const json body = json::parse(R"({"job": "FD001-s1", "attempt": 1, "end": 5, "reason": ["x"],
+      "metrics": 3, "epochs_run": "ten", "resumed_from_epoch": {}, "final_model": 7})");
+  ResultReport r;
+  ASSERT_NO_THROW(r = result_from_json(body));
+  EXPECT_EQ(r.end, JobEnd::kFailed);
+  EXPECT_EQ(r.epochs_run, 0);
+  EXPECT_EQ(r.resumed_from_epoch, -1);
+  EXPECT_TRUE(r.metrics.is_object());
+  EXPECT_EQ(r.final_model, "");
+  EXPECT_NE(r.reason.find("end"), std::string::npos) << r.reason;  // says what was wrong
+}
+
+TEST(HostileMessages, ProgressWithWrongTypesOrHugeNumbersUsesDefaults) {
+  const json body = json::parse(R"({"epoch": "3", "max_epochs": 1e300, "val_rmse": "x",
+      "batches_done": -1e300, "checkpoint": false, "epoch_seconds": null})");
+  ProgressReport p;
+  ASSERT_NO_THROW(p = progress_from_json(body));
+  EXPECT_EQ(p.epoch, 0);
+  EXPECT_EQ(p.max_epochs, 0);  // 1e300 is no int: not converted (undefined behaviour)
+  EXPECT_EQ(p.val_rmse, 0.0);
+  EXPECT_EQ(p.batches_done, 0);
+  EXPECT_EQ(p.checkpoint, "");
+}
+
+TEST(HostileMessages, DoneWithGarbageMetricsKeepsReading) {
+  const json body = json::parse(R"({"end": "done", "epochs_run": 4, "resumed_from_epoch": 2})");
+  const ResultReport r = result_from_json(body);
+  EXPECT_EQ(r.end, JobEnd::kDone);
+  EXPECT_EQ(r.epochs_run, 4);
+  EXPECT_EQ(r.resumed_from_epoch, 2);
+}
+
+// The coordinator reads job, attempt, counter, pid, host and reason of every body itself with
+// json::value(): a mistyped field threw out of its receive loop and killed rank 0. Such a body
+// is now dropped at decode time, like any corrupt message.
+TEST(HostileMessages, BodiesWithMistypedKnownFieldsAreDropped) {
+  for (const char* bad : {R"({"job": 5})", R"({"job": null})", R"({"attempt": "1"})", R"({"attempt": 1e300})",
+                          R"({"attempt": 4294967296})", R"({"counter": 1.5})", R"({"pid": "x"})",
+                          R"({"host": 1})", R"({"reason": {}})", R"({"metrics": [1]})",
+                          R"({"val_rmse": "x"})", R"({"epoch": -1e300})"}) {
+    EXPECT_FALSE(decode_body(bad).has_value()) << bad;
+  }
+  for (const char* good : {R"({"job": "FD001-s1", "attempt": 2, "counter": -1})", R"({"pid": 123, "host": "n1"})",
+                           R"({"val_rmse": null, "epoch": 3})", R"({})"}) {
+    EXPECT_TRUE(decode_body(good).has_value()) << good;
+  }
+}
+
+TEST(HostileLedger, MistypedRecordIsDamageAndTheOthersAreKept) {
+  const std::string bytes = encode_ledger_record(json{{"event", "queued"}, {"job", "FD001-s1"}}) +
+                            encode_ledger_record(json{{"event", "assigned"}, {"job", 42}, {"attempt", 1}}) +
+                            encode_ledger_record(json{{"event", "done"}, {"job", "FD001-s1"}, {"attempt", 1}});
+  const LedgerReplay r = decode_ledger(bytes);
+  ASSERT_EQ(r.records.size(), 2u);
+  EXPECT_EQ(r.records[1]["event"], "done");
+  EXPECT_TRUE(r.truncated);
+  EXPECT_EQ(r.damaged_lines, 1);
+  EXPECT_NE(r.problem.find("line 2"), std::string::npos) << r.problem;
+  EXPECT_NE(r.problem.find("'job'"), std::string::npos) << r.problem;
+}
+
+// fuzz_ledger: a record of an earlier session with a wrong-typed field threw from the
+// Scheduler's constructor, so one bad (but checksummed) record stopped every rerun.
+TEST(HostileLedger, ReplayIgnoresWrongTypedFields) {
+  const std::vector<json> replayed = {
+      json{{"event", "assigned"}, {"job", 5}, {"attempt", 1}},
+      json{{"event", 7}, {"job", "FD001-s1"}},
+      json{{"event", "assigned"}, {"job", "FD001-s1"}, {"attempt", "two"}},
+      json{{"event", "assigned"}, {"job", "FD001-s1"}, {"attempt", 1e300}},
+      json{{"event", "failed"}, {"job", "FD001-s2"}, {"failures", -1e300}, {"reason", 3}},
+      json{{"event", "done"}, {"job", "FD002-s1"}, {"attempt", 2}, {"metrics", "x"}, {"epochs_run", 1e20}},
+  };
+  std::vector<JobSpec> jobs{{JobKey{"FD001", 1}, 1}, {JobKey{"FD001", 2}, 1}, {JobKey{"FD002", 1}, 1}};
+  std::vector<json> emitted;
+  std::unique_ptr<Scheduler> s;
+  ASSERT_NO_THROW(s = std::make_unique<Scheduler>(jobs, SchedulerConfig{}, [&](const json& r) { emitted.push_back(r); },
+                                                  replayed));
+  const auto& st = s->jobs();
+  EXPECT_EQ(st.at("FD001-s1").attempt, 0);  // no record carried a usable attempt number
+  EXPECT_EQ(st.at("FD001-s2").state, JobState::kFailed);
+  EXPECT_EQ(st.at("FD002-s1").state, JobState::kDone);
+  EXPECT_EQ(st.at("FD002-s1").attempt, 2);
+  EXPECT_TRUE(st.at("FD002-s1").metrics.is_object());
+}
+
+// Not UTF-8: nlohmann::json::dump() throws type_error 316 on such strings. A reason or path
+// holding them (a data file's bytes quoted in an error, a non-UTF-8 file name) must still be
+// journalled and sent, with the bad bytes replaced, never throw out of the coordinator.
+TEST(HostileUtf8, LedgerRecordWithInvalidUtf8IsEncodedAndReadBack) {
+  const json record{{"event", "failed"}, {"job", "FD001-s1"}, {"reason", std::string("bad byte \xff\xfe here")}};
+  std::string line;
+  ASSERT_NO_THROW(line = encode_ledger_record(record));
+  const LedgerReplay r = decode_ledger(line);
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_FALSE(r.truncated);
+  const std::string reason = r.records[0]["reason"];
+  EXPECT_EQ(reason.rfind("bad byte ", 0), 0u) << reason;
+  EXPECT_NE(reason.find(" here"), std::string::npos);
+}
+
+TEST(HostileUtf8, MessageBodyWithInvalidUtf8IsEncodable) {
+  JobResult jr;
+  jr.reason = "train_X.txt:1: non-numeric value '\xc3('";  // a truncated 2-byte sequence
+  std::string bytes;
+  ASSERT_NO_THROW(bytes = encode_body(result_to_json("FD001-s1", 1, jr)));
+  auto decoded = decode_body(bytes);
+  ASSERT_TRUE(decoded.has_value()) << bytes;
+  EXPECT_EQ(result_from_json(*decoded).end, JobEnd::kFailed);
+}
+
+// Job ids name directories and ledger records: only the canonical spelling job_id() writes is
+// accepted, so two spellings can never denote one job (or a seed with spaces or signs).
+TEST(HostileJobIds, NonCanonicalOrHostileIdsAreRefused) {
+  for (const std::string id : std::vector<std::string>{"FD001-s 5", "FD001-s+5", "FD001-s007", "FD001-s5 ", "FD001-s5\n", "../x-s1",
+                               "a/b-s1", "/abs-s1", "FD001-s99999999999999999999", std::string("FD\x01-s1"),
+                               std::string("FD\xff-s1"), std::string(4096, 'a') + "-s1"}) {
+    auto key = parse_job_id(id);
+    EXPECT_FALSE(key.ok()) << id;
+    if (!key.ok()) {
+      EXPECT_NE(key.message().find("job id"), std::string::npos) << key.message();
+      // The message quotes the id safely: no raw control or non-ASCII bytes, bounded length.
+      for (char c : key.message()) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << key.message();
+      EXPECT_LT(key.message().size(), 400u);
+    }
+  }
+  for (const std::string id : {"FD001-s5", "FD001-s0", "my-set-s42", "FD001--s3"}) {
+    auto key = parse_job_id(id);
+    ASSERT_TRUE(key.ok()) << id << ": " << key.message();
+    EXPECT_EQ(job_id(*key), id);
+  }
+}
+
+// An experiment file in a directory whose name is not UTF-8 (or a run_dir with a control
+// character): the resolved run_dir went into experiment.json, whose dump() threw on rank 0.
+// Refused while parsing, before any file is touched.
+TEST(HostileExperiment, RunAndDataDirsMustBePrintableUtf8) {
+  const json base = json::parse(R"({"run_dir": "run", "data_dir": "/data", "datasets": ["FD001"], "seeds": [1]})");
+  auto e = parse_experiment(base, std::string("/tmp/amnl-\xff-dir"), /*check_files=*/false);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.message().rfind("run_dir: ", 0), 0u) << e.message();
+  EXPECT_NE(e.message().find("UTF-8"), std::string::npos) << e.message();
+  json j = base;
+  j["data_dir"] = "/data\u0001x";
+  e = parse_experiment(j, "/tmp", false);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.message().rfind("data_dir: ", 0), 0u) << e.message();
+  j = base;
+  j["run_dir"] = "/" + std::string(5000, 'r');
+  EXPECT_FALSE(parse_experiment(j, "/tmp", false).ok());
+  for (const json& ds : {json("../x"), json("/abs"), json("a/b"), json(std::string(4096, 'a')), json("a\u0001"),
+                         json(".."), json("\u00e9t\u00e9")}) {
+    j = base;
+    j["datasets"] = json::array({ds});
+    e = parse_experiment(j, "/tmp", false);
+    ASSERT_FALSE(e.ok()) << ds.dump();
+    EXPECT_EQ(e.message().rfind("datasets[0]: dataset name", 0), 0u) << e.message();
+    EXPECT_LT(e.message().size(), 300u);
+  }
+  EXPECT_TRUE(parse_experiment(base, "/tmp", false).ok());
+}
+
+// The outcome file of a refused run carries the reason, which may quote a non-UTF-8 path from
+// the command line: written with the bad bytes replaced, never a throw out of rank 0.
+TEST(HostileUtf8, OutcomeWithInvalidUtf8ReasonIsWritten) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  const json outcome = make_refused_outcome(dir.path(), std::string("experiment file /x/\xff.json: cannot open"));
+  Status st = Status::Error("not run");
+  ASSERT_NO_THROW(st = write_outcome(*storage, dir.path(), outcome));
+  ASSERT_TRUE(st.ok()) << st.message();
+  const auto back = json::parse(test::read_file(dir / "outcome.json"));
+  EXPECT_EQ(back["outcome"], "refused");
+}
+
+// RUN_DIR/jobs/FD001 -> /tmp/elsewhere: the coordinator computes every job dir through job_dir()
+// before writing the lease; a link leading outside the run dir is refused there, naming it.
+TEST(HostilePaths, JobDirThroughASymlinkOutsideTheRunDirIsRefused) {
+  namespace fs = std::filesystem;
+  test::TempDir run, elsewhere;
+  fs::create_directories(run / "jobs");
+  fs::create_directory_symlink(elsewhere.path(), run / "jobs/FD001");
+  auto dir = job_dir(run.path(), JobKey{"FD001", 1});
+  ASSERT_FALSE(dir.ok()) << *dir;
+  EXPECT_NE(dir.message().find(run / "jobs/FD001"), std::string::npos) << dir.message();
+  EXPECT_NE(dir.message().find("symbolic link"), std::string::npos) << dir.message();
+  // The seed level too.
+  fs::create_directories(run / "jobs/FD002");
+  fs::create_directory_symlink(elsewhere.path(), run / "jobs/FD002/seed_3");
+  EXPECT_FALSE(job_dir(run.path(), JobKey{"FD002", 3}).ok());
+  auto fine = job_dir(run.path(), JobKey{"FD003", 3});
+  ASSERT_TRUE(fine.ok()) << fine.message();
+  EXPECT_EQ(*fine, run / "jobs/FD003/seed_3");
+  EXPECT_TRUE(fs::is_empty(elsewhere.path()));
+}
+
+}  // namespace
+}  // namespace amnl::orch
