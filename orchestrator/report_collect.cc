@@ -70,7 +70,7 @@ void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
     if (j.state == "done") return;
     j.state = "failed";
     j.failures = r.value("failures", j.failures + 1);
-    j.reason = "failed after " + int_str(j.failures) + " attempts: " + r.value("reason", "");
+    j.reason = "gave up after " + int_str(j.failures) + " failed attempts; the last: " + r.value("reason", "");
   } else if (ev == "failures_reset") {
     j.state = "pending";
     j.reason = "failures reset (" + r.value("reason", "") + "); queued again";
@@ -135,7 +135,7 @@ void read_experiment(const Storage& storage, RunResults& run) {
 }
 
 std::string running_reason(const LedgerJob& j) {
-  std::string s = "running: attempt " + int_str(j.attempts);
+  std::string s = "attempt " + int_str(j.attempts);
   if (j.rank >= 0) s += " on rank " + int_str(j.rank);
   s += j.max_epochs > 0 ? ", epoch " + int_str(j.epoch) + " of at most " + int_str(j.max_epochs)
                         : ", no epoch finished yet";

@@ -107,7 +107,12 @@ GnuplotRun run_gnuplot(const std::string& gnuplot, const std::string& script, co
 std::string preamble(const std::string& terminal, int width, int height, const std::string& png) {
   return "set terminal " + terminal + " size " + std::to_string(width) + "," + std::to_string(height) +
          (terminal == "pngcairo" ? " font 'sans,12'" : "") + "\nset termoption noenhanced\nset output " +
-         gp_quote(png) + "\nset grid lc rgb '#dddddd'\nset border lc rgb '#555555'\nset key outside right top\n";
+         gp_quote(png) + "\nset grid lc rgb '#dddddd'\nset border lc rgb '#555555'\n" +
+         // Okabe-Ito colours (colour-blind safe, no pale yellow early) for up to 8 seeds, then cycling.
+         "set linetype 1 lc rgb '#0072B2'\nset linetype 2 lc rgb '#D55E00'\nset linetype 3 lc rgb '#009E73'\n"
+         "set linetype 4 lc rgb '#CC79A7'\nset linetype 5 lc rgb '#E69F00'\nset linetype 6 lc rgb '#56B4E9'\n"
+         "set linetype 7 lc rgb '#000000'\nset linetype 8 lc rgb '#999933'\nset linetype cycle 8\n"
+         "set key inside top right box opaque\n";
 }
 
 struct Layout {
@@ -147,7 +152,9 @@ std::string learning_curves_script(const RunResults& run, const std::string& dir
       std::string title = "seed " + std::to_string(s->seed);
       if (s->state != "done") title += " (" + s->state + ")";
       plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + gp_quote(file) + " index " +
-              std::to_string(block++) + " using 1:2 with linespoints pt 7 ps 0.5 lw 2 title " + gp_quote(title);
+              std::to_string(block) + " using 1:2 with linespoints lt " + std::to_string(block + 1) +
+              " pt 7 ps 0.5 lw 2 title " + gp_quote(title);
+      ++block;
     }
     if (block == 0) continue;
     write_text(dir + "/lc_" + std::to_string(di) + ".dat", data);
@@ -172,7 +179,8 @@ std::string strip_script(const RunResults& run, const std::string& dir, const st
   bool any = false;
   for (const DatasetResult& d : run.dataset_results) {
     ++x;
-    xtics += std::string(xtics.empty() ? "" : ", ") + gp_quote(d.dataset + " (n=" + std::to_string(d.done) + ")") +
+    xtics += std::string(xtics.empty() ? "" : ", ") +
+             gp_quote(d.dataset + " (" + std::to_string(d.done) + "/" + std::to_string(d.planned) + " done)") +
              " " + std::to_string(x);
     int k = 0;
     for (const SeedResult* s : seeds_of(run, d.dataset)) {
@@ -208,7 +216,7 @@ std::string strip_script(const RunResults& run, const std::string& dir, const st
   }
   std::string s = preamble(terminal, 1100, 650, png);
   s += "set title " + gp_quote("Test last-cycle RMSE per seed" + std::string(run.selection == "test" ? " (selected on test: leaks)" : "")) + "\n";
-  s += "set ylabel 'test RMSE (cycles)'\nset xlabel 'dataset (n = done seeds)'\n";
+  s += "set ylabel 'test RMSE (cycles)'\nset xlabel 'dataset (done / planned seeds)'\nset yrange [0:*]\n";
   s += "set xtics (" + xtics + ")\nset xrange [0.4:" + num(x + 0.6) + "]\nset key outside bottom center horizontal\n";
   return s + plot + "\n";
 }
@@ -236,7 +244,7 @@ std::string predictions_script(const RunResults& run, const std::string& dir, co
     write_text(file, data);
     panels.push_back("set title " + gp_quote(ds + ": median seed " + std::to_string(m->seed) + " (test RMSE " +
                                            num(std::round(m->test_rmse * 100) / 100) + ")") +
-                     "\nset xlabel 'test units, sorted by true RUL'\nset ylabel 'RUL (cycles)'\nplot " + gp_quote(file) +
+                     "\nset xlabel 'test units, sorted by true RUL'\nset ylabel 'RUL (cycles)'\nset key top left\nplot " + gp_quote(file) +
                      " using 1:2 with lines lw 3 lc rgb 'black' title 'true RUL (capped)', \\\n     " + gp_quote(file) +
                      " using 1:3 with points pt 7 ps 0.8 lc rgb '#ff7f0e' title 'predicted RUL'\n");
   }

@@ -34,7 +34,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 h1 { font-size: 1.5em; margin-bottom: 4px; } h2 { margin-top: 28px; border-bottom: 1px solid #ddd; }
 .meta { color: #555; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; vertical-align: top; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; vertical-align: top; white-space: nowrap; }
+td:last-child { white-space: normal; min-width: 16em; }
 th { background: #f0f3f7; } td.l, th.l { text-align: left; }
 tr:nth-child(even) td { background: #fafafa; }
 .state-done { color: #1b7f2a; font-weight: 600; } .state-failed { color: #b00020; font-weight: 700; }

@@ -91,7 +91,7 @@ TEST_F(ReportPlotsTest, ABrowserRendersTheSelfContainedPage) {
   EXPECT_NE(dom.output.find("Per dataset: test last-cycle RMSE over seeds"), std::string::npos);
   EXPECT_NE(dom.output.find("FD001-s2"), std::string::npos);
   EXPECT_NE(dom.output.find("12.000"), std::string::npos);
-  EXPECT_NE(dom.output.find("running: attempt 1 on rank 1"), std::string::npos);
+  EXPECT_NE(dom.output.find("attempt 1 on rank 1, no epoch finished yet"), std::string::npos);
   EXPECT_NE(dom.output.find("data:image/png;base64,"), std::string::npos);
 
   // Non-blank: the page's screenshot carries far more drawn content than a blank page's.
