@@ -188,6 +188,7 @@ Result<RecipeConfig> RecipeConfig::from_json(const json& j, const std::string& k
     auto s = root.section("loss");
     s.number("rul_weight", c.loss.rul_weight, 0, kInf);
     s.number("health_weight", c.loss.health_weight, 0, kInf);
+    s.choice("rul_scale", c.loss.rul_scale, {"normalised", "cycles"});
     s.reject_unknown();
   }
   {
@@ -255,7 +256,9 @@ json RecipeConfig::identity_json() const {
                 {"rul_head", model.rul_head},
                 {"health_head", model.health_head},
                 {"classes", model.classes}};
-  j["loss"] = {{"rul_weight", loss.rul_weight}, {"health_weight", loss.health_weight}};
+  j["loss"] = {{"rul_weight", loss.rul_weight},
+               {"health_weight", loss.health_weight},
+               {"rul_scale", loss.rul_scale}};
   j["optimizer"] = {{"lr", optimizer.lr},       {"weight_decay", optimizer.weight_decay},
                     {"beta1", optimizer.beta1}, {"beta2", optimizer.beta2},
                     {"eps", optimizer.eps},     {"batch_size", optimizer.batch_size}};
@@ -332,7 +335,9 @@ data::DataOptions RecipeConfig::data_options(uint64_t seed) const {
   o.r_max = data.r_max;
   o.normal_above = data.normal_above;
   o.critical_at_or_below = data.critical_at_or_below;
-  o.val_fraction = data.val_fraction;
+  // The published protocol ("test") trains on every training unit: nothing is held out, and
+  // selection, early stopping and the plateau scheduler follow the test set instead.
+  o.val_fraction = data.selection == "test" ? 0.0 : data.val_fraction;
   o.split_seed = seed;
   o.normalisation = data.normalisation;
   o.conditions = data.conditions;

@@ -49,6 +49,11 @@ struct RecipeConfig {
   struct Loss {
     double rul_weight = 0.5;
     double health_weight = 0.5;
+    // The scale the RUL term is computed on: "normalised" (RUL / R_max, the model's output scale)
+    // or "cycles" (RUL in cycles, R_max^2 ~ 15,625 times larger at R_max = 125). amnl.md does not
+    // say which; the scale changes the balance with the cross-entropy term at fixed 0.5/0.5.
+    // "normalised" stays the default until measurement (bench/ACCURACY-variants.md) decides.
+    std::string rul_scale = "normalised";
   } loss;
 
   struct Optimizer {

@@ -115,6 +115,11 @@ Result<TrainState> TrainState::from_json(const json& j) {
     s.bad_epochs = j.at("bad_epochs").get<int>();
     s.schedule = j.at("schedule");
     s.history = j.at("history");
+    // An epoch's val_rmse is NaN where there is no validation set (selection "test"), and JSON
+    // writes NaN as null: back to NaN, so a resumed history is the one never interrupted.
+    if (s.history.is_array())
+      for (auto& e : s.history)
+        if (e.is_object() && e.contains("val_rmse") && e["val_rmse"].is_null()) e["val_rmse"] = std::nan("");
     s.attempt = j.at("attempt").get<int>();
     s.resumes = j.at("resumes").get<int>();
     s.train_seconds = j.at("train_seconds").get<double>();

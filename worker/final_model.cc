@@ -10,6 +10,40 @@
 #include "worker/model.h"
 
 namespace amnl::worker {
+namespace {
+
+// A deployment model file, or a training checkpoint read as one: its best EMA weights (in
+// checkpoints/best_epoch_N.pt, the EMA of epoch N, the model the job selected then) with its
+// recipe and scaler params. So `amnl predict --model checkpoints/best_epoch_N.pt` deploys what
+// the name says, as amnl.md's "saved best model uses the EMA weights" asks.
+Result<ModelFile> read_deployable(const std::string& bytes, const std::string& label) {
+  auto file = parse_model_file(bytes, label);
+  if (file.ok()) return file;
+  auto ck = parse_checkpoint(bytes, label);
+  if (!ck.ok()) return file.status();  // neither: the model file's error names what was expected
+  if (ck->tensors.best_ema.names.empty())
+    return Result<ModelFile>::Error(label + ": a checkpoint written before any evaluation holds no selected model");
+  const auto& names = ck->tensors.best_ema.names;
+  const auto& tensors = ck->tensors.best_ema.tensors;
+  // The first convolution's weight is (out, features, kernel): the checkpoint does not store the
+  // feature count itself.
+  int64_t features = -1;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == "conv.0.weight" && tensors[i].dim() == 3) features = tensors[i].size(1);
+  if (features < 1) return Result<ModelFile>::Error(label + ": no conv.0.weight to tell the feature count");
+  ModelFile m;
+  m.meta = {{"dataset", ck->state.dataset},
+            {"seed", ck->state.seed},
+            {"recipe", ck->state.recipe},
+            {"scaler", ck->state.scaler},
+            {"num_features", features},
+            {"weights", "ema_best"},
+            {"best_epoch", ck->state.best_epoch}};
+  m.weights = ck->tensors.best_ema;
+  return m;
+}
+
+}  // namespace
 
 Result<UnitPredictions> predict_with_model_file(const std::string& model_path, const std::string& data_path,
                                                 const std::string& rul_path, int threads) {
@@ -17,7 +51,7 @@ Result<UnitPredictions> predict_with_model_file(const std::string& model_path, c
   auto storage = make_posix_storage();
   auto bytes = storage->read(model_path);
   if (!bytes.ok()) return bytes.status();
-  auto file = parse_model_file(*bytes, model_path);
+  auto file = read_deployable(*bytes, model_path);
   if (!file.ok()) return file.status();
   const auto& meta = file->meta;
   if (!meta.contains("recipe") || !meta.contains("scaler") || !meta.contains("num_features"))

@@ -1,5 +1,6 @@
 #pragma once
-// Inference with a deployment model file (<DATASET>_v7_seed<SEED>.pt) and nothing else: its
+// Inference with a deployment model file (<DATASET>_v7_seed<SEED>.pt), or a training checkpoint
+// such as checkpoints/best_epoch_N.pt (its best EMA weights), and nothing else: its
 // weights, recipe and scaler params say how to read, normalise and window new data. No torch
 // in this header (the CLI uses it).
 #include <cstdint>

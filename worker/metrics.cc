@@ -7,7 +7,7 @@ namespace amnl::worker {
 
 double rmse(const std::vector<double>& pred, const std::vector<double>& truth) {
   assert(pred.size() == truth.size());
-  if (pred.empty()) return 0.0;
+  if (pred.empty()) return std::nan("");
   double s = 0;
   for (size_t i = 0; i < pred.size(); ++i) s += (pred[i] - truth[i]) * (pred[i] - truth[i]);
   return std::sqrt(s / static_cast<double>(pred.size()));
@@ -15,7 +15,7 @@ double rmse(const std::vector<double>& pred, const std::vector<double>& truth) {
 
 double mae(const std::vector<double>& pred, const std::vector<double>& truth) {
   assert(pred.size() == truth.size());
-  if (pred.empty()) return 0.0;
+  if (pred.empty()) return std::nan("");
   double s = 0;
   for (size_t i = 0; i < pred.size(); ++i) s += std::fabs(pred[i] - truth[i]);
   return s / static_cast<double>(pred.size());

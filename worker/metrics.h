@@ -5,6 +5,8 @@
 
 namespace amnl::worker {
 
+// RMSE and MAE of no pairs are NaN (null in JSON): e.g. the validation RMSE under selection "test",
+// which holds no units out; never a made-up 0.
 double rmse(const std::vector<double>& pred, const std::vector<double>& truth);
 double mae(const std::vector<double>& pred, const std::vector<double>& truth);
 // NASA/PHM08 score: d = pred - truth; exp(-d/13) - 1 when d < 0 (early), else exp(d/10) - 1
