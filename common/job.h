@@ -32,7 +32,10 @@ struct JobProgress {
   std::string checkpoint;   // path of a checkpoint written at this event, if any
 };
 
-enum class JobEnd { kDone, kFailed, kPreempted, kFenced };
+// kStorageFailed: the job's files could not be written (disk full, quota, I/O error). Not the
+// job's fault, so it costs no attempt; the coordinator stops the run cleanly instead of burning
+// every job's retries against a full disk.
+enum class JobEnd { kDone, kFailed, kPreempted, kFenced, kStorageFailed };
 
 struct JobResult {
   JobEnd end = JobEnd::kFailed;

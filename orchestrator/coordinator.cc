@@ -15,11 +15,13 @@
 
 #include "common/exit_codes.h"
 #include "orchestrator/lease.h"
+#include "orchestrator/report.h"
 #include "orchestrator/ledger.h"
 #include "orchestrator/run_dir.h"
 #include "orchestrator/run_lock.h"
 #include "orchestrator/run_outcome.h"
 #include "orchestrator/scheduler.h"
+#include "orchestrator/status_server.h"
 
 namespace amnl::orch {
 
@@ -67,6 +69,7 @@ class Coordinator::Impl {
     if (!st.ok()) return refuse(st.message());
     auto replay = ledger_.replay();
     if (!replay) return refuse(replay.message());
+    status_ = LiveStatus::start_for(exp_, storage_, replay->records);
     adopt_finished_jobs(replay->records);
     std::vector<JobSpec> specs;
     for (size_t d = 0; d < exp_.datasets.size(); ++d)
@@ -160,6 +163,7 @@ class Coordinator::Impl {
   // is retried on each tick; if the ledger stays unwritable past the grace period, the run stops
   // cleanly (workers checkpoint) instead of going on with a journal that loses its history.
   void ledger_append(const json& r) {
+    if (status_) status_->on_record(r);
     unwritten_.push_back(r);
     flush_ledger();
   }
@@ -184,14 +188,25 @@ class Coordinator::Impl {
     }
   }
 
+  // A job that cannot write its files (disk full, quota) will not be the only one: stop cleanly
+  // rather than let every job fail against the same disk.
+  void check_job_storage() {
+    if (scheduler_->storage_failure().empty() || !storage_stop_reason_.empty()) return;
+    storage_stop_reason_ = "job files cannot be written (" + scheduler_->storage_failure() +
+                           "); workers checkpointed and stopped; free space (or fix the storage) and rerun the same "
+                           "command to resume";
+    spdlog::error("{}", storage_stop_reason_);
+    start_drain("storage failing");
+  }
+
   void check_ledger_health(double now) {
     if (ledger_failing_since_ < 0 || now - ledger_failing_since_ < opt_.ledger_failure_grace_s) return;
-    if (ledger_stop_reason_.empty()) {
-      ledger_stop_reason_ = "the ledger " + ledger_.path() + " cannot be written (" + ledger_error_ + ") for " +
+    if (storage_stop_reason_.empty()) {
+      storage_stop_reason_ = "the ledger " + ledger_.path() + " cannot be written (" + ledger_error_ + ") for " +
                             std::to_string(static_cast<int>(now - ledger_failing_since_)) +
                             " s; workers checkpointed and stopped; free space (or fix the disk) and rerun the same "
                             "command to resume";
-      spdlog::error("{}", ledger_stop_reason_);
+      spdlog::error("{}", storage_stop_reason_);
       start_drain("ledger unwritable");
     }
   }
@@ -258,6 +273,7 @@ class Coordinator::Impl {
     ping_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
       for (int r : scheduler_->live_ranks()) transport_.send(r, MsgKind::kPing, json::object());
+      if (status_) status_->observe_workers(scheduler_->workers(), clock_.now());
       schedule_ping();
     });
   }
@@ -309,6 +325,7 @@ class Coordinator::Impl {
     if (!unwritten_.empty()) flush_ledger();
     check_ledger_health(now);
     while (auto m = transport_.poll()) handle(*m, clock_.now());
+    check_job_storage();
     if (now - last_pid_check_ >= opt_.pid_check_interval_s) {
       last_pid_check_ = now;
       check_pids(now);
@@ -358,7 +375,7 @@ class Coordinator::Impl {
         Peer p;
         p.pid = m.body.value("pid", 0L);
         p.host = m.body.value("host", "");
-        p.same_host = p.host == hostname() && p.pid > 0;
+        p.same_host = !opt_.treat_ranks_remote && p.host == hostname() && p.pid > 0;
         peers_[r] = p;
         write_rank_info(r, p.pid, p.host);
         scheduler_->on_heard(r, now);
@@ -399,8 +416,8 @@ class Coordinator::Impl {
       final_ = c.failed > 0 ? RunOutcome::kFailed : RunOutcome::kComplete;
       final_reason_ = c.failed > 0 ? std::to_string(c.failed) + " job(s) failed" : "";
     } else if (scheduler_->draining() && !scheduler_->any_busy()) {
-      final_ = ledger_stop_reason_.empty() ? RunOutcome::kPreempted : RunOutcome::kIncomplete;
-      final_reason_ = ledger_stop_reason_.empty() ? "preempted by " + preempt_reason_ : ledger_stop_reason_;
+      final_ = storage_stop_reason_.empty() ? RunOutcome::kPreempted : RunOutcome::kIncomplete;
+      final_reason_ = storage_stop_reason_.empty() ? "preempted by " + preempt_reason_ : storage_stop_reason_;
     } else if (c.live_workers == 0 && clock_.now() - start_time_ > 0) {
       final_ = RunOutcome::kIncomplete;
       final_reason_ = "no live worker left";
@@ -425,7 +442,7 @@ class Coordinator::Impl {
     ledger_append({{"event", "session_ended"}, {"outcome", to_string(final_)}, {"reason", final_reason_}});
     // The disk may come back within the grace period: give the journal that long to catch up.
     const double give_up_at = clock_.now() + opt_.ledger_failure_grace_s;
-    while (!unwritten_.empty() && ledger_stop_reason_.empty() && clock_.now() < give_up_at) {
+    while (!unwritten_.empty() && storage_stop_reason_.empty() && clock_.now() < give_up_at) {
       ::usleep(50000);
       flush_ledger();
     }
@@ -439,6 +456,14 @@ class Coordinator::Impl {
                  final_reason_.empty() ? "" : ": " + final_reason_, exp_.run_dir);
     for (const auto& [id, j] : scheduler_->jobs())
       if (j.state == JobState::kFailed) spdlog::warn("failed: {}: {}", id, j.reason);
+    // Every ending gets its report (partial runs included); a report problem never changes the
+    // run's exit status.
+    const std::string report_dir = default_report_dir(exp_.run_dir);
+    if (auto r = write_report(*storage_, exp_.run_dir, report_dir); !r.ok())
+      spdlog::warn("results report not written: {}", r.message());
+    else
+      spdlog::info("results report: {}/report.html", report_dir);
+    status_.reset();  // serves the final state until here
     return exit_code_of(final_);
   }
 
@@ -458,10 +483,11 @@ class Coordinator::Impl {
   boost::asio::steady_timer poll_timer_, ping_timer_, summary_timer_;
   boost::asio::signal_set signals_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<LiveStatus> status_;  // the read-only status server, when the experiment asks for one
   std::string session_;
   std::deque<json> unwritten_;     // ledger records not yet durable, oldest first
   double ledger_failing_since_ = -1;
-  std::string ledger_error_, ledger_stop_reason_;
+  std::string ledger_error_, storage_stop_reason_;
   std::map<int, Peer> peers_;
   double start_time_ = 0, last_pid_check_ = 0;
   bool stopping_ = false;

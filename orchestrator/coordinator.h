@@ -31,6 +31,9 @@ struct CoordinatorOptions {
   // workers checkpoint and stop, the outcome says why, and a rerun resumes. Records that could
   // not be written meanwhile are kept in memory and retried in order.
   double ledger_failure_grace_s = 10.0;
+  // `amnl run --treat-ranks-remote` (testing): handle every worker as if it ran on another host,
+  // where its PID cannot be checked and only missed heartbeats (worker_timeout_s) reveal a death.
+  bool treat_ranks_remote = false;
 };
 
 class Coordinator {

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "common/recipe_config.h"
 #include "common/safe_path.h"
 
@@ -77,7 +79,13 @@ class Checker {
 std::string resolve(const std::string& base_dir, const std::string& p) {
   fs::path path(p);
   if (path.is_relative()) path = fs::path(base_dir) / path;
-  return fs::weakly_canonical(fs::absolute(path)).string();
+  // The throwing overloads threw out of parse_experiment for a name too long for the file
+  // system (found by bench/fuzz): fall back to the lexical form; check_path_text follows.
+  std::error_code ec;
+  const fs::path abs = fs::absolute(path, ec);
+  if (ec) return path.lexically_normal().string();
+  const fs::path canonical = fs::weakly_canonical(abs, ec);
+  return ec ? abs.lexically_normal().string() : canonical.string();
 }
 
 std::string find_null(const json& j, const std::string& path) {
@@ -117,6 +125,7 @@ json Experiment::to_json() const {
                 {"progress_timeout_s", fault.progress_timeout_s},
                 {"max_attempts", fault.max_attempts},
                 {"coordinator_timeout_s", fault.coordinator_timeout_s}};
+  j["status"] = {{"port", status.port}, {"address", status.address}};
   j["source_file"] = file;
   return j;
 }
@@ -126,7 +135,7 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
   Experiment e;
   if (!j.is_object()) return Result<Experiment>::Error("top level: must be a JSON object");
   c.keys(j, "", {"run_dir", "data_dir", "datasets", "seeds", "preset", "recipe", "checkpoint",
-                 "fault", "threads_per_rank", "description"});
+                 "fault", "threads_per_rank", "description", "status"});
   if (j.contains("description") && !j["description"].is_string())
     c.fail("description", "must be a string");
   const std::string run_dir = c.string(j, "run_dir", true);
@@ -134,6 +143,12 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
   if (c.failed()) return c.status();
   e.run_dir = resolve(base_dir, run_dir);
   e.data_dir = resolve(base_dir, data_dir);
+  // Resolved paths go into experiment.json and every record: JSON needs valid UTF-8 (dump()
+  // throws otherwise), and a control character in a path only hides what is written where.
+  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"run_dir", e.run_dir},
+                                   {"data_dir", e.data_dir}})
+    if (Status st = check_path_text(value, "resolved path"); !st.ok())
+      return Result<Experiment>::Error(std::string(key) + ": " + st.message());
 
   // datasets
   if (!j.contains("datasets")) c.fail("datasets", "missing (required)");
@@ -232,6 +247,23 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
     return Result<Experiment>::Error("fault.progress_timeout_s: must be >= worker_timeout_s");
   c.integer(j, "", "threads_per_rank", e.threads_per_rank, 1, 1024);
   if (c.failed()) return c.status();
+
+  // status server (not identity: it may change between reruns)
+  if (j.contains("status")) {
+    const json& sv = j["status"];
+    if (!sv.is_object()) return Result<Experiment>::Error("status: must be an object, got " + sv.dump());
+    c.keys(sv, "status", {"port", "address"});
+    c.integer(sv, "status", "port", e.status.port, -1, 65535);
+    if (sv.contains("address")) {
+      boost::system::error_code ec;
+      if (!sv["address"].is_string() || (boost::asio::ip::make_address(sv["address"].get<std::string>(), ec), ec))
+        c.fail("status.address", "must be an IP address such as \"127.0.0.1\" or \"0.0.0.0\", got " +
+                                     sv["address"].dump());
+      else
+        e.status.address = sv["address"].get<std::string>();
+    }
+    if (c.failed()) return c.status();
+  }
 
   // data files
   for (size_t i = 0; i < e.datasets.size(); ++i) {

@@ -24,6 +24,12 @@ struct FaultPolicy {
   double coordinator_timeout_s = 60.0;  // a worker that hears nothing from rank 0 this long stops
 };
 
+// The coordinator's read-only status server (status_server.h). Not part of the run's identity.
+struct StatusHttpConfig {
+  int port = 0;                        // 0: off; -1: any free port (the URL goes to <run_dir>/status_url)
+  std::string address = "127.0.0.1";  // an IP address to bind; 0.0.0.0 exposes it to the network
+};
+
 struct Experiment {
   std::string file;      // absolute path of the experiment file ("" when parsed from memory)
   std::string run_dir;   // absolute
@@ -37,6 +43,7 @@ struct Experiment {
   int checkpoint_keep_last = 0;
   FaultPolicy fault;
   int threads_per_rank = 1;
+  StatusHttpConfig status;
   // Training rows per dataset (lines of train_<ds>.txt): the expected cost used to run the
   // longest jobs first.
   std::vector<int64_t> dataset_rows;

@@ -20,7 +20,17 @@ JobRunnerFn make_fake_job_runner(double seconds_per_epoch, int batches_per_epoch
     auto storage = make_posix_storage();
     auto owner = [&] { return !cb.still_owner || cb.still_owner(); };
     std::ifstream data(req.data_dir + "/train_" + req.dataset + ".txt");
-    const int c = data.peek();
+    std::string head(4, '\0');
+    data.read(head.data(), 4);
+    if (head == "HANG" && req.attempt == 1) {
+      // A trainer stuck for good (a driver call, a dead NFS server): alive, no progress, deaf to
+      // stop requests. Only the first attempt hangs, so the retry elsewhere can finish.
+      for (;;) ::sleep(1);
+    }
+    if (head == "HANG") head = "0";
+    data.clear();
+    data.seekg(0);
+    const int c = head == "0" ? '0' : data.peek();
     if (!data || !(std::isdigit(c) || c == '-' || c == ' ')) {
       res.reason = "bad data file " + req.data_dir + "/train_" + req.dataset + ".txt";
       return res;
@@ -46,10 +56,17 @@ JobRunnerFn make_fake_job_runner(double seconds_per_epoch, int batches_per_epoch
       if (epoch > 0) res.resumed_from_epoch = epoch;
     }
     int64_t batches = 0;
+    Status write_error;
     auto checkpoint = [&](const std::string& name) -> bool {
       if (!owner()) return false;
-      storage->write_atomic(ckdir + "/" + name, json{{"epoch", epoch}, {"state", state}, {"attempt", req.attempt}}.dump());
+      write_error = storage->write_atomic(ckdir + "/" + name,
+                                          json{{"epoch", epoch}, {"state", state}, {"attempt", req.attempt}}.dump());
       return true;
+    };
+    auto storage_failed = [&] {
+      res.end = JobEnd::kStorageFailed;
+      res.reason = write_error.message();
+      return res;
     };
     while (epoch < max_epochs) {
       for (int b = 0; b < batches_per_epoch; ++b) {
@@ -59,6 +76,7 @@ JobRunnerFn make_fake_job_runner(double seconds_per_epoch, int batches_per_epoch
             res.reason = "lease lost";
             return res;
           }
+          if (!write_error.ok()) return storage_failed();
           res.end = JobEnd::kPreempted;
           res.reason = "stop requested at epoch " + std::to_string(epoch);
           return res;
@@ -86,6 +104,7 @@ JobRunnerFn make_fake_job_runner(double seconds_per_epoch, int batches_per_epoch
           res.reason = "lease lost";
           return res;
         }
+        if (!write_error.ok()) return storage_failed();
         p.checkpoint = ckdir + "/epoch_" + std::to_string(epoch) + ".json";
       }
       if (cb.on_progress) cb.on_progress(p);
@@ -95,8 +114,10 @@ JobRunnerFn make_fake_job_runner(double seconds_per_epoch, int batches_per_epoch
       res.reason = "lease lost";
       return res;
     }
-    res.metrics = {{"test_rmse", (state % 10000) / 100.0}, {"state", state}, {"epochs", epoch}};
-    storage->write_atomic(req.job_dir + "/metrics.json", res.metrics.dump());
+    res.metrics = {{"dataset", req.dataset}, {"seed", req.seed}, {"test_rmse", (state % 10000) / 100.0},
+                   {"state", state}, {"epochs", epoch}, {"epochs_run", epoch}};
+    write_error = storage->write_atomic(req.job_dir + "/metrics.json", res.metrics.dump());
+    if (!write_error.ok()) return storage_failed();
     res.end = JobEnd::kDone;
     res.epochs_run = epoch;
     res.final_model = req.job_dir + "/metrics.json";

@@ -4,6 +4,8 @@
 // sleeps, writes checkpoints/epoch_<N>.json every recipe.checkpoint.every_epochs epochs and
 // checkpoints/interrupted.json on a stop request, resumes from the newest one, asks still_owner
 // before every write, and fails when the dataset's train file does not start with a number.
+// A train file that starts with "HANG" makes attempt 1 hang for good (no progress, deaf to
+// stop), as a trainer stuck in a driver call would; later attempts train normally.
 // Its metrics are a pure function of (dataset, seed, epochs), so a resumed job must equal an
 // uninterrupted one. Reached through the hidden `amnl run --fake-trainer SECONDS_PER_EPOCH`.
 #include "common/job.h"

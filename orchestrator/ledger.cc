@@ -10,6 +10,8 @@
 #include <ctime>
 
 #include "common/checksum.h"
+#include "common/json_fields.h"
+#include "orchestrator/record_fields.h"
 
 namespace amnl::orch {
 
@@ -26,8 +28,9 @@ std::string utc_now_iso() {
 }
 
 std::string encode_ledger_record(const nlohmann::json& record) {
-  // dump() escapes control characters, so a record never contains a raw newline.
-  const std::string body = record.dump();
+  // dump() escapes control characters, so a record never contains a raw newline; invalid UTF-8
+  // (a non-UTF-8 path or data bytes in a reason) is replaced, where plain dump() would throw.
+  const std::string body = dump_lossy(record);
   return crc32_hex(body) + " " + body + "\n";
 }
 
@@ -47,6 +50,11 @@ std::optional<nlohmann::json> decode_record(std::string_view line, std::string* 
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     *problem = "is not a JSON object";
+    return std::nullopt;
+  }
+  // The coordinator reads a record's fields with json::value(), which throws on a wrong type.
+  if (const std::string bad = mistyped_field(j); !bad.empty()) {
+    *problem = "has a mistyped " + bad;
     return std::nullopt;
   }
   return j;

@@ -1,5 +1,9 @@
 #include "orchestrator/messages.h"
 
+#include "common/json_fields.h"
+#include "common/safe_path.h"
+#include "orchestrator/record_fields.h"
+
 namespace amnl::orch {
 
 using nlohmann::json;
@@ -24,11 +28,13 @@ const char* to_string(MsgKind k) {
 
 bool is_known_tag(int tag) { return tag >= kFirstTag && tag <= kLastTag; }
 
-std::string encode_body(const json& body) { return body.dump(); }
+// Lossy on invalid UTF-8 (a data file's bytes in a failure reason): dump() would throw.
+std::string encode_body(const json& body) { return dump_lossy(body); }
 
 std::optional<json> decode_body(const std::string& bytes) {
   auto j = json::parse(bytes, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  if (!mistyped_field(j).empty()) return std::nullopt;  // the coordinator reads these fields directly
   return j;
 }
 
@@ -38,12 +44,13 @@ const char* to_string(JobEnd e) {
     case JobEnd::kFailed: return "failed";
     case JobEnd::kPreempted: return "preempted";
     case JobEnd::kFenced: return "fenced";
+    case JobEnd::kStorageFailed: return "storage_failed";
   }
   return "?";
 }
 
 std::optional<JobEnd> job_end_from_string(const std::string& s) {
-  for (JobEnd e : {JobEnd::kDone, JobEnd::kFailed, JobEnd::kPreempted, JobEnd::kFenced})
+  for (JobEnd e : {JobEnd::kDone, JobEnd::kFailed, JobEnd::kPreempted, JobEnd::kFenced, JobEnd::kStorageFailed})
     if (s == to_string(e)) return e;
   return std::nullopt;
 }
@@ -62,12 +69,19 @@ json result_to_json(const std::string& job, int attempt, const JobResult& r) {
 ResultReport result_from_json(const json& j) {
   ResultReport r;
   // An unknown end is a failure: never mistake garbage for success.
-  r.end = job_end_from_string(j.value("end", "")).value_or(JobEnd::kFailed);
-  r.reason = j.value("reason", "");
-  r.metrics = j.value("metrics", json::object());
-  r.epochs_run = j.value("epochs_run", 0);
-  r.resumed_from_epoch = j.value("resumed_from_epoch", -1);
-  r.final_model = j.value("final_model", "");
+  // Fields of the wrong type read as their defaults (json::value() would throw).
+  const auto end = j.is_object() && j.contains("end") && j["end"].is_string()
+                       ? job_end_from_string(j["end"].get<std::string>()) : std::nullopt;
+  r.end = end.value_or(JobEnd::kFailed);
+  r.reason = string_or(j, "reason", "");
+  if (!end) {
+    const std::string shown = j.is_object() && j.contains("end") ? printable(dump_lossy(j["end"])) : "(none)";
+    r.reason = "result with an unknown end " + shown + (r.reason.empty() ? "" : ": " + r.reason);
+  }
+  r.metrics = object_or_empty(j, "metrics");
+  r.epochs_run = int_or(j, "epochs_run", 0);
+  r.resumed_from_epoch = int_or(j, "resumed_from_epoch", -1);
+  r.final_model = string_or(j, "final_model", "");
   return r;
 }
 
@@ -79,13 +93,13 @@ json progress_to_json(const std::string& job, int attempt, const JobProgress& p)
 
 ProgressReport progress_from_json(const json& j) {
   ProgressReport p;
-  p.epoch = j.value("epoch", 0);
-  p.max_epochs = j.value("max_epochs", 0);
-  p.val_rmse = j.value("val_rmse", 0.0);
-  p.best_val_rmse = j.value("best_val_rmse", 0.0);
-  p.epoch_seconds = j.value("epoch_seconds", 0.0);
-  p.batches_done = j.value("batches_done", int64_t{0});
-  p.checkpoint = j.value("checkpoint", "");
+  p.epoch = int_or(j, "epoch", 0);
+  p.max_epochs = int_or(j, "max_epochs", 0);
+  p.val_rmse = double_or(j, "val_rmse", 0.0);
+  p.best_val_rmse = double_or(j, "best_val_rmse", 0.0);
+  p.epoch_seconds = double_or(j, "epoch_seconds", 0.0);
+  p.batches_done = int64_or(j, "batches_done", 0);
+  p.checkpoint = string_or(j, "checkpoint", "");
   return p;
 }
 

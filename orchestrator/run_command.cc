@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include "common/exit_codes.h"
@@ -16,6 +17,7 @@
 #include "orchestrator/experiment.h"
 #include "orchestrator/fake_job_runner.h"
 #include "orchestrator/mpi_transport.h"
+#include "orchestrator/run_check.h"
 #include "orchestrator/run_dir.h"
 #include "orchestrator/run_lock.h"
 #include "orchestrator/worker_loop.h"
@@ -29,6 +31,9 @@ struct RunArgs {
   double fake_epoch_s = -1;  // >= 0: use the fake trainer (tests, benchmarks)
   double finalize_timeout_s = 15;
   bool retry_failed = false;
+  double ledger_failure_grace_s = 10;
+  bool check = false;               // --check: validate only, no MPI
+  bool treat_ranks_remote = false;  // testing: never use kill(pid, 0) on workers (as if on other hosts)
 };
 
 WorkerSignals g_signals;
@@ -112,6 +117,8 @@ int run_rank0(const RunArgs& args, int thread_level) {
   options.early_signal = &g_early_signal;
   options.session_id = lock->session_id();
   options.retry_failed = args.retry_failed;
+  options.ledger_failure_grace_s = args.ledger_failure_grace_s;
+  options.treat_ranks_remote = args.treat_ranks_remote;
   Coordinator coordinator(transport, std::move(*exp), storage, options);
   return coordinator.run();
 }
@@ -165,9 +172,23 @@ void add_run_command(CLI::App& app, int& exit_code, JobRunnerFn runner) {
   cmd->add_flag("--retry-failed", args->retry_failed,
                 "Give jobs that failed for good (max_attempts used up, in any earlier session) a fresh retry "
                 "budget, e.g. after fixing their data; without it a rerun leaves them failed");
+  cmd->add_flag("--check", args->check,
+                "Validate the experiment file (and its run dir, if it exists) as rank 0 would, without MPI; "
+                "print the job count, run dir and threads, exit 0 (valid) or 2 (naming the bad key). "
+                "Used by slurm/submit.sh before anything is queued");
+  cmd->add_flag("--treat-ranks-remote", args->treat_ranks_remote,
+                "testing: treat every worker as on another host (no PID checks; only heartbeats detect a death)")
+      ->group("");
+  cmd->add_option("--ledger-failure-grace", args->ledger_failure_grace_s,
+                  "seconds an unwritable ledger is tolerated before the run stops cleanly")
+      ->group("");
   cmd->add_option("--fake-trainer", args->fake_epoch_s, "testing: fake trainer, seconds per epoch")->group("");
   cmd->add_option("--finalize-timeout", args->finalize_timeout_s, "testing: MPI_Finalize watchdog (s)")->group("");
   cmd->callback([args, runner, &exit_code] {
+    if (args->check) {
+      exit_code = run_check(args->experiment, std::cout, std::cerr);
+      return;
+    }
     run_main(*args, runner);
     exit_code = kExitFailed;  // not reached: run_main exits the process
   });

@@ -1,5 +1,6 @@
 #include "orchestrator/run_outcome.h"
 
+#include "common/json_fields.h"
 #include "common/exit_codes.h"
 #include "orchestrator/ledger.h"
 
@@ -64,7 +65,7 @@ nlohmann::json make_refused_outcome(const std::string& run_dir, const std::strin
 }
 
 Status write_outcome(Storage& storage, const std::string& run_dir, const nlohmann::json& outcome) {
-  return storage.write_atomic(run_dir + "/outcome.json", outcome.dump(2) + "\n").with_context("writing outcome");
+  return storage.write_atomic(run_dir + "/outcome.json", dump_lossy(outcome, 2) + "\n").with_context("writing outcome");
 }
 
 }  // namespace amnl::orch

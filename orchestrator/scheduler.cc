@@ -1,5 +1,7 @@
 #include "orchestrator/scheduler.h"
 
+#include "common/json_fields.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -39,25 +41,28 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
   // across sessions, so rerunning the command never gives a job a fresh retry budget by itself
   // (`amnl run --retry-failed` does, on purpose: a "failures_reset" record).
   for (const json& r : replayed) {
-    const std::string job = r.value("job", "");
+    // Records of earlier sessions are read defensively: a mistyped field reads as absent
+    // (json::value() would throw, and 1e300 into an int is undefined behaviour).
+    const std::string job = string_or(r, "job", "");
     auto it = jobs_.find(job);
     if (it == jobs_.end()) continue;
     JobStatus& j = it->second;
-    j.attempt = std::max(j.attempt, r.value("attempt", 0));
-    const std::string ev = r.value("event", "");
+    const int attempt = static_cast<int>(int_field(r, "attempt", 0, 1000000).value_or(0));
+    j.attempt = std::max(j.attempt, attempt);
+    const std::string ev = string_or(r, "event", "");
     if (ev == "done") {
       j.state = JobState::kDone;
-      j.metrics = r.value("metrics", json::object());
-      j.epoch = r.value("epochs_run", 0);
+      j.metrics = object_or_empty(r, "metrics");
+      j.epoch = int_or(r, "epochs_run", 0);
     } else if (ev == "attempt_failed" || ev == "failed") {
-      j.failures = std::max(j.failures + 1, r.value("failures", 0));
-      j.reason = r.value("reason", "");
+      j.failures = std::max(j.failures + 1, static_cast<int>(int_field(r, "failures", 0, 1000000).value_or(0)));
+      j.reason = string_or(r, "reason", "");
       if (ev == "failed" && j.state != JobState::kDone) j.state = JobState::kFailed;
     } else if (ev == "failures_reset") {
       j.failures = 0;
       if (j.state == JobState::kFailed) j.state = JobState::kQueued;
-    } else if (ev == "assigned" && r.value("attempt", 0) > 1) {
-      j.resumes = std::max(j.resumes, r.value("attempt", 0) - 1);
+    } else if (ev == "assigned" && attempt > 1) {
+      j.resumes = std::max(j.resumes, attempt - 1);
     }
   }
   std::vector<const JobStatus*> pending;
@@ -194,6 +199,13 @@ bool Scheduler::on_result(int rank, const std::string& job, int attempt, const R
     case JobEnd::kFenced:
       // The current attempt cannot be fenced unless its lease was lost: retry it.
       attempt_failed(*j, "fenced unexpectedly: " + r.reason, now);
+      break;
+    case JobEnd::kStorageFailed:
+      // The disk, not the job: no attempt is charged. The coordinator asks storage_failure()
+      // and stops the run cleanly; the job resumes from its newest checkpoint on the rerun.
+      emit({{"event", "storage_failed"}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"reason", r.reason}});
+      if (storage_failure_.empty()) storage_failure_ = job + ": " + r.reason;
+      requeue_front(*j);
       break;
   }
   return true;

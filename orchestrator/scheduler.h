@@ -137,6 +137,8 @@ class Scheduler {
   // Preemption: no new assignments from now on; running jobs are expected to report preempted.
   void start_draining(const std::string& reason);
   bool draining() const { return draining_; }
+  // The first job attempt that could not write its files (disk full, I/O error), "" if none.
+  const std::string& storage_failure() const { return storage_failure_; }
 
   bool all_jobs_ended() const;     // every job done or failed
   bool any_busy() const;
@@ -163,6 +165,7 @@ class Scheduler {
   std::deque<std::string> queue_;
   std::map<int, WorkerStatus> workers_;
   bool draining_ = false;
+  std::string storage_failure_;
   double done_seconds_ = 0;
   int done_this_session_ = 0;
 };

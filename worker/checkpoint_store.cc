@@ -1,8 +1,11 @@
 #include "worker/checkpoint_store.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <tuple>
 
 #include "common/checksum.h"
+#include "common/json_fields.h"
 
 namespace amnl::worker {
 namespace {
@@ -62,10 +65,19 @@ Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest() const {
       auto kind = kind_from(e.at("kind").get<std::string>());
       if (!kind.ok()) return Result<std::vector<CheckpointInfo>>::Error(path + ": " + kind.message());
       info.kind = *kind;
-      info.epoch = e.at("epoch").get<int>();
-      info.batch = e.at("batch").get<int64_t>();
-      info.attempt = e.at("attempt").get<int>();
-      info.size = e.at("size").get<uint64_t>();
+      // Numbers must be whole and in range: get<int>() of 1e300 is undefined behaviour, and a
+      // negative size or epoch would wrap (found by bench/fuzz/fuzz_manifest).
+      for (const auto& [key, lo, hi] : {std::tuple<const char*, int64_t, int64_t>{"epoch", 0, INT32_MAX},
+                                        {"batch", 0, INT64_MAX}, {"attempt", 1, INT32_MAX},
+                                        {"size", 0, INT64_MAX}})
+        if (!int_field(e, key, lo, hi))
+          return Result<std::vector<CheckpointInfo>>::Error(path + ": entry \"" + key + "\" must be a whole number in " +
+                                                            std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
+                                                            dump_lossy(e.at(key)).substr(0, 40));
+      info.epoch = static_cast<int>(*int_field(e, "epoch"));
+      info.batch = *int_field(e, "batch");
+      info.attempt = static_cast<int>(*int_field(e, "attempt"));
+      info.size = static_cast<uint64_t>(*int_field(e, "size"));
       info.crc32 = e.at("crc32").get<std::string>();
       // A manifest names files inside this directory only.
       if (info.file.empty() || info.file.find('/') != std::string::npos || info.file[0] == '.')

@@ -93,6 +93,10 @@ JobResult run_training_job(const JobRequest& request, const JobCallbacks& callba
       r.reason = "a newer attempt owns the job; nothing written";
       return r;
     }
+    // A link inside the job dir that leads out of it (checkpoints -> /elsewhere) is never
+    // written through.
+    for (const char* sub : {"/checkpoints", "/logs"})
+      if (Status s = check_stays_inside(request.job_dir, request.job_dir + sub); !s.ok()) return failed(s.message());
     for (const char* sub : {"/checkpoints", "/logs"})
       if (Status s = storage->make_dirs(request.job_dir + sub); !s.ok())
         return failed("output directory " + request.job_dir + " is not writable: " + s.message());

@@ -15,6 +15,7 @@
 #include "worker/lr_schedule.h"
 #include "worker/metrics.h"
 #include "worker/model.h"
+#include "worker/train_step.h"
 
 namespace amnl::worker {
 
@@ -256,7 +257,8 @@ std::optional<JobResult> Trainer::write_checkpoint(CheckpointKind kind, std::str
   info.attempt = st_.attempt;
   const std::string bytes = serialize_checkpoint(st_, t, *optimizer_);
   Status w = store_.put(info, bytes, cfg_.checkpoint.keep_last);
-  if (!w.ok()) return ended(JobEnd::kFailed, "writing checkpoint " + store_.path_of(info.file) + ": " + w.message());
+  if (!w.ok())
+    return ended(JobEnd::kStorageFailed, "writing checkpoint " + store_.path_of(info.file) + ": " + w.message());
   *path = store_.path_of(info.file);
   return std::nullopt;
 }
@@ -264,7 +266,7 @@ std::optional<JobResult> Trainer::write_checkpoint(CheckpointKind kind, std::str
 std::optional<JobResult> Trainer::write_file(const std::string& name, const std::string& bytes) {
   if (!owner()) return ended(JobEnd::kFenced, "a newer attempt owns the job; " + name + " not written");
   Status w = s_.storage->write_atomic(req_.job_dir + "/" + name, bytes);
-  if (!w.ok()) return ended(JobEnd::kFailed, "writing " + req_.job_dir + "/" + name + ": " + w.message());
+  if (!w.ok()) return ended(JobEnd::kStorageFailed, "writing " + req_.job_dir + "/" + name + ": " + w.message());
   return std::nullopt;
 }
 
@@ -334,21 +336,16 @@ JobResult Trainer::run() {
       const auto x = train_.gather(ids);
       const auto y = train_.rul.index_select(0, ids);
       const auto h = train_.health.index_select(0, ids);
-      optimizer_->zero_grad();
-      const auto out = model_->forward(x);
-      const auto loss = amnl_loss(out.rul, y, out.logits, h, cfg_.loss.rul_weight, cfg_.loss.health_weight);
-      const double total = loss.total.item<double>();
-      if (!std::isfinite(total)) {
+      const StepResult step = train_step(model_, *optimizer_, *ema_, x, y, h, cfg_);
+      const LossParts& loss = step.loss;
+      const double total = step.total;
+      if (!step.stepped) {
         std::ostringstream why;
         why << "non-finite training loss (" << total << ") at epoch " << e + 1 << " batch " << b + 1
             << " (lr " << lr << "): the run diverged; lower recipe.optimizer.lr or check the data";
         s_.log->error("{}", why.str());
         return ended(JobEnd::kFailed, why.str());
       }
-      loss.total.backward();
-      torch::nn::utils::clip_grad_norm_(model_->parameters(), cfg_.grad_clip);
-      optimizer_->step();
-      ema_->update();
       const auto size = ids.size(0);
       st_.epoch_loss_sum += total * size;
       st_.epoch_rul_sum += loss.rul.item<double>() * size;
@@ -376,14 +373,19 @@ JobResult Trainer::run() {
       }
     }
 
-    // End of epoch: evaluate the EMA weights, step the schedule, select, record.
-    double val_rmse = 0, test_rmse = std::nan("");
+    // End of epoch: evaluate the EMA weights, step the schedule, select, record. One selection
+    // metric drives the plateau scheduler, best-model selection and early stopping alike: the
+    // validation RMSE, or under selection "test" (no held-out units) the test last-cycle RMSE.
+    // Without validation windows val_rmse is NaN (null in the history JSON), never a made-up 0.
+    double val_rmse = std::nan(""), test_rmse = std::nan("");
     {
       Ema::Swap swap(*ema_);
-      const auto vp = predict_windows(model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); },
-                                      cfg_.data.r_max, device_);
-      std::vector<double> truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
-      val_rmse = rmse(vp.rul, truth);
+      if (val_.size() > 0) {
+        const auto vp = predict_windows(model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); },
+                                        cfg_.data.r_max, device_);
+        std::vector<double> truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
+        val_rmse = rmse(vp.rul, truth);
+      }
       if (select_on_test) {
         const auto tp = predict_windows(model_, test_.size(), [&](const torch::Tensor& i) { return test_.gather(i); },
                                         cfg_.data.r_max, device_);
@@ -391,9 +393,10 @@ JobResult Trainer::run() {
         test_rmse = rmse(tp.rul, tt);
       }
     }
-    last_val_rmse_ = val_rmse;
-    schedule_.end_epoch(e, val_rmse);
     const double metric = select_on_test ? test_rmse : val_rmse;
+    // Progress reports the selection metric, as its best_val_rmse (st_.best_metric) already does.
+    last_val_rmse_ = metric;
+    schedule_.end_epoch(e, metric);
     const bool improved = metric < st_.best_metric;
     if (improved) {
       st_.best_metric = metric;
@@ -427,11 +430,12 @@ JobResult Trainer::run() {
     epoch_seconds_total += seconds;
     ++epochs_timed;
     const double eta = epoch_seconds_total / epochs_timed * (cfg_.max_epochs - st_.epochs_done);
-    s_.log->info("{} seed {} epoch {}/{} loss {:.5f} (rul {:.5f}, health {:.5f}) val_rmse {:.3f}{} lr {:.3g} "
+    s_.log->info("{} seed {} epoch {}/{} loss {:.5f} (rul {:.5f}, health {:.5f}) {} {:.3f}{} lr {:.3g} "
                  "{:.1f}s eta {:.0f}s",
                  req_.dataset, req_.seed, st_.epochs_done, cfg_.max_epochs, rec["loss"].get<double>(),
-                 rec["rul_loss"].get<double>(), rec["health_loss"].get<double>(), val_rmse,
-                 improved ? " (best)" : "", lr, seconds, eta);
+                 rec["rul_loss"].get<double>(), rec["health_loss"].get<double>(),
+                 select_on_test ? "test_rmse (selection; leaks)" : "val_rmse", metric, improved ? " (best)" : "", lr,
+                 seconds, eta);
 
     std::string written;
     if (improved)
@@ -512,6 +516,14 @@ JobResult Trainer::finish() {
         << h["health_loss"].get<double>() << ',' << h["val_rmse"].get<double>() << ',' << h["lr"].get<double>()
         << ',' << (h["improved"].get<bool>() ? 1 : 0) << ',' << h["seconds"].get<double>() << '\n';
   if (auto r = write_file(history_csv_name(req_.dataset, req_.seed), csv.str())) return *r;
+  // Per test unit, for the report's predicted-vs-true plot and for error analysis without the model.
+  std::ostringstream pred;
+  pred.precision(17);
+  pred << "unit,true_rul,predicted_rul,health_true,health_predicted\n";
+  for (size_t i = 0; i < tp.rul.size() && i < s_.data.test.size(); ++i)
+    pred << s_.data.test.unit[i] << ',' << test_truth[i] << ',' << tp.rul[i] << ',' << s_.data.test.health[i] << ','
+         << tp.health[i] << '\n';
+  if (auto r = write_file("test_predictions.csv", pred.str())) return *r;
   if (auto r = write_file("metrics.json", metrics.dump(1) + "\n")) return *r;
 
   s_.log->info("{} seed {} done: test RMSE {:.3f}, MAE {:.3f}, NASA {:.1f}, health acc {:.3f} F1 {:.3f}; "

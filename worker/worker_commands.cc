@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/safe_path.h"
 #include "common/exit_codes.h"
 #include "common/logging.h"
 #include "common/recipe_config.h"
@@ -72,6 +73,8 @@ struct TrainArgs {
 };
 
 int run_train(const TrainArgs& a) {
+  // Before anything touches a file: --fresh deletes files named after the dataset.
+  if (Status s = check_plain_name(a.dataset, "dataset name"); !s.ok()) return fail("--dataset: " + s.message(), kExitUsage);
   auto recipe = load_recipe(a.preset, a.config);
   if (!recipe.ok()) return fail(recipe.message(), kExitUsage);
   // A fresh start on a job dir with earlier training would lose it: only on explicit request.
@@ -114,6 +117,7 @@ int run_train(const TrainArgs& a) {
     case JobEnd::kFenced:
       return fail(r.reason, kExitFenced);
     case JobEnd::kFailed:
+    case JobEnd::kStorageFailed:
       break;
   }
   return fail(r.reason, kExitFailed);

@@ -42,13 +42,15 @@ std::string write_orch_experiment(const TempDir& dir, const std::vector<std::str
   return path;
 }
 
-MpiRun::MpiRun(const std::string& experiment, bool enable_recovery, const std::string& log_file, int np)
+MpiRun::MpiRun(const std::string& experiment, bool enable_recovery, const std::string& log_file, int np,
+               const std::vector<std::string>& run_args)
     : log_file_(log_file) {
   run_dir_ = (fs::path(experiment).parent_path() / "run").string();
   std::vector<std::string> argv{"mpirun", "--allow-run-as-root", "--oversubscribe"};
   if (enable_recovery) argv.push_back("--enable-recovery");
   for (const std::string& a : {std::string("-np"), std::to_string(np), amnl_binary(), std::string("run"), experiment})
     argv.push_back(a);
+  argv.insert(argv.end(), run_args.begin(), run_args.end());
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -98,8 +100,9 @@ MpiRun::~MpiRun() {
 
 std::string MpiRun::output() const { return read_file(log_file_); }
 
-int run_orch(const std::string& experiment, bool enable_recovery, const std::string& log_file) {
-  MpiRun run(experiment, enable_recovery, log_file);
+int run_orch(const std::string& experiment, bool enable_recovery, const std::string& log_file,
+             const std::vector<std::string>& run_args, int np) {
+  MpiRun run(experiment, enable_recovery, log_file, np, run_args);
   return run.wait(300);
 }
 
@@ -108,9 +111,9 @@ std::vector<json> read_ledger(const std::string& run_dir) {
   std::istringstream in(read_file(run_dir + "/ledger.jsonl"));
   std::string line;
   while (std::getline(in, line)) {
-    if (line.size() < 10) break;
+    if (line.size() < 10) continue;  // damaged lines cost only themselves (the ledger's rule)
     auto j = json::parse(line.substr(9), nullptr, false);
-    if (j.is_discarded()) break;
+    if (j.is_discarded()) continue;
     out.push_back(j);
   }
   return out;

@@ -24,7 +24,9 @@ std::string write_orch_experiment(const TempDir& dir, const std::vector<std::str
 // `mpirun -np 3 amnl run EXPERIMENT` in its own process group, output to a file.
 class MpiRun {
  public:
-  MpiRun(const std::string& experiment, bool enable_recovery, const std::string& log_file, int np = 3);
+  // `run_args` follow `amnl run EXPERIMENT` (e.g. {"--fake-trainer", "0.2"}).
+  MpiRun(const std::string& experiment, bool enable_recovery, const std::string& log_file, int np = 3,
+         const std::vector<std::string>& run_args = {});
   ~MpiRun();  // kills whatever is left (mpirun's group and every rank pid recorded in run_dir)
   pid_t pid() const { return pid_; }
   // Waits for mpirun to exit; returns its exit status (-signal when killed), or -1000 on timeout.
@@ -40,7 +42,8 @@ class MpiRun {
 };
 
 // Runs to completion (timeout 300 s); returns mpirun's status. Output appended to `log_file`.
-int run_orch(const std::string& experiment, bool enable_recovery, const std::string& log_file);
+int run_orch(const std::string& experiment, bool enable_recovery, const std::string& log_file,
+             const std::vector<std::string>& run_args = {}, int np = 3);
 
 // The records of <run_dir>/ledger.jsonl (the valid prefix).
 std::vector<nlohmann::json> read_ledger(const std::string& run_dir);

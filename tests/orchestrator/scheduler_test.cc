@@ -233,6 +233,27 @@ TEST(SchedulerTest, FailuresCountAcrossSessionsAndOnlyAnExplicitResetRetriesAFai
   EXPECT_EQ(h.s.jobs().at("BAD-s1").failures, 0);
 }
 
+// A full disk is not the job's fault: it must not burn the job's retries (max_attempts 1 here).
+TEST(SchedulerTest, AStorageFailureCostsNoAttemptAndIsReported) {
+  Harness h(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1});
+  h.s.add_worker(1, h.clock.now());
+  h.s.on_ready(1, h.clock.now());
+  ASSERT_EQ(h.s.dispatch(h.clock.now()).size(), 1u);
+  EXPECT_TRUE(h.s.storage_failure().empty());
+  ResultReport full;
+  full.end = JobEnd::kStorageFailed;
+  full.reason = "writing checkpoint epoch_3.pt: No space left on device";
+  ASSERT_TRUE(h.s.on_result(1, "FD001-s1", 1, full, h.clock.now()));
+  EXPECT_NE(h.s.storage_failure().find("No space left"), std::string::npos);
+  EXPECT_EQ(h.s.jobs().at("FD001-s1").failures, 0);
+  EXPECT_EQ(h.s.counts().queued, 1);
+  EXPECT_TRUE(h.events("failed").empty());
+  EXPECT_EQ(h.events("storage_failed").size(), 1u);
+  Harness again(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1}, h.records);  // nor on replay
+  EXPECT_EQ(again.s.jobs().at("FD001-s1").failures, 0);
+  EXPECT_EQ(again.s.counts().queued, 1);
+}
+
 TEST(SchedulerTest, DepartedWorkerGetsNothingAndItsJobIsRequeuedWithoutPenalty) {
   Harness h(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1});
   h.s.add_worker(1, h.clock.now());

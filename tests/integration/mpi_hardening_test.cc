@@ -1,0 +1,164 @@
+// Faults under real mpirun that the first tests did not name: SIGINT and SIGUSR2 to mpirun, a
+// hung trainer in a live rank, two sessions on one run dir, and the run dir's disk filling up.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "integration/orch_helpers.h"
+
+namespace amnl::test {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+class MpiHardeningTest : public ::testing::Test {
+ protected:
+  void SetUp() override { make_orch_data(dir_ / "data"); }
+  std::string run_dir() const { return dir_ / "run"; }
+  bool all_running_with_checkpoint(size_t jobs) const {
+    if (!ledger_events(run_dir(), "done").empty()) return false;
+    std::set<std::string> with;
+    for (const json& c : ledger_events(run_dir(), "checkpoint")) with.insert(c["job"]);
+    return with.size() == jobs;
+  }
+  // Every job has exactly one done record.
+  void expect_each_done_once(const std::string& run, const std::vector<std::string>& jobs) {
+    std::map<std::string, int> done;
+    for (const json& r : ledger_events(run, "done")) ++done[r["job"]];
+    for (const auto& j : jobs) EXPECT_EQ(done[j], 1) << j;
+    EXPECT_EQ(done.size(), jobs.size());
+  }
+  // A signal that mpirun does not forward (SIGINT) or forwards (SIGUSR2) mid-run: the rerun
+  // resumes every job from its checkpoint and ends equal to training alone.
+  void signal_mpirun_then_rerun(int sig) {
+    const std::string exp = write_orch_experiment(dir_, {"A", "B"}, {1}, json{{"recipe", {{"max_epochs", 6}}}});
+    {
+      MpiRun run(exp, true, dir_ / "mpirun.log");
+      ASSERT_TRUE(wait_until([&] { return all_running_with_checkpoint(2); }, 120)) << run.output();
+      ASSERT_EQ(::kill(run.pid(), sig), 0);
+      ASSERT_NE(run.wait(60), -1000) << run.output();
+    }
+    const json outcome = read_json(run_dir() + "/outcome.json");
+    EXPECT_EQ(outcome["outcome"], "preempted") << outcome.dump() << read_file(dir_ / "mpirun.log");
+    EXPECT_EQ(outcome["rerun"], true);
+    ASSERT_EQ(run_orch(exp, true, dir_ / "mpirun2.log"), 0) << read_file(dir_ / "mpirun2.log");
+    ASSERT_EQ(read_json(run_dir() + "/outcome.json")["outcome"], "complete") << read_file(dir_ / "mpirun2.log");
+    expect_each_done_once(run_dir(), {"A-s1", "B-s1"});
+    for (const std::string ds : {"A", "B"})
+      EXPECT_EQ(job_metrics(run_dir(), ds, 1), train_alone(run_dir(), ds, 1, dir_ / ("alone_" + ds))) << ds;
+  }
+  TempDir dir_;
+};
+
+// mpirun turns SIGINT (Ctrl-C) into SIGTERM to every rank and SIGKILL a second later.
+TEST_F(MpiHardeningTest, SigintToMpirunLeavesAPreemptedOutcomeAndTheRerunResumesExactly) {
+  signal_mpirun_then_rerun(SIGINT);
+}
+
+// SIGUSR2 (a Slurm warning signal) is forwarded to every rank: checkpoint, report, stop.
+TEST_F(MpiHardeningTest, Sigusr2ToMpirunCheckpointsEveryJobAndTheRerunResumesExactly) {
+  signal_mpirun_then_rerun(SIGUSR2);
+  for (const std::string ds : {"A", "B"})
+    EXPECT_EQ(ledger_events(run_dir(), "preempted", ds + "-s1").size(), 1u) << ds;
+}
+
+// A rank whose MPI thread keeps heartbeating while its trainer is stuck for good: declared hung
+// after progress_timeout_s, its job resumes on another rank, and mpirun still ends.
+TEST_F(MpiHardeningTest, AHungTrainerInALiveRankIsDeclaredDeadAndItsJobFinishesElsewhere) {
+  for (const char* kind : {"test_", "RUL_"}) fs::copy_file(dir_ / ("data/" + std::string(kind) + "A.txt"),
+                                                           dir_ / ("data/" + std::string(kind) + "H.txt"));
+  write_file(dir_ / "data/train_H.txt", "HANG\n" + read_file(dir_ / "data/train_A.txt"));
+  const std::string exp = write_orch_experiment(
+      dir_, {"H", "A"}, {1},
+      json{{"recipe", {{"max_epochs", 4}}},
+           {"fault", {{"progress_timeout_s", 3}, {"worker_timeout_s", 3}, {"coordinator_timeout_s", 4}}}});
+  MpiRun run(exp, true, dir_ / "mpirun.log", 3, {"--fake-trainer", "0.3"});
+  ASSERT_NE(run.wait(120), -1000) << "mpirun did not end with a hung rank: " << run.output();
+  ASSERT_EQ(read_json(run_dir() + "/outcome.json")["outcome"], "complete") << run.output();
+  const auto assigned = ledger_events(run_dir(), "assigned", "H-s1");
+  ASSERT_EQ(assigned.size(), 2u);
+  const int hung_rank = assigned[0]["rank"];
+  const auto dead = ledger_events(run_dir(), "worker_dead");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0]["rank"], hung_rank);
+  EXPECT_NE(dead[0]["reason"].get<std::string>().find("no progress"), std::string::npos) << dead[0].dump();
+  const auto done = ledger_events(run_dir(), "done", "H-s1");
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0]["attempt"], 2);
+  EXPECT_NE(done[0]["rank"], hung_rank);
+  expect_each_done_once(run_dir(), {"H-s1", "A-s1"});
+}
+
+// Regression: a second `amnl run` on a live run dir joined it and trained every job twice.
+TEST_F(MpiHardeningTest, ASecondSessionOnALiveRunDirIsRefusedAndWritesNothing) {
+  const std::string exp = write_orch_experiment(dir_, {"A", "B"}, {1, 2}, json{{"recipe", {{"max_epochs", 6}}}});
+  MpiRun first(exp, true, dir_ / "first.log", 3, {"--fake-trainer", "0.3"});
+  ASSERT_TRUE(wait_until([&] { return !ledger_events(run_dir(), "assigned").empty(); }, 60)) << first.output();
+  const std::string ledger_before = read_file(run_dir() + "/ledger.jsonl");
+  const std::string log_before = read_file(run_dir() + "/logs/rank0.log");
+  {
+    MpiRun second(exp, true, dir_ / "second.log", 3, {"--fake-trainer", "0.3"});
+    second.set_run_dir(dir_ / "none");  // its cleanup must not kill the first session's ranks
+    ASSERT_NE(second.wait(60), -1000) << second.output();
+    EXPECT_NE(second.output().find("is in use by session"), std::string::npos) << second.output();
+    EXPECT_NE(second.output().find("pid " + std::to_string(rank_pid(run_dir(), 0))), std::string::npos)
+        << second.output();
+  }
+  EXPECT_TRUE(first.running()) << "the refusal must not disturb the live session";
+  EXPECT_EQ(read_file(run_dir() + "/logs/rank0.log").substr(0, log_before.size()), log_before);
+  ASSERT_NE(first.wait(120), -1000) << first.output();
+  ASSERT_EQ(read_json(run_dir() + "/outcome.json")["outcome"], "complete") << first.output();
+  EXPECT_EQ(ledger_events(run_dir(), "session_started").size(), 1u);
+  EXPECT_EQ(ledger_events(run_dir(), "assigned").size(), 4u);
+  expect_each_done_once(run_dir(), {"A-s1", "A-s2", "B-s1", "B-s2"});
+  EXPECT_EQ(read_file(run_dir() + "/ledger.jsonl").substr(0, ledger_before.size()), ledger_before);
+}
+
+// The run dir's disk fills up mid-run (a real tmpfs): the run neither hangs nor loses a record
+// or a job's retries; once there is space, the same command completes with the results of an
+// undisturbed run and every job done exactly once.
+TEST_F(MpiHardeningTest, TheRunDirDiskFillingUpStopsCleanlyAndTheRerunCompletes) {
+  SmallDisk disk(8 << 20);
+  if (!disk.ok()) GTEST_SKIP() << disk.why();
+  const std::vector<std::string> jobs{"A-s1", "A-s2", "B-s1", "B-s2"};
+  const json patch{{"run_dir", disk / "run"},
+                   {"recipe", {{"max_epochs", 8}}},
+                   {"fault", {{"max_attempts", 1}}}};  // one charged failure would end a job for good
+  const std::string exp = write_orch_experiment(dir_, {"A", "B"}, {1, 2}, patch);
+  const std::vector<std::string> fake{"--fake-trainer", "0.25", "--ledger-failure-grace", "1"};
+  {
+    MpiRun run(exp, true, dir_ / "mpirun.log", 3, fake);
+    run.set_run_dir(disk / "run");
+    ASSERT_TRUE(wait_until([&] { return !ledger_events(disk / "run", "done").empty(); }, 120)) << run.output();
+    disk.fill();
+    ASSERT_NE(run.wait(120), -1000) << "hung on a full disk: " << run.output();
+  }
+  disk.release();
+  MpiRun rerun(exp, true, dir_ / "mpirun2.log", 3, fake);
+  rerun.set_run_dir(disk / "run");
+  ASSERT_NE(rerun.wait(180), -1000) << rerun.output();
+  const json outcome = read_json(disk / "run/outcome.json");
+  ASSERT_EQ(outcome["outcome"], "complete") << outcome.dump() << rerun.output();
+  EXPECT_TRUE(ledger_events(disk / "run", "failed").empty());
+  expect_each_done_once(disk / "run", jobs);
+
+  // The same experiment undisturbed, elsewhere: the fake trainer's metrics are a pure function of
+  // the epochs trained, so a resume that lost or repeated an epoch would differ.
+  TempDir calm;
+  make_orch_data(calm / "data");
+  const std::string calm_exp = write_orch_experiment(calm, {"A", "B"}, {1, 2}, json{{"recipe", {{"max_epochs", 8}}}});
+  ASSERT_EQ(run_orch(calm_exp, true, calm / "mpirun.log", {"--fake-trainer", "0.05"}), 0);
+  for (const std::string ds : {"A", "B"})
+    for (int seed : {1, 2}) {
+      json a = read_json(disk / ("run/jobs/" + ds + "/seed_" + std::to_string(seed) + "/metrics.json"));
+      json b = read_json(calm / ("run/jobs/" + ds + "/seed_" + std::to_string(seed) + "/metrics.json"));
+      EXPECT_EQ(a, b) << ds << seed;
+    }
+}
+
+}  // namespace
+}  // namespace amnl::test
