@@ -91,7 +91,7 @@ MpiRun::~MpiRun() {
   }
   for (int r = 0; r < 8; ++r) {
     const pid_t p = rank_pid(run_dir_, r);
-    if (p > 0 && process_alive(p)) {
+    if (p > 0 && process_alive(p) && is_amnl_process(p)) {  // never a recycled pid
       ::kill(p, SIGCONT);
       ::kill(p, SIGKILL);
     }
@@ -134,6 +134,11 @@ json read_json(const std::string& path) {
 pid_t rank_pid(const std::string& run_dir, int rank) {
   json j = read_json(run_dir + "/ranks/rank" + std::to_string(rank) + ".json");
   return j.is_object() ? j.value("pid", -1) : -1;
+}
+
+bool is_amnl_process(pid_t pid) {
+  const std::string cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  return cmdline.find("amnl") != std::string::npos;
 }
 
 bool process_alive(pid_t pid) {

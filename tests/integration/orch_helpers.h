@@ -53,6 +53,8 @@ nlohmann::json read_json(const std::string& path);
 // <run_dir>/ranks/rank<N>.json's pid, or -1.
 pid_t rank_pid(const std::string& run_dir, int rank);
 bool process_alive(pid_t pid);
+// The process runs an amnl binary (rank files of earlier sessions may name recycled pids).
+bool is_amnl_process(pid_t pid);
 
 // Polls `pred` every 50 ms until true or timeout; returns its last value.
 bool wait_until(const std::function<bool()>& pred, double timeout_s);
