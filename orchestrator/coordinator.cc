@@ -14,6 +14,7 @@
 #include <set>
 
 #include "common/exit_codes.h"
+#include "common/json_fields.h"
 #include "orchestrator/lease.h"
 #include "orchestrator/report.h"
 #include "orchestrator/ledger.h"
@@ -134,7 +135,7 @@ class Coordinator::Impl {
   void adopt_finished_jobs(std::vector<json>& replayed) {
     std::set<std::string> done;
     for (const json& r : replayed)
-      if (r.value("event", "") == "done") done.insert(r.value("job", ""));
+      if (string_or(r, "event", "") == "done") done.insert(string_or(r, "job", ""));
     for (const std::string& ds : exp_.datasets) {
       for (int64_t seed : exp_.seeds) {
         const JobKey key{ds, seed};
@@ -143,13 +144,14 @@ class Coordinator::Impl {
         if (done.count(id) || !dir.ok() || !storage_->exists(*dir + "/metrics.json")) continue;
         auto bytes = storage_->read(*dir + "/metrics.json");
         auto m = bytes.ok() ? json::parse(*bytes, nullptr, false) : json();
-        if (!m.is_object() || m.value("dataset", "") != ds || m.value("seed", int64_t{-1}) != seed) {
+        // Any field of any type: a damaged file must never throw on rank 0.
+        if (!m.is_object() || string_or(m, "dataset", "") != ds || int64_or(m, "seed", -1) != seed) {
           spdlog::warn("{}: {}/metrics.json is unreadable or names another job; the job will be trained", id, *dir);
           continue;
         }
-        const json run = m.value("run", json::object());
-        json rec{{"event", "done"}, {"job", id}, {"attempt", run.value("attempt", 0)},
-                 {"epochs_run", m.value("epochs_run", 0)}, {"resumed_from_epoch", -1}, {"metrics", m},
+        const json run = object_or_empty(m, "run");
+        json rec{{"event", "done"}, {"job", id}, {"attempt", int_or(run, "attempt", 0)},
+                 {"epochs_run", int_or(m, "epochs_run", 0)}, {"resumed_from_epoch", -1}, {"metrics", m},
                  {"recovered", "the ledger had no done record; found " + *dir + "/metrics.json"}};
         spdlog::warn("{}: finished (metrics.json) but missing from the ledger; recording it as done", id);
         ledger_append(rec);

@@ -11,6 +11,10 @@ namespace amnl::worker {
 namespace {
 
 constexpr const char* kManifest = "MANIFEST.json";
+// The manifest as it was before the latest put(). A manifest torn by a lying disk or a crash
+// would otherwise orphan every checkpoint it listed and send the job back to epoch 0; with the
+// previous copy, resume loses at most the newest checkpoint.
+constexpr const char* kPreviousManifest = "MANIFEST.prev.json";
 
 Result<CheckpointKind> kind_from(const std::string& s) {
   if (s == "periodic") return CheckpointKind::kPeriodic;
@@ -51,8 +55,17 @@ std::string checkpoint_file_name(CheckpointKind kind, int epoch) {
 CheckpointStore::CheckpointStore(std::shared_ptr<Storage> storage, std::string dir)
     : storage_(std::move(storage)), dir_(std::move(dir)) {}
 
-Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest() const {
-  const std::string path = path_of(kManifest);
+Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest(std::string* note) const {
+  auto main = read_manifest_file(kManifest);
+  if (main.ok() || !storage_->exists(path_of(kPreviousManifest))) return main;
+  auto previous = read_manifest_file(kPreviousManifest);
+  if (!previous.ok()) return main;
+  if (note) *note = main.message() + "; using the previous manifest " + path_of(kPreviousManifest);
+  return previous;
+}
+
+Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest_file(const std::string& name) const {
+  const std::string path = path_of(name);
   if (!storage_->exists(path)) return std::vector<CheckpointInfo>{};
   auto bytes = storage_->read(path);
   if (!bytes.ok()) return bytes.status();
@@ -90,7 +103,7 @@ Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest() const {
   return out;
 }
 
-Status CheckpointStore::write_manifest(const std::vector<CheckpointInfo>& entries) {
+Status CheckpointStore::write_manifest(const std::string& name, const std::vector<CheckpointInfo>& entries) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& e : entries)
     list.push_back({{"file", e.file},
@@ -100,7 +113,7 @@ Status CheckpointStore::write_manifest(const std::vector<CheckpointInfo>& entrie
                     {"attempt", e.attempt},
                     {"size", e.size},
                     {"crc32", e.crc32}});
-  return storage_->write_atomic(path_of(kManifest), nlohmann::json({{"checkpoints", list}}).dump(1) + "\n");
+  return storage_->write_atomic(path_of(name), nlohmann::json({{"checkpoints", list}}).dump(1) + "\n");
 }
 
 Status CheckpointStore::put(CheckpointInfo info, std::string_view bytes, int keep_last) {
@@ -109,9 +122,10 @@ Status CheckpointStore::put(CheckpointInfo info, std::string_view bytes, int kee
   info.crc32 = crc32_hex(bytes);
   AMNL_RETURN_IF_ERROR(storage_->write_atomic(path_of(info.file), bytes));
 
-  auto current = read_manifest();
-  // An unreadable manifest only loses the older entries' checksums: start a new one.
+  auto current = read_manifest(nullptr);
+  // Neither manifest readable: only the older entries' checksums are lost; start a new one.
   std::vector<CheckpointInfo> entries = current.ok() ? *current : std::vector<CheckpointInfo>{};
+  if (current.ok()) AMNL_RETURN_IF_ERROR(write_manifest(kPreviousManifest, entries));
   entries.erase(std::remove_if(entries.begin(), entries.end(),
                                [&](const CheckpointInfo& e) { return e.file == info.file; }),
                 entries.end());
@@ -134,14 +148,16 @@ Status CheckpointStore::put(CheckpointInfo info, std::string_view bytes, int kee
                 entries.end());
   // The manifest goes first: a crash before the removals leaves unlisted files, never listed
   // files that are gone.
-  AMNL_RETURN_IF_ERROR(write_manifest(entries));
+  AMNL_RETURN_IF_ERROR(write_manifest(kManifest, entries));
   for (const auto& f : drop)
     if (storage_->exists(path_of(f))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(f)));
   return Status::Ok();
 }
 
 std::vector<CheckpointInfo> CheckpointStore::candidates(std::vector<std::string>* notes) const {
-  auto m = read_manifest();
+  std::string note;
+  auto m = read_manifest(&note);
+  if (!note.empty() && notes) notes->push_back(note);
   if (!m.ok()) {
     if (notes) notes->push_back(m.message() + "; no checkpoint can be verified");
     return {};
@@ -179,11 +195,12 @@ Result<std::vector<std::string>> remove_temporaries(Storage& storage, const std:
 }
 
 Status CheckpointStore::clear() {
-  auto m = read_manifest();
+  auto m = read_manifest(nullptr);
   if (m.ok())
     for (const auto& e : *m)
       if (storage_->exists(path_of(e.file))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(e.file)));
-  if (storage_->exists(path_of(kManifest))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(kManifest)));
+  for (const char* manifest : {kManifest, kPreviousManifest})
+    if (storage_->exists(path_of(manifest))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(manifest)));
   return Status::Ok();
 }
 

@@ -55,8 +55,10 @@ class CheckpointStore {
   Status clear();
 
  private:
-  Result<std::vector<CheckpointInfo>> read_manifest() const;
-  Status write_manifest(const std::vector<CheckpointInfo>& entries);
+  // MANIFEST.json, or MANIFEST.prev.json when the former is unreadable (`note` says so).
+  Result<std::vector<CheckpointInfo>> read_manifest(std::string* note) const;
+  Result<std::vector<CheckpointInfo>> read_manifest_file(const std::string& name) const;
+  Status write_manifest(const std::string& name, const std::vector<CheckpointInfo>& entries);
 
   std::shared_ptr<Storage> storage_;
   std::string dir_;

@@ -290,5 +290,38 @@ TEST(CoordinatorTest, ABriefLedgerOutageLosesNoRecord) {
   for (const auto& [job, n] : workers.trained) EXPECT_EQ(n, 1) << job;
 }
 
+// A finished job whose done record the ledger lost is adopted from its metrics.json, never
+// trained again; a damaged or foreign metrics.json (wrong types included) is not trusted and
+// never crashes rank 0.
+TEST(CoordinatorTest, FinishedJobsMissingFromTheLedgerAreAdoptedAndDamagedMetricsAreNot) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  std::filesystem::create_directories(dir / "run/jobs/X/seed_1");
+  std::filesystem::create_directories(dir / "run/jobs/X/seed_2");
+  std::filesystem::create_directories(dir / "run/jobs/X/seed_3");
+  test::write_file(dir / "run/jobs/X/seed_1/metrics.json", R"({"dataset": 5, "seed": "one", "run": 7})");
+  test::write_file(dir / "run/jobs/X/seed_2/metrics.json",
+                   R"({"dataset": "X", "seed": 2, "test_rmse": 9.5, "epochs_run": 3, "run": {"attempt": 2}})");
+  test::write_file(dir / "run/jobs/X/seed_3/metrics.json", R"({"dataset": "X", "seed": 4})");  // another job's
+  FakeWorkers workers(3, -1, storage);
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  Coordinator c(workers, experiment(dir), storage, opt);
+  EXPECT_EQ(c.run(), 0);
+  std::set<std::string> trained;
+  for (const auto& a : workers.assigned) trained.insert(a.job);
+  EXPECT_EQ(trained, (std::set<std::string>{"X-s1", "X-s3", "X-s4"}));
+  const auto records = ledger_records(dir);
+  int adopted = 0;
+  for (const json& r : records)
+    if (r["event"] == "done" && r.contains("recovered")) {
+      ++adopted;
+      EXPECT_EQ(r["job"], "X-s2");
+      EXPECT_EQ(r["metrics"]["test_rmse"], 9.5);
+    }
+  EXPECT_EQ(adopted, 1);
+  EXPECT_EQ(count_events(records, "done"), 4);
+}
+
 }  // namespace
 }  // namespace amnl::orch
