@@ -101,7 +101,8 @@ class Coordinator::Impl {
       transport_.send(r, MsgKind::kStart,
                       {{"run_dir", exp_.run_dir},
                        {"heartbeat_interval_s", exp_.fault.heartbeat_interval_s},
-                       {"coordinator_timeout_s", exp_.fault.coordinator_timeout_s}});
+                       {"coordinator_timeout_s", exp_.fault.coordinator_timeout_s},
+                       {"stop_grace_s", exp_.fault.stop_grace_s}});
     }
     if (transport_.size() < 2) spdlog::error("no worker ranks: run with mpirun -np 2 or more");
 

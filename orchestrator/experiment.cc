@@ -124,7 +124,8 @@ json Experiment::to_json() const {
                 {"worker_timeout_s", fault.worker_timeout_s},
                 {"progress_timeout_s", fault.progress_timeout_s},
                 {"max_attempts", fault.max_attempts},
-                {"coordinator_timeout_s", fault.coordinator_timeout_s}};
+                {"coordinator_timeout_s", fault.coordinator_timeout_s},
+                {"stop_grace_s", fault.stop_grace_s}};
   j["status"] = {{"port", status.port}, {"address", status.address}};
   j["source_file"] = file;
   return j;
@@ -226,12 +227,13 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
     const json& f = j["fault"];
     if (!f.is_object()) return Result<Experiment>::Error("fault: must be an object, got " + f.dump());
     c.keys(f, "fault", {"heartbeat_interval_s", "worker_timeout_s", "progress_timeout_s",
-                        "max_attempts", "coordinator_timeout_s"});
+                        "max_attempts", "coordinator_timeout_s", "stop_grace_s"});
     c.number(f, "fault", "heartbeat_interval_s", e.fault.heartbeat_interval_s, 0.0, 3600.0);
     c.number(f, "fault", "worker_timeout_s", e.fault.worker_timeout_s, 0.0, 86400.0);
     c.number(f, "fault", "progress_timeout_s", e.fault.progress_timeout_s, 0.0, 7 * 86400.0);
     c.integer(f, "fault", "max_attempts", e.fault.max_attempts, 1, 100);
     c.number(f, "fault", "coordinator_timeout_s", e.fault.coordinator_timeout_s, 0.0, 86400.0);
+    c.number(f, "fault", "stop_grace_s", e.fault.stop_grace_s, 0.0, 86400.0);
     if (c.failed()) return c.status();
   }
   // A timeout shorter than two heartbeats would declare healthy workers dead.

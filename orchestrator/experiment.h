@@ -22,6 +22,7 @@ struct FaultPolicy {
   double progress_timeout_s = 900.0;  // alive but its batch counter has not moved: declared hung
   int max_attempts = 3;               // failed attempts (own failure or death) before "failed"
   double coordinator_timeout_s = 60.0;  // a worker that hears nothing from rank 0 this long stops
+  double stop_grace_s = 60.0;  // a worker waits this long for its trainer's emergency checkpoint
 };
 
 // The coordinator's read-only status server (status_server.h). Not part of the run's identity.

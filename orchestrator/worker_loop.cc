@@ -169,6 +169,7 @@ WorkerExit run_worker(Transport& transport, const JobRunnerFn& runner, WorkerSig
           started = true;
           heartbeat_s = m->body.value("heartbeat_interval_s", 1.0);
           watchdog_s = m->body.value("coordinator_timeout_s", 60.0);
+          opt.job_stop_grace_s = m->body.value("stop_grace_s", opt.job_stop_grace_s);
           const std::string run_dir = m->body.value("run_dir", "");
           init_logging("rank" + std::to_string(me), rank_log_path(run_dir, me), /*console=*/false);
           spdlog::info("rank {} (pid {}) started: heartbeat {} s, coordinator timeout {} s", me, ::getpid(),

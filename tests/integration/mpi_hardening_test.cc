@@ -75,7 +75,8 @@ TEST_F(MpiHardeningTest, AHungTrainerInALiveRankIsDeclaredDeadAndItsJobFinishesE
   const std::string exp = write_orch_experiment(
       dir_, {"H", "A"}, {1},
       json{{"recipe", {{"max_epochs", 4}}},
-           {"fault", {{"progress_timeout_s", 3}, {"worker_timeout_s", 3}, {"coordinator_timeout_s", 4}}}});
+           {"fault", {{"progress_timeout_s", 3}, {"worker_timeout_s", 3}, {"coordinator_timeout_s", 4},
+                      {"stop_grace_s", 3}}}});
   MpiRun run(exp, true, dir_ / "mpirun.log", 3, {"--fake-trainer", "0.3"});
   ASSERT_NE(run.wait(120), -1000) << "mpirun did not end with a hung rank: " << run.output();
   ASSERT_EQ(read_json(run_dir() + "/outcome.json")["outcome"], "complete") << run.output();

@@ -28,7 +28,7 @@ class ExperimentTest : public ::testing::Test {
                 {"recipe", {{"max_epochs", 3}}},
                 {"checkpoint", {{"every_epochs", 1}, {"keep_last", 2}}},
                 {"fault", {{"heartbeat_interval_s", 0.5}, {"worker_timeout_s", 5}, {"progress_timeout_s", 60},
-                           {"max_attempts", 2}, {"coordinator_timeout_s", 10}}},
+                           {"max_attempts", 2}, {"coordinator_timeout_s", 10}, {"stop_grace_s", 7}}},
                 {"threads_per_rank", 1}};
   }
   // The error message of parsing `j`; "" when it parses.
@@ -47,6 +47,10 @@ TEST_F(ExperimentTest, ParsesAValidFileAndResolvesPathsAgainstItsDirectory) {
   EXPECT_EQ(e->recipe["max_epochs"], 3);
   EXPECT_EQ(e->recipe["checkpoint"]["every_epochs"], 1);
   EXPECT_EQ(e->fault.max_attempts, 2);
+  EXPECT_EQ(e->fault.stop_grace_s, 7);
+  json bad = valid();
+  bad["fault"]["stop_grace_s"] = -1;
+  EXPECT_NE(error_of(bad).find("fault.stop_grace_s"), std::string::npos) << error_of(bad);
   EXPECT_EQ(e->dataset_rows, (std::vector<int64_t>{2, 2}));
 }
 
