@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -56,6 +57,7 @@ JobRunnerFn make_fake_job_runner(double seconds_per_epoch, int batches_per_epoch
       if (epoch > 0) res.resumed_from_epoch = epoch;
     }
     int64_t batches = 0;
+    double best_val = 1e300;  // since this attempt started (enough for a fake)
     Status write_error;
     auto checkpoint = [&](const std::string& name) -> bool {
       if (!owner()) return false;
@@ -98,6 +100,8 @@ JobRunnerFn make_fake_job_runner(double seconds_per_epoch, int batches_per_epoch
       p.max_epochs = max_epochs;
       p.batches_done = batches;
       p.val_rmse = (state % 1000) / 10.0;
+      best_val = std::min(best_val, p.val_rmse);
+      p.best_val_rmse = best_val;
       if (epoch % every == 0 && epoch < max_epochs) {
         if (!checkpoint("epoch_" + std::to_string(epoch) + ".json")) {
           res.end = JobEnd::kFenced;
