@@ -102,6 +102,11 @@ int run_rank0(const RunArgs& args, int thread_level) {
     abort_workers(transport, lock.message());
     return kExitUsage;
   }
+  if (Status links = check_run_dir_entries(exp->run_dir); !links.ok()) {
+    spdlog::error("{}", links.message());
+    abort_workers(transport, links.message());
+    return kExitUsage;
+  }
   auto storage = make_posix_storage();
   Status st = storage->make_dirs(exp->run_dir + "/logs");
   if (!st.ok()) {

@@ -1,5 +1,7 @@
 #include "orchestrator/run_dir.h"
 
+#include "common/safe_path.h"
+
 namespace amnl::orch {
 
 std::string ledger_path(const std::string& run_dir) { return run_dir + "/ledger.jsonl"; }
@@ -10,7 +12,15 @@ std::string rank_info_path(const std::string& run_dir, int rank) {
   return run_dir + "/ranks/rank" + std::to_string(rank) + ".json";
 }
 
+Status check_run_dir_entries(const std::string& run_dir) {
+  for (const char* entry : {"ledger.jsonl", "outcome.json", "experiment.json", "session.lock", "status_url", "logs",
+                            "ranks", "jobs", "results"})
+    AMNL_RETURN_IF_ERROR(check_stays_inside(run_dir, run_dir + "/" + entry).with_context("run dir " + run_dir));
+  return Status::Ok();
+}
+
 Status prepare_run_dir(Storage& storage, const Experiment& e) {
+  AMNL_RETURN_IF_ERROR(check_run_dir_entries(e.run_dir));
   for (const char* sub : {"", "/logs", "/ranks", "/jobs"})
     AMNL_RETURN_IF_ERROR(storage.make_dirs(e.run_dir + sub));
   const std::string path = e.run_dir + "/experiment.json";

@@ -16,6 +16,10 @@ std::string ledger_path(const std::string& run_dir);
 std::string rank_log_path(const std::string& run_dir, int rank);
 std::string rank_info_path(const std::string& run_dir, int rank);
 
+// Refuses a run dir whose fixed entries (ledger, outcome, logs/, jobs/, ...) are symbolic links
+// leading outside it: nothing is ever written through them. Call before writing anything.
+Status check_run_dir_entries(const std::string& run_dir);
+
 // Creates the layout; stores experiment.json on first use, else checks it is the same experiment.
 Status prepare_run_dir(Storage& storage, const Experiment& e);
 

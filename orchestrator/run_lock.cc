@@ -54,7 +54,8 @@ Result<RunDirLock> RunDirLock::acquire(const std::string& run_dir, const std::st
   if (ec) return Result<RunDirLock>::Error("run_dir " + run_dir + ": cannot create it: " + ec.message());
   const std::string path = lock_path(run_dir);
   // O_CLOEXEC: a child process (gnuplot for the report) must not inherit, and so keep, the lock.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: a session.lock planted as a link never makes us write elsewhere.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return Result<RunDirLock>::Error("cannot open " + path + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;

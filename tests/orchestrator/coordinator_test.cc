@@ -323,5 +323,21 @@ TEST(CoordinatorTest, FinishedJobsMissingFromTheLedgerAreAdoptedAndDamagedMetric
   EXPECT_EQ(count_events(records, "done"), 4);
 }
 
+// A run dir entry planted as a symbolic link to elsewhere is never written through.
+TEST(CoordinatorTest, ARunDirWhoseEntriesLinkOutsideIsRefusedAndNothingIsWrittenThere) {
+  test::TempDir dir, elsewhere;
+  std::filesystem::create_directories(dir / "run");
+  std::filesystem::create_symlink(elsewhere.path(), dir / "run/jobs");
+  auto storage = make_posix_storage();
+  FakeWorkers workers(3, -1, storage);
+  Coordinator c(workers, experiment(dir), storage);
+  EXPECT_EQ(c.run(), 2);
+  EXPECT_TRUE(workers.assigned.empty());
+  EXPECT_TRUE(std::filesystem::is_empty(elsewhere.path()));
+  const json outcome = json::parse(test::read_file(dir / "run/outcome.json"));
+  EXPECT_EQ(outcome["outcome"], "refused");
+  EXPECT_NE(outcome["reason"].get<std::string>().find("jobs"), std::string::npos) << outcome.dump();
+}
+
 }  // namespace
 }  // namespace amnl::orch
