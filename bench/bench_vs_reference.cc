@@ -24,6 +24,7 @@
 #include "bench/flops.h"
 #include "common/cmapss_dataset.h"
 #include "common/recipe_config.h"
+#include "worker/allocator.h"
 #include "worker/batching.h"
 #include "worker/train_step.h"
 
@@ -179,6 +180,8 @@ int do_flops(const std::string& preset, int64_t features) {
 
 int main(int argc, char** argv) {
   torch::set_num_threads(1);
+  // As Trainer::run; AMNL_BENCH_DEFAULT_MALLOC=1 measures glibc's defaults (the "before").
+  if (!std::getenv("AMNL_BENCH_DEFAULT_MALLOC")) tune_allocator_for_training();
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "export" && argc == 5) return do_export(argv[2], argv[3], argv[4]);
   if (mode == "step" && argc == 6) return do_step(argv[2], argv[3], std::atoll(argv[4]), std::atoi(argv[5]));
