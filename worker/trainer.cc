@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "worker/allocator.h"
 #include "worker/batching.h"
 #include "worker/checkpoint_format.h"
 #include "worker/checkpoint_store.h"
@@ -284,6 +285,7 @@ void Trainer::progress(const std::string& checkpoint, double epoch_seconds) {
 }
 
 JobResult Trainer::run() {
+  tune_allocator_for_training();
   if (s_.data.train.size() == 0) return ended(JobEnd::kFailed, "no training windows in " + req_.dataset);
   if (s_.data.val.size() == 0 && cfg_.data.selection == "validation")
     return ended(JobEnd::kFailed, "no validation windows (recipe.data.val_fraction too small for " +
