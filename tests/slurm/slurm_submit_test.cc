@@ -209,8 +209,10 @@ TEST_F(SlurmTest, TimeLimitSavesTheWorkAndTheRequeuedJobFinishesIt) {
   ::setenv("AMNL_NO_REPORT", "1", 1);
   const std::vector<int> seeds{1, 2};
   const int every = 2;
-  // About 45 s of training on 2 cores, longer than the early signal (10-40 s into a 1-minute
-  // limit: Slurm checks limits every 30 s) and shorter than a whole limit after the requeue.
+  // 72 s of training whatever the machine's speed (the fake trainer: 4 s per epoch), longer than
+  // the early signal (10-40 s into a 1-minute limit: Slurm checks limits every 30 s). With the
+  // real tiny trainer a quiet machine finished before the signal and nothing was tested.
+  ::setenv("AMNL_RUN_ARGS", "--fake-trainer 4", 1);
   const std::string exp = write_orch_experiment(
       dir_, {"A"}, seeds, {{"recipe", {{"max_epochs", 18}}}, {"checkpoint", {{"every_epochs", every}}}});
   auto sub = submit(exp, {"--time=1", "--signal=B:USR1@50"});
