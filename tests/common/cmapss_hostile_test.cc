@@ -26,7 +26,7 @@ void expect_printable(const std::string& message) {
 }
 
 TEST(CmapssHostile, NonUtf8AndControlBytesAreEscapedInMessages) {
-  for (const std::string field : {std::string("\xff\xfe"), std::string("1.\xc3"), std::string("\x1b[31m"),
+  for (const std::string& field : {std::string("\xff\xfe"), std::string("1.\xc3"), std::string("\x1b[31m"),
                                   std::string("\xe2\x82\xac")}) {
     auto t = parse_cmapss_table(row(1, 1) + row(1, 2, field), "train_X.txt");
     ASSERT_FALSE(t.ok());

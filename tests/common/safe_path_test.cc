@@ -89,7 +89,7 @@ TEST(SafePath, SymlinkLeadingOutsideTheRootIsRefusedNamingIt) {
 
 TEST(SafePath, PathsLexicallyOutsideTheRootAreRefused) {
   test::TempDir dir;
-  for (const std::string p : {dir / "../x", std::string("/etc"), dir / "jobs/../../x"}) {
+  for (const std::string& p : {dir / "../x", std::string("/etc"), dir / "jobs/../../x"}) {
     Status st = check_stays_inside(dir.path(), p);
     EXPECT_FALSE(st.ok()) << p;
     EXPECT_NE(st.message().find("outside"), std::string::npos) << st.message();
@@ -99,7 +99,7 @@ TEST(SafePath, PathsLexicallyOutsideTheRootAreRefused) {
 TEST(SafePath, PathTextMustBePrintableUtf8) {
   EXPECT_TRUE(check_path_text("/runs/exp-1/r\xc3\xa9sultats", "run_dir").ok());
   EXPECT_TRUE(check_path_text("relative/dir", "run_dir").ok());
-  for (const std::string p : {std::string(""), std::string("/a/\xff/b"), std::string("/a/\xc3"), std::string("/a\nb"),
+  for (const std::string& p : {std::string(""), std::string("/a/\xff/b"), std::string("/a/\xc3"), std::string("/a\nb"),
                               std::string("/a\x01"), std::string("\xed\xa0\x80"), std::string("\xc0\xaf"),
                               "/" + std::string(5000, 'a')}) {
     Status st = check_path_text(p, "run_dir");

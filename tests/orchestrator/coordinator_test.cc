@@ -260,7 +260,9 @@ TEST(CoordinatorTest, AnUnwritableLedgerStopsTheRunCleanlyAndTheRerunLosesNothin
   const auto records = ledger_records(dir);
   std::set<std::string> done;
   for (const json& r : records)
-    if (r["event"] == "done") EXPECT_TRUE(done.insert(r["job"]).second) << "two done records for " << r["job"];
+    if (r["event"] == "done") {
+      EXPECT_TRUE(done.insert(r["job"]).second) << "two done records for " << r["job"];
+    }
   EXPECT_EQ(done.size(), 4u);
   EXPECT_EQ(json::parse(test::read_file(dir / "run/outcome.json"))["outcome"], "complete");
 }

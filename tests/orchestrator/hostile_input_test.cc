@@ -137,7 +137,7 @@ TEST(HostileUtf8, MessageBodyWithInvalidUtf8IsEncodable) {
 // Job ids name directories and ledger records: only the canonical spelling job_id() writes is
 // accepted, so two spellings can never denote one job (or a seed with spaces or signs).
 TEST(HostileJobIds, NonCanonicalOrHostileIdsAreRefused) {
-  for (const std::string id : std::vector<std::string>{"FD001-s 5", "FD001-s+5", "FD001-s007", "FD001-s5 ", "FD001-s5\n", "../x-s1",
+  for (const std::string& id : std::vector<std::string>{"FD001-s 5", "FD001-s+5", "FD001-s007", "FD001-s5 ", "FD001-s5\n", "../x-s1",
                                "a/b-s1", "/abs-s1", "FD001-s99999999999999999999", std::string("FD\x01-s1"),
                                std::string("FD\xff-s1"), std::string(4096, 'a') + "-s1"}) {
     auto key = parse_job_id(id);
@@ -149,7 +149,7 @@ TEST(HostileJobIds, NonCanonicalOrHostileIdsAreRefused) {
       EXPECT_LT(key.message().size(), 400u);
     }
   }
-  for (const std::string id : {"FD001-s5", "FD001-s0", "my-set-s42", "FD001--s3"}) {
+  for (const char* id : {"FD001-s5", "FD001-s0", "my-set-s42", "FD001--s3"}) {
     auto key = parse_job_id(id);
     ASSERT_TRUE(key.ok()) << id << ": " << key.message();
     EXPECT_EQ(job_id(*key), id);
