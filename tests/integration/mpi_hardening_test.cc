@@ -19,12 +19,7 @@ class MpiHardeningTest : public ::testing::Test {
  protected:
   void SetUp() override { make_orch_data(dir_ / "data"); }
   std::string run_dir() const { return dir_ / "run"; }
-  bool all_running_with_checkpoint(size_t jobs) const {
-    if (!ledger_events(run_dir(), "done").empty()) return false;
-    std::set<std::string> with;
-    for (const json& c : ledger_events(run_dir(), "checkpoint")) with.insert(c["job"]);
-    return with.size() == jobs;
-  }
+  bool all_running_with_checkpoint(size_t jobs) const { return test::all_running_with_checkpoint(run_dir(), jobs); }
   // Every job has exactly one done record.
   void expect_each_done_once(const std::string& run, const std::vector<std::string>& jobs) {
     std::map<std::string, int> done;

@@ -17,12 +17,7 @@ class MpiPreemptionTest : public ::testing::Test {
  protected:
   void SetUp() override { make_orch_data(dir_ / "data"); }
   std::string run_dir() const { return dir_ / "run"; }
-  bool all_running_with_checkpoint(size_t jobs) const {
-    if (!ledger_events(run_dir(), "done").empty()) return false;
-    std::set<std::string> with;
-    for (const json& c : ledger_events(run_dir(), "checkpoint")) with.insert(c["job"]);
-    return with.size() == jobs;
-  }
+  bool all_running_with_checkpoint(size_t jobs) const { return test::all_running_with_checkpoint(run_dir(), jobs); }
   TempDir dir_;
 };
 
@@ -74,7 +69,9 @@ TEST_F(MpiPreemptionTest, KilledCoordinatorLeavesNoRankRunningAndTheRerunComplet
     ASSERT_EQ(done.size(), 1u);
     // Either resumed from its checkpoint, or it finished while the workers outlived the
     // coordinator and the rerun adopted its metrics.json instead of training it again.
-    if (!done[0].contains("recovered")) EXPECT_GE(done[0]["resumed_from_epoch"].get<int>(), 1) << done[0].dump();
+    if (!done[0].contains("recovered")) {
+      EXPECT_GE(done[0]["resumed_from_epoch"].get<int>(), 1) << done[0].dump();
+    }
   }
   EXPECT_EQ(job_metrics(run_dir(), "A", 1), train_alone(run_dir(), "A", 1, dir_ / "alone"));
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fcntl.h>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -42,15 +43,7 @@ std::string write_orch_experiment(const TempDir& dir, const std::vector<std::str
   return path;
 }
 
-MpiRun::MpiRun(const std::string& experiment, bool enable_recovery, const std::string& log_file, int np,
-               const std::vector<std::string>& run_args)
-    : log_file_(log_file) {
-  run_dir_ = (fs::path(experiment).parent_path() / "run").string();
-  std::vector<std::string> argv{"mpirun", "--allow-run-as-root", "--oversubscribe"};
-  if (enable_recovery) argv.push_back("--enable-recovery");
-  for (const std::string& a : {std::string("-np"), std::to_string(np), amnl_binary(), std::string("run"), experiment})
-    argv.push_back(a);
-  argv.insert(argv.end(), run_args.begin(), run_args.end());
+Spawned::Spawned(const std::vector<std::string>& argv, const std::string& log_file) {
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -67,7 +60,7 @@ MpiRun::MpiRun(const std::string& experiment, bool enable_recovery, const std::s
   ::setpgid(pid_, pid_);
 }
 
-bool MpiRun::running() {
+bool Spawned::running() {
   if (status_ != -1000) return false;
   int st = 0;
   if (::waitpid(pid_, &st, WNOHANG) == pid_) {
@@ -77,18 +70,40 @@ bool MpiRun::running() {
   return true;
 }
 
-int MpiRun::wait(double timeout_s) {
+int Spawned::wait(double timeout_s) {
   wait_until([this] { return !running(); }, timeout_s);
   return status_;
 }
 
+void Spawned::stop() {
+  if (!running()) return;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+  status_ = -SIGKILL;
+}
+
+namespace {
+std::vector<std::string> mpirun_argv(const std::string& experiment, bool enable_recovery, int np,
+                                     const std::vector<std::string>& run_args) {
+  std::vector<std::string> argv{"mpirun", "--allow-run-as-root", "--oversubscribe"};
+  if (enable_recovery) argv.push_back("--enable-recovery");
+  for (const std::string& a : {std::string("-np"), std::to_string(np), amnl_binary(), std::string("run"), experiment})
+    argv.push_back(a);
+  argv.insert(argv.end(), run_args.begin(), run_args.end());
+  return argv;
+}
+}  // namespace
+
+MpiRun::MpiRun(const std::string& experiment, bool enable_recovery, const std::string& log_file, int np,
+               const std::vector<std::string>& run_args)
+    : proc_(mpirun_argv(experiment, enable_recovery, np, run_args), log_file),
+      log_file_(log_file),
+      run_dir_((fs::path(experiment).parent_path() / "run").string()) {}
+
 MpiRun::~MpiRun() {
-  if (running()) {
-    ::kill(-pid_, SIGKILL);
-    ::kill(pid_, SIGKILL);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-  }
+  proc_.stop();
   for (int r = 0; r < 8; ++r) {
     const pid_t p = rank_pid(run_dir_, r);
     if (p > 0 && process_alive(p) && is_amnl_process(p)) {  // never a recycled pid
@@ -134,6 +149,13 @@ json read_json(const std::string& path) {
 pid_t rank_pid(const std::string& run_dir, int rank) {
   json j = read_json(run_dir + "/ranks/rank" + std::to_string(rank) + ".json");
   return j.is_object() ? j.value("pid", -1) : -1;
+}
+
+bool all_running_with_checkpoint(const std::string& run_dir, size_t jobs) {
+  if (!ledger_events(run_dir, "done").empty()) return false;
+  std::set<std::string> with;
+  for (const json& c : ledger_events(run_dir, "checkpoint")) with.insert(c["job"]);
+  return with.size() == jobs;
 }
 
 bool is_amnl_process(pid_t pid) {

@@ -21,6 +21,24 @@ void make_orch_data(const std::string& dir);
 std::string write_orch_experiment(const TempDir& dir, const std::vector<std::string>& datasets,
                                   const std::vector<int>& seeds, const nlohmann::json& patch = {});
 
+// A child process in its own process group, output appended to a file; killed (the whole
+// group) when the object dies while it still runs.
+class Spawned {
+ public:
+  Spawned(const std::vector<std::string>& argv, const std::string& log_file);
+  ~Spawned() { stop(); }
+  Spawned(const Spawned&) = delete;
+  Spawned& operator=(const Spawned&) = delete;
+  pid_t pid() const { return pid_; }
+  bool running();
+  int wait(double timeout_s);  // exit status, -signal, or -1000 on timeout
+  void stop();                 // SIGKILL to the group if still running, and reap
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1000;
+};
+
 // `mpirun -np 3 amnl run EXPERIMENT` in its own process group, output to a file.
 class MpiRun {
  public:
@@ -28,16 +46,15 @@ class MpiRun {
   MpiRun(const std::string& experiment, bool enable_recovery, const std::string& log_file, int np = 3,
          const std::vector<std::string>& run_args = {});
   ~MpiRun();  // kills whatever is left (mpirun's group and every rank pid recorded in run_dir)
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return proc_.pid(); }
   // Waits for mpirun to exit; returns its exit status (-signal when killed), or -1000 on timeout.
-  int wait(double timeout_s);
-  bool running();
+  int wait(double timeout_s) { return proc_.wait(timeout_s); }
+  bool running() { return proc_.running(); }
   std::string output() const;
   void set_run_dir(const std::string& run_dir) { run_dir_ = run_dir; }
 
  private:
-  pid_t pid_ = -1;
-  int status_ = -1000;
+  Spawned proc_;
   std::string log_file_, run_dir_;
 };
 
@@ -55,6 +72,9 @@ pid_t rank_pid(const std::string& run_dir, int rank);
 bool process_alive(pid_t pid);
 // The process runs an amnl binary (rank files of earlier sessions may name recycled pids).
 bool is_amnl_process(pid_t pid);
+
+// No job is done yet and each of `jobs` jobs has written a checkpoint: the moment to interrupt.
+bool all_running_with_checkpoint(const std::string& run_dir, size_t jobs);
 
 // Polls `pred` every 50 ms until true or timeout; returns its last value.
 bool wait_until(const std::function<bool()>& pred, double timeout_s);

@@ -100,45 +100,4 @@ std::string LocalSlurm::log_tail() const {
   return run_command({"sh", "-c", "tail -n 20 " + shell_quote(dir_.path()) + "/log/*.log 2>&1"}).output;
 }
 
-Spawned::Spawned(const std::vector<std::string>& argv, const std::string& log_file) {
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    ::setpgid(0, 0);
-    int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    std::_Exit(127);
-  }
-  ::setpgid(pid_, pid_);
-}
-
-bool Spawned::running() {
-  if (status_ != -1000) return false;
-  int st = 0;
-  if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-    return false;
-  }
-  return true;
-}
-
-int Spawned::wait(double timeout_s) {
-  wait_until([this] { return !running(); }, timeout_s);
-  return status_;
-}
-
-Spawned::~Spawned() {
-  if (running()) {
-    ::kill(-pid_, SIGKILL);
-    ::kill(pid_, SIGKILL);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-  }
-}
-
 }  // namespace amnl::test

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "integration/orch_helpers.h"  // Spawned
 #include "support/test_support.h"
 
 namespace amnl::test {
@@ -36,23 +37,6 @@ class LocalSlurm {
 
  private:
   TempDir dir_;
-};
-
-// A process started in its own process group (output to a file); killed with its group when
-// the object dies.
-class Spawned {
- public:
-  Spawned(const std::vector<std::string>& argv, const std::string& log_file);
-  ~Spawned();
-  Spawned(const Spawned&) = delete;
-  Spawned& operator=(const Spawned&) = delete;
-  pid_t pid() const { return pid_; }
-  bool running();
-  int wait(double timeout_s);  // exit status, -signal, or -1000 on timeout
-
- private:
-  pid_t pid_ = -1;
-  int status_ = -1000;
 };
 
 }  // namespace amnl::test
