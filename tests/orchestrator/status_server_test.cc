@@ -121,7 +121,7 @@ TEST_F(HttpServerTest, ServesRoutesAnd404) {
 
 TEST_F(HttpServerTest, MalformedRequestsGet400AndTheServerGoesOn) {
   start();
-  for (const std::string garbage : {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 17),
+  for (const std::string garbage : {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15),
                                     std::string("GET\r\n\r\n"), std::string("GET / HTTP/9.Z\r\n\r\n"),
                                     std::string("GET / HTTP/1.1\r\nNo colon here\r\n\r\n")}) {
     Client c(server_->port());
