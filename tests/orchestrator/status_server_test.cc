@@ -121,7 +121,7 @@ TEST_F(HttpServerTest, ServesRoutesAnd404) {
 
 TEST_F(HttpServerTest, MalformedRequestsGet400AndTheServerGoesOn) {
   start();
-  for (const std::string garbage : {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15),
+  for (const std::string& garbage : {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15),
                                     std::string("GET\r\n\r\n"), std::string("GET / HTTP/9.Z\r\n\r\n"),
                                     std::string("GET / HTTP/1.1\r\nNo colon here\r\n\r\n")}) {
     Client c(server_->port());
@@ -251,7 +251,9 @@ TEST(LiveStatusTest, ServesTheFedRecordsAsJsonMetricsAndPage) {
   EXPECT_EQ(doc["totals"]["running"], 1);
   EXPECT_EQ(doc["jobs"].size(), 3u);
   for (const json& r : doc["ranks"])
-    if (r["rank"] == 2) EXPECT_GE(r["heartbeat_age_s"].get<double>(), 0.5);
+    if (r["rank"] == 2) {
+      EXPECT_GE(r["heartbeat_age_s"].get<double>(), 0.5);
+    }
   // The same document `amnl status --json` would print, but for the clock.
   json from_routes = doc, direct = live.status_json();
   for (json* d : {&from_routes, &direct}) {
