@@ -1,7 +1,7 @@
 // amnl: one executable, subcommands registered by each library.
 #include <CLI/CLI.hpp>
 
-#include "common/data_commands.h"
+#include "common/cmapss/data_commands.h"
 #include "common/exit_codes.h"
 #include "common/version.h"
 #include "orchestrator/orchestrator_commands.h"

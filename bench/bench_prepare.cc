@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 
 namespace {
 

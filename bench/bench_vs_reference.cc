@@ -22,7 +22,7 @@
 #include <torch/torch.h>
 
 #include "bench/flops.h"
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "common/recipe_config.h"
 #include "worker/allocator.h"
 #include "worker/batching.h"

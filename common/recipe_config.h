@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "common/status.h"
 
 namespace amnl {

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <map>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "common/safe_path.h"
 #include "orchestrator/report_collect.h"
 

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "common/recipe_config.h"
 #include "common/storage.h"
 #include "worker/batching.h"

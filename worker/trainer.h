@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "common/job.h"
 #include "common/recipe_config.h"
 #include "common/storage.h"

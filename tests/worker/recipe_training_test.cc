@@ -11,10 +11,10 @@
 #include <functional>
 #include <map>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "common/recipe_config.h"
 #include "common/storage.h"
-#include "common/synth.h"
+#include "common/cmapss/synth.h"
 #include "support/test_support.h"
 #include "worker/batching.h"
 #include "worker/checkpoint_format.h"

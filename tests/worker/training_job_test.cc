@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <optional>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "common/fault_injecting_storage.h"
 #include "common/recipe_config.h"
-#include "common/synth.h"
+#include "common/cmapss/synth.h"
 #include "support/test_support.h"
 #include "worker/final_model.h"
 #include "worker/job_runner.h"

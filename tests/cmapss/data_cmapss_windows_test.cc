@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "support/test_support.h"
 
 namespace amnl::data {

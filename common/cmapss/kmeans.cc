@@ -1,10 +1,10 @@
-#include "common/kmeans.h"
+#include "common/cmapss/kmeans.h"
 
 #include <algorithm>
 #include <limits>
 #include <numeric>
 
-#include "common/cmapss_random.h"
+#include "common/cmapss/random.h"
 
 namespace amnl::data {
 namespace {

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <sstream>
 
-#include "common/cmapss_dataset.h"
-#include "common/synth.h"
+#include "common/cmapss/dataset.h"
+#include "common/cmapss/synth.h"
 #include "support/test_support.h"
 
 namespace amnl::data {

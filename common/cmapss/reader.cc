@@ -12,8 +12,8 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "common/cmapss_dataset.h"
-#include "common/cmapss_parse.h"
+#include "common/cmapss/dataset.h"
+#include "common/cmapss/parse.h"
 
 namespace amnl::data {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 
 namespace amnl::data {
 namespace {

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <string>
 
-#include "common/cmapss_dataset.h"
-#include "common/kmeans.h"
+#include "common/cmapss/dataset.h"
+#include "common/cmapss/kmeans.h"
 
 namespace amnl::data {
 namespace {

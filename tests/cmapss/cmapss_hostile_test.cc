@@ -5,8 +5,8 @@
 
 #include <sstream>
 
-#include "common/cmapss_dataset.h"
-#include "common/cmapss_parse.h"
+#include "common/cmapss/dataset.h"
+#include "common/cmapss/parse.h"
 
 namespace amnl::data {
 namespace {

@@ -5,7 +5,7 @@
 #include <limits>
 #include <string>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 
 namespace amnl::data {
 namespace {

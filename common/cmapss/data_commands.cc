@@ -1,14 +1,14 @@
 // `amnl synth` and `amnl data inspect`. Errors go to stderr as "amnl: <message>" with exit
 // status kExitUsage: both commands fail only on bad arguments or bad input files.
-#include "common/data_commands.h"
+#include "common/cmapss/data_commands.h"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "common/exit_codes.h"
-#include "common/synth.h"
+#include "common/cmapss/synth.h"
 
 namespace amnl {
 namespace {

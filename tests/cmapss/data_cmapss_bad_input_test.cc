@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "support/test_support.h"
 
 namespace amnl::data {

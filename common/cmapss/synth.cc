@@ -5,7 +5,7 @@
 // noise at ~1/8 of the total drift, so RUL is learnable; the 7 sensors the model drops stay
 // constant per operating condition, as in the real files. With 6 conditions each cycle runs at one
 // of FD002's six operating points (altitude, Mach, TRA) and every sensor's level depends on it.
-#include "common/synth.h"
+#include "common/cmapss/synth.h"
 
 #include <algorithm>
 #include <array>
@@ -13,7 +13,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "common/cmapss_random.h"
+#include "common/cmapss/random.h"
 #include "common/safe_path.h"
 #include "common/storage.h"
 

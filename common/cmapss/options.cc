@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 
 namespace amnl::data {
 

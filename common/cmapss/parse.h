@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "common/status.h"
 
 namespace amnl::data {

@@ -6,8 +6,8 @@
 #include <string>
 #include <tuple>
 
-#include "common/cmapss_dataset.h"
-#include "common/cmapss_random.h"
+#include "common/cmapss/dataset.h"
+#include "common/cmapss/random.h"
 #include "common/safe_path.h"
 
 namespace amnl::data {

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <limits>
 
-#include "common/cmapss_dataset.h"
-#include "common/cmapss_random.h"
-#include "common/kmeans.h"
+#include "common/cmapss/dataset.h"
+#include "common/cmapss/random.h"
+#include "common/cmapss/kmeans.h"
 
 namespace amnl::data {
 namespace {

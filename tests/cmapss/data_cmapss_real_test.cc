@@ -5,7 +5,7 @@
 #include <cmath>
 #include <set>
 
-#include "common/cmapss_dataset.h"
+#include "common/cmapss/dataset.h"
 #include "support/test_support.h"
 
 namespace amnl::data {
