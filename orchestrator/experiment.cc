@@ -219,8 +219,6 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
   auto cfg = RecipeConfig::from_json(recipe, "recipe");
   if (!cfg) return cfg.status();
   e.recipe = cfg->to_json();
-  e.checkpoint_every_epochs = cfg->checkpoint.every_epochs;
-  e.checkpoint_keep_last = cfg->checkpoint.keep_last;
 
   // fault policy
   if (j.contains("fault")) {

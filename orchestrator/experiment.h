@@ -40,8 +40,6 @@ struct Experiment {
   std::string preset = "paper";
   nlohmann::json recipe_overrides = nlohmann::json::object();
   nlohmann::json recipe;  // the resolved recipe (preset + overrides + checkpoint), every field
-  int checkpoint_every_epochs = 0;
-  int checkpoint_keep_last = 0;
   FaultPolicy fault;
   int threads_per_rank = 1;
   StatusHttpConfig status;

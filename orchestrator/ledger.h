@@ -15,6 +15,7 @@
 
 #include "common/status.h"
 #include "common/storage.h"
+#include "orchestrator/ledger_events.h"
 
 namespace amnl::orch {
 

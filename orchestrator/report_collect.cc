@@ -6,6 +6,7 @@
 
 #include "orchestrator/job_id.h"
 #include "orchestrator/ledger.h"
+#include "orchestrator/ledger_events.h"
 #include "orchestrator/report_job_files.h"
 #include "orchestrator/run_dir.h"
 
@@ -37,49 +38,49 @@ void interrupt_running(std::map<std::string, LedgerJob>& jobs, const std::string
 }
 
 void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
-  const std::string ev = r.value("event", "");
-  if (ev == "session_ended") return interrupt_running(jobs, "its session ended");
+  const std::string ev = r.value(ledger::kEvent, "");
+  if (ev == ledger::event::kSessionEnded) return interrupt_running(jobs, "its session ended");
   // A session starting while a job still runs: the previous coordinator died without recording.
-  if (ev == "session_started") return interrupt_running(jobs, "the coordinator's session ended without a record");
+  if (ev == ledger::event::kSessionStarted) return interrupt_running(jobs, "the coordinator's session ended without a record");
   if (!r.contains("job") || !r["job"].is_string()) return;
   LedgerJob& j = jobs[r["job"].get<std::string>()];
   j.seen = true;
   const int attempt = r.value("attempt", 0);
-  if (ev == "queued") {
+  if (ev == ledger::event::kQueued) {
     if (j.state != "done" && j.state != "failed" && j.reason.empty()) j.reason = "queued, not started yet";
-  } else if (ev == "assigned") {
+  } else if (ev == ledger::event::kAssigned) {
     j.state = "running";
     j.attempts = std::max(j.attempts, attempt);
     j.rank = r.value("rank", -1);
     j.epoch = 0;
     j.reason.clear();
-  } else if (ev == "progress") {
+  } else if (ev == ledger::event::kProgress) {
     j.epoch = r.value("epoch", j.epoch);
     j.max_epochs = r.value("max_epochs", j.max_epochs);
     if (r.contains("val_rmse") && r["val_rmse"].is_number()) j.progress[j.epoch] = r["val_rmse"].get<double>();
-  } else if (ev == "done") {
+  } else if (ev == ledger::event::kDone) {
     j.state = "done";
     j.done = r;
     j.reason.clear();
-  } else if (ev == "attempt_failed") {
+  } else if (ev == ledger::event::kAttemptFailed) {
     j.state = "pending";
     j.failures = r.value("failures", j.failures + 1);
     j.reason = "attempt " + int_str(attempt) + " failed (" + int_str(j.failures) + " of " +
                int_str(r.value("max_attempts", 0)) + " allowed): " + r.value("reason", "") + "; to be retried";
-  } else if (ev == "failed") {
+  } else if (ev == ledger::event::kFailed) {
     if (j.state == "done") return;
     j.state = "failed";
     j.failures = r.value("failures", j.failures + 1);
     j.reason = "gave up after " + int_str(j.failures) + " failed attempts; the last: " + r.value("reason", "");
-  } else if (ev == "failures_reset") {
+  } else if (ev == ledger::event::kFailuresReset) {
     j.state = "pending";
     j.reason = "failures reset (" + r.value("reason", "") + "); queued again";
-  } else if (ev == "preempted") {
+  } else if (ev == ledger::event::kPreempted) {
     if (j.state == "done") return;
     j.state = "pending";
     j.reason = "preempted at epoch " + int_str(r.value("epochs_run", j.epoch)) + " (" + r.value("reason", "") +
                "); a rerun resumes it";
-  } else if (ev == "storage_failed") {
+  } else if (ev == ledger::event::kStorageFailed) {
     j.state = "pending";
     j.reason = "storage failed: " + r.value("reason", "") + "; a rerun resumes it";
   }
@@ -240,9 +241,9 @@ Result<RunResults> collect_run_results(const Storage& storage, const std::string
       for (const json& r : replay.records) {
         try {
           fold(r, ledger_jobs);
-          const std::string ev = r.value("event", "");
-          if (ev == "session_started") session_open = true;
-          if (ev == "session_ended") session_open = false;
+          const std::string ev = r.value(ledger::kEvent, "");
+          if (ev == ledger::event::kSessionStarted) session_open = true;
+          if (ev == ledger::event::kSessionEnded) session_open = false;
         } catch (const json::exception& ex) {
           run.warnings.push_back(ledger_file + ": a " + r.value("event", std::string("?")) + " record is unusable: " + ex.what());
         }

@@ -1,6 +1,7 @@
 #include "orchestrator/scheduler.h"
 
 #include "common/json_fields.h"
+#include "orchestrator/ledger_events.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -49,19 +50,19 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
     JobStatus& j = it->second;
     const int attempt = static_cast<int>(int_field(r, "attempt", 0, 1000000).value_or(0));
     j.attempt = std::max(j.attempt, attempt);
-    const std::string ev = string_or(r, "event", "");
-    if (ev == "done") {
+    const std::string ev = string_or(r, ledger::kEvent, "");
+    if (ev == ledger::event::kDone) {
       j.state = JobState::kDone;
       j.metrics = object_or_empty(r, "metrics");
       j.epoch = int_or(r, "epochs_run", 0);
-    } else if (ev == "attempt_failed" || ev == "failed") {
+    } else if (ev == ledger::event::kAttemptFailed || ev == ledger::event::kFailed) {
       j.failures = std::max(j.failures + 1, static_cast<int>(int_field(r, "failures", 0, 1000000).value_or(0)));
       j.reason = string_or(r, "reason", "");
-      if (ev == "failed" && j.state != JobState::kDone) j.state = JobState::kFailed;
-    } else if (ev == "failures_reset") {
+      if (ev == ledger::event::kFailed && j.state != JobState::kDone) j.state = JobState::kFailed;
+    } else if (ev == ledger::event::kFailuresReset) {
       j.failures = 0;
       if (j.state == JobState::kFailed) j.state = JobState::kQueued;
-    } else if (ev == "assigned" && attempt > 1) {
+    } else if (ev == ledger::event::kAssigned && attempt > 1) {
       j.resumes = std::max(j.resumes, attempt - 1);
     }
   }
@@ -75,7 +76,7 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
   for (const JobStatus* j : pending) {
     const std::string id = j->spec.id();
     queue_.push_back(id);
-    json rec{{"event", "queued"}, {"job", id}, {"attempts_so_far", j->attempt}};
+    json rec{{ledger::kEvent, ledger::event::kQueued}, {"job", id}, {"attempts_so_far", j->attempt}};
     if (j->failures > 0) {
       rec["failures_so_far"] = j->failures;
       rec["last_failure"] = j->reason;
@@ -88,7 +89,7 @@ std::vector<std::string> Scheduler::reset_failed_jobs(const std::string& reason)
   std::vector<std::string> reset;
   for (auto& [id, j] : jobs_) {
     if (j.state != JobState::kFailed) continue;
-    emit({{"event", "failures_reset"}, {"job", id}, {"failures_before", j.failures},
+    emit({{ledger::kEvent, ledger::event::kFailuresReset}, {"job", id}, {"failures_before", j.failures},
           {"last_failure", j.reason}, {"reason", reason}});
     j.failures = 0;
     requeue_front(j);
@@ -158,11 +159,11 @@ bool Scheduler::on_progress(int rank, const std::string& job, int attempt, const
   }
   j->epoch = p.epoch;
   j->max_epochs = p.max_epochs;
-  emit({{"event", "progress"}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"epoch", p.epoch},
+  emit({{ledger::kEvent, ledger::event::kProgress}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"epoch", p.epoch},
         {"max_epochs", p.max_epochs}, {"val_rmse", p.val_rmse}, {"best_val_rmse", p.best_val_rmse},
         {"epoch_seconds", p.epoch_seconds}});
   if (!p.checkpoint.empty())
-    emit({{"event", "checkpoint"}, {"job", job}, {"attempt", attempt}, {"rank", rank},
+    emit({{ledger::kEvent, ledger::event::kCheckpoint}, {"job", job}, {"attempt", attempt}, {"rank", rank},
           {"epoch", p.epoch}, {"path", p.checkpoint}});
   return true;
 }
@@ -184,12 +185,12 @@ bool Scheduler::on_result(int rank, const std::string& job, int attempt, const R
       j->epoch = r.epochs_run;
       done_seconds_ += now - j->started_at;
       ++done_this_session_;
-      emit({{"event", "done"}, {"job", job}, {"attempt", attempt}, {"rank", rank},
+      emit({{ledger::kEvent, ledger::event::kDone}, {"job", job}, {"attempt", attempt}, {"rank", rank},
             {"epochs_run", r.epochs_run}, {"resumed_from_epoch", r.resumed_from_epoch},
             {"final_model", r.final_model}, {"seconds", now - j->started_at}, {"metrics", r.metrics}});
       break;
     case JobEnd::kPreempted:
-      emit({{"event", "preempted"}, {"job", job}, {"attempt", attempt}, {"rank", rank},
+      emit({{ledger::kEvent, ledger::event::kPreempted}, {"job", job}, {"attempt", attempt}, {"rank", rank},
             {"epochs_run", r.epochs_run}, {"reason", r.reason}});
       requeue_front(*j);
       break;
@@ -203,7 +204,7 @@ bool Scheduler::on_result(int rank, const std::string& job, int attempt, const R
     case JobEnd::kStorageFailed:
       // The disk, not the job: no attempt is charged. The coordinator asks storage_failure()
       // and stops the run cleanly; the job resumes from its newest checkpoint on the rerun.
-      emit({{"event", "storage_failed"}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"reason", r.reason}});
+      emit({{ledger::kEvent, ledger::event::kStorageFailed}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"reason", r.reason}});
       if (storage_failure_.empty()) storage_failure_ = job + ": " + r.reason;
       requeue_front(*j);
       break;
@@ -218,10 +219,10 @@ void Scheduler::attempt_failed(JobStatus& j, const std::string& reason, double n
   const std::string id = j.spec.id();
   if (j.failures >= config_.max_attempts) {
     j.state = JobState::kFailed;
-    emit({{"event", "failed"}, {"job", id}, {"attempt", j.attempt}, {"failures", j.failures},
+    emit({{ledger::kEvent, ledger::event::kFailed}, {"job", id}, {"attempt", j.attempt}, {"failures", j.failures},
           {"reason", reason}});
   } else {
-    emit({{"event", "attempt_failed"}, {"job", id}, {"attempt", j.attempt}, {"failures", j.failures},
+    emit({{ledger::kEvent, ledger::event::kAttemptFailed}, {"job", id}, {"attempt", j.attempt}, {"failures", j.failures},
           {"max_attempts", config_.max_attempts}, {"reason", reason}});
     requeue_front(j);
   }
@@ -244,7 +245,7 @@ void Scheduler::worker_lost(int rank, WorkerState state, const std::string& reas
   w.state = state;
   w.ready = false;
   w.job.clear();
-  json rec{{"event", state == WorkerState::kDead ? "worker_dead" : "worker_left"}, {"rank", rank},
+  json rec{{ledger::kEvent, state == WorkerState::kDead ? ledger::event::kWorkerDead : ledger::event::kWorkerLeft}, {"rank", rank},
            {"reason", reason}};
   if (busy) {
     rec["job"] = job;
@@ -257,7 +258,7 @@ void Scheduler::worker_lost(int rank, WorkerState state, const std::string& reas
       attempt_failed(j, "worker rank " + std::to_string(rank) + " lost: " + reason, now);
     } else {
       // Leaving with a running job (should have reported preempted first): not its fault.
-      emit({{"event", "preempted"}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"reason", reason}});
+      emit({{ledger::kEvent, ledger::event::kPreempted}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"reason", reason}});
       requeue_front(j);
     }
   }
@@ -313,7 +314,7 @@ std::vector<Assignment> Scheduler::dispatch(double now) {
     w.attempt = j.attempt;
     w.last_progress = now;
     w.progress_counter = -1;
-    emit({{"event", "assigned"}, {"job", w.job}, {"attempt", j.attempt}, {"rank", rank}});
+    emit({{ledger::kEvent, ledger::event::kAssigned}, {"job", w.job}, {"attempt", j.attempt}, {"rank", rank}});
     out.push_back(Assignment{rank, j.spec.key, w.job, j.attempt});
   }
   return out;
@@ -332,7 +333,7 @@ void Scheduler::assignment_failed(const Assignment& a, const std::string& reason
 void Scheduler::start_draining(const std::string& reason) {
   if (draining_) return;
   draining_ = true;
-  emit({{"event", "draining"}, {"reason", reason}});
+  emit({{ledger::kEvent, ledger::event::kDraining}, {"reason", reason}});
 }
 
 bool Scheduler::all_jobs_ended() const {

@@ -1,5 +1,7 @@
 #include "orchestrator/status_model.h"
 
+#include "orchestrator/ledger_events.h"
+
 #include <cstdio>
 #include <ctime>
 
@@ -83,11 +85,11 @@ void StatusModel::apply(const json& r) {
     last_time_ = t;
   }
   const double at = std::isfinite(t) ? t : last_time_;
-  const std::string ev = field<std::string>(r, "event", "");
+  const std::string ev = field<std::string>(r, ledger::kEvent, "");
   const std::string id = field<std::string>(r, "job", "");
   const int rank = field<int>(r, "rank", -1);
 
-  if (ev == "session_started") {
+  if (ev == ledger::event::kSessionStarted) {
     ++sessions_;
     session_ = field<std::string>(r, "session", "");
     session_started_ = at;
@@ -105,39 +107,39 @@ void StatusModel::apply(const json& r) {
       if (j.state == "running") j.state = "queued";
     return;
   }
-  if (ev == "session_ended") {
+  if (ev == ledger::event::kSessionEnded) {
     session_ended_ = at;
     session_outcome_ = field<std::string>(r, "outcome", "");
     session_reason_ = field<std::string>(r, "reason", "");
     return;
   }
-  if (ev == "draining") {
+  if (ev == ledger::event::kDraining) {
     draining_reason_ = field<std::string>(r, "reason", "draining");
     return;
   }
-  if (ev == "worker_dead" || ev == "worker_left") {
+  if (ev == ledger::event::kWorkerDead || ev == ledger::event::kWorkerLeft) {
     if (rank < 0) return;
     Rank& w = ranks_[rank];
-    w.state = ev == "worker_dead" ? "dead" : "left";
+    w.state = ev == ledger::event::kWorkerDead ? "dead" : "left";
     w.reason = field<std::string>(r, "reason", "");
     w.job.clear();
-    if (ev == "worker_dead") ++worker_deaths_;
+    if (ev == ledger::event::kWorkerDead) ++worker_deaths_;
     return;
   }
   if (id.empty()) return;  // every other event is about a job
-  const bool known = ev == "queued" || ev == "assigned" || ev == "progress" || ev == "checkpoint" ||
-                     ev == "done" || ev == "attempt_failed" || ev == "failed" || ev == "preempted" ||
-                     ev == "failures_reset" || ev == "storage_failed";
+  const bool known = ev == ledger::event::kQueued || ev == ledger::event::kAssigned || ev == ledger::event::kProgress || ev == ledger::event::kCheckpoint ||
+                     ev == ledger::event::kDone || ev == ledger::event::kAttemptFailed || ev == ledger::event::kFailed || ev == ledger::event::kPreempted ||
+                     ev == ledger::event::kFailuresReset || ev == ledger::event::kStorageFailed;
   if (!known) return;
   Job& j = job(id);
   const int attempt = field<int>(r, "attempt", 0);
-  if (ev == "queued") {
+  if (ev == ledger::event::kQueued) {
     j.attempt = std::max(j.attempt, field<int>(r, "attempts_so_far", 0));
     j.failures = std::max(j.failures, field<int>(r, "failures_so_far", 0));
     if (j.state != "preempted") j.state = "queued";
     if (r.contains("last_failure")) j.reason = field<std::string>(r, "last_failure", "");
     j.rank = -1;
-  } else if (ev == "assigned") {
+  } else if (ev == ledger::event::kAssigned) {
     ++assignments_;
     j.state = "running";
     j.attempt = attempt;
@@ -153,7 +155,7 @@ void StatusModel::apply(const json& r) {
       w.job = id;
       w.attempt = attempt;
     }
-  } else if (ev == "progress") {
+  } else if (ev == ledger::event::kProgress) {
     // Workers report when the epoch count changes, including once when training starts (epoch 0,
     // or the epoch a resumed attempt starts from, with no validation yet): only a count that grew
     // is a completed epoch. A trainer that reports epoch ends only says so with epoch_seconds.
@@ -175,10 +177,10 @@ void StatusModel::apply(const json& r) {
       j.epoch_seconds = epoch_seconds;
       if (std::isfinite(epoch_seconds)) j.attempt_epoch_seconds += epoch_seconds;
     }
-  } else if (ev == "checkpoint") {
+  } else if (ev == ledger::event::kCheckpoint) {
     ++checkpoints_;
     j.checkpoint_epoch = field<int>(r, "epoch", j.checkpoint_epoch);
-  } else if (ev == "done") {
+  } else if (ev == ledger::event::kDone) {
     j.state = "done";
     j.ended = at;
     j.seconds = field<double>(r, "seconds", NAN);
@@ -192,26 +194,26 @@ void StatusModel::apply(const json& r) {
     if (m.is_object() && m.contains("test_rmse") && m["test_rmse"].is_number()) j.test_rmse = m["test_rmse"];
     rank_idle_if_running(j.rank, id);
     j.rank = -1;
-  } else if (ev == "attempt_failed" || ev == "failed") {
+  } else if (ev == ledger::event::kAttemptFailed || ev == ledger::event::kFailed) {
     ++attempt_failures_;
     j.failures = std::max(j.failures + 1, field<int>(r, "failures", 0));
     j.reason = field<std::string>(r, "reason", "");
     rank_idle_if_running(j.rank, id);
     j.rank = -1;
     j.ended = at;
-    if (ev == "failed") {
+    if (ev == ledger::event::kFailed) {
       ++failed_jobs_ever_;
       j.state = "failed";
     } else {
       j.state = "queued";
     }
-  } else if (ev == "preempted" || ev == "storage_failed") {
-    if (ev == "preempted") ++preemptions_;
+  } else if (ev == ledger::event::kPreempted || ev == ledger::event::kStorageFailed) {
+    if (ev == ledger::event::kPreempted) ++preemptions_;
     rank_idle_if_running(rank >= 0 ? rank : j.rank, id);
-    j.state = ev == "preempted" ? "preempted" : "queued";
+    j.state = ev == ledger::event::kPreempted ? "preempted" : "queued";
     j.reason = field<std::string>(r, "reason", "");
     j.rank = -1;
-  } else if (ev == "failures_reset") {
+  } else if (ev == ledger::event::kFailuresReset) {
     j.failures = 0;
     if (j.state == "failed") j.state = "queued";
   }
