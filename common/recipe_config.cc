@@ -346,6 +346,33 @@ data::DataOptions RecipeConfig::data_options(uint64_t seed) const {
   return o;
 }
 
+namespace {
+std::string first_null(const json& j, const std::string& path) {
+  if (j.is_null()) return path;
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (auto p = first_null(*it, path + "." + it.key()); !p.empty()) return p;
+  if (j.is_array())
+    for (size_t i = 0; i < j.size(); ++i)
+      if (auto p = first_null(j[i], path + "[" + std::to_string(i) + "]"); !p.empty()) return p;
+  return "";
+}
+}  // namespace
+
+Result<RecipeConfig> RecipeConfig::resolve(const std::string& preset_name, const json& overrides,
+                                           const std::string& key_path) {
+  auto base = preset(preset_name);
+  if (!base.ok()) return base.status();
+  if (overrides.is_null()) return base;  // no overrides at all
+  if (!overrides.is_object())
+    return Result<RecipeConfig>::Error(key_path + ": must be an object, got " + overrides.dump(-1, ' ', false, json::error_handler_t::replace));
+  if (const std::string at = first_null(overrides, key_path); !at.empty())
+    return Result<RecipeConfig>::Error(at + ": must not be null");
+  json merged = base->to_json();
+  merged.merge_patch(overrides);
+  return from_json(merged, key_path);
+}
+
 std::optional<std::string> first_json_difference(const json& a, const json& b, const std::string& path) {
   if (a.is_object() && b.is_object()) {
     for (auto it = a.begin(); it != a.end(); ++it) {

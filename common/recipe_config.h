@@ -93,6 +93,12 @@ struct RecipeConfig {
   nlohmann::json to_json() const;
   // "paper" (published defaults), "quick" (a 2-core CPU), "tiny" (seconds, for tests).
   static Result<RecipeConfig> preset(const std::string& name);
+  // The one way a job's recipe is made, for `amnl train --config` and for `amnl run`: the
+  // preset, then `overrides` (a JSON object of any recipe keys) over it, validated. A null
+  // anywhere in `overrides` is refused naming its key path: JSON merge-patch would read it as
+  // "delete", and the deleted key would silently fall back to the paper default, not the preset's.
+  static Result<RecipeConfig> resolve(const std::string& preset_name, const nlohmann::json& overrides,
+                                      const std::string& key_path = "recipe");
   static std::vector<std::string> preset_names();
 
   // The data pipeline's options for a job with this seed.

@@ -88,16 +88,6 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
   return ec ? abs.lexically_normal().string() : canonical.string();
 }
 
-std::string find_null(const json& j, const std::string& path) {
-  if (j.is_null()) return path;
-  if (j.is_object())
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      auto p = find_null(*it, path + "." + it.key());
-      if (!p.empty()) return p;
-    }
-  return "";
-}
-
 int64_t count_lines(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   int64_t n = 0;
@@ -194,17 +184,18 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
     if (!j["preset"].is_string()) return Result<Experiment>::Error("preset: must be a string, got " + j["preset"].dump());
     e.preset = j["preset"].get<std::string>();
   }
-  auto base = RecipeConfig::preset(e.preset);
-  if (!base) return base.status().with_context("preset");
-  json recipe = base->to_json();
+  json overrides;  // null: none
   if (j.contains("recipe")) {
     if (!j["recipe"].is_object()) return Result<Experiment>::Error("recipe: must be an object, got " + j["recipe"].dump());
-    // merge_patch treats null as "delete": a null override must be reported, not dropped.
-    const std::string null_at = find_null(j["recipe"], "recipe");
-    if (!null_at.empty()) return Result<Experiment>::Error(null_at + ": must not be null");
-    e.recipe_overrides = j["recipe"];
-    recipe.merge_patch(j["recipe"]);
+    overrides = j["recipe"];
   }
+  auto resolved = RecipeConfig::resolve(e.preset, overrides, "recipe");
+  if (!resolved) {
+    if (!RecipeConfig::preset(e.preset)) return resolved.status().with_context("preset");
+    return resolved.status();
+  }
+  if (!overrides.is_null()) e.recipe_overrides = overrides;
+  json recipe = resolved->to_json();
   if (j.contains("checkpoint")) {
     const json& cp = j["checkpoint"];
     if (!cp.is_object()) return Result<Experiment>::Error("checkpoint: must be an object, got " + cp.dump());
@@ -296,31 +287,6 @@ Result<Experiment> load_experiment(const std::string& path) {
   if (!e) return e.status().with_context("experiment file " + path);
   e->file = abs.string();
   return e;
-}
-
-std::string first_difference(const json& a, const json& b, const std::string& path) {
-  // Integers read back from a file are unsigned in nlohmann::json: compare numbers by value.
-  if (a.is_number() && b.is_number()) return a == b ? "" : path;
-  if (a.type() != b.type()) return path;
-  if (a.is_object()) {
-    for (auto it = a.begin(); it != a.end(); ++it) {
-      if (!b.contains(it.key())) return path + "." + it.key();
-      auto d = first_difference(*it, b[it.key()], path + "." + it.key());
-      if (!d.empty()) return d;
-    }
-    for (auto it = b.begin(); it != b.end(); ++it)
-      if (!a.contains(it.key())) return path + "." + it.key();
-    return "";
-  }
-  if (a.is_array()) {
-    if (a.size() != b.size()) return path;
-    for (size_t i = 0; i < a.size(); ++i) {
-      auto d = first_difference(a[i], b[i], path + "[" + std::to_string(i) + "]");
-      if (!d.empty()) return d;
-    }
-    return "";
-  }
-  return a == b ? "" : path;
 }
 
 }  // namespace amnl::orch

@@ -61,8 +61,4 @@ Result<Experiment> parse_experiment(const nlohmann::json& j, const std::string& 
 // Reads and parses `path`; errors start with the file name.
 Result<Experiment> load_experiment(const std::string& path);
 
-// First key path at which two JSON values differ, "" when equal.
-std::string first_difference(const nlohmann::json& a, const nlohmann::json& b,
-                             const std::string& path);
-
 }  // namespace amnl::orch

@@ -1,3 +1,4 @@
+#include "common/recipe_config.h"
 #include "orchestrator/run_check.h"
 
 #include <filesystem>
@@ -42,7 +43,7 @@ std::string check_run_dir(const Experiment& e, std::string& state) {
   json identity;
   for (const char* k : {"data_dir", "datasets", "seeds", "recipe", "threads_per_rank"})
     identity[k] = stored.value(k, json());
-  const std::string diff = first_difference(identity, e.identity(), "");
+  const std::string diff = first_json_difference(identity, e.identity(), "").value_or("");
   if (!diff.empty()) {
     const std::string key = diff.size() > 1 && diff[0] == '.' ? diff.substr(1) : diff;
     return "run dir " + e.run_dir + " was created by a different experiment (" +

@@ -1,3 +1,4 @@
+#include "common/recipe_config.h"
 #include "orchestrator/run_dir.h"
 
 #include "common/safe_path.h"
@@ -34,7 +35,7 @@ Status prepare_run_dir(Storage& storage, const Experiment& e) {
   nlohmann::json identity;
   for (const char* k : {"data_dir", "datasets", "seeds", "recipe", "threads_per_rank"})
     identity[k] = stored.value(k, nlohmann::json());
-  const std::string diff = first_difference(identity, e.identity(), "");
+  const std::string diff = first_json_difference(identity, e.identity(), "").value_or("");
   if (!diff.empty()) {
     const std::string key = diff.size() > 1 && diff[0] == '.' ? diff.substr(1) : diff;
     return Status::Error("run dir " + e.run_dir + " was created by a different experiment (" +

@@ -43,11 +43,10 @@ int fail(const std::string& message, int code) {
   return code;
 }
 
-// The recipe a `train` command asks for: a preset, then the config file's keys over it.
+// The recipe a `train` command asks for: a preset, then the config file's keys over it (the
+// same resolution as `amnl run`'s experiment recipe).
 Result<RecipeConfig> load_recipe(const std::string& preset, const std::string& config_path) {
-  auto base = RecipeConfig::preset(preset);
-  if (!base.ok()) return base.status();
-  if (config_path.empty()) return base;
+  if (config_path.empty()) return RecipeConfig::preset(preset);
   std::ifstream in(config_path);
   if (!in) return Result<RecipeConfig>::Error(config_path + ": cannot open");
   nlohmann::json overrides;
@@ -56,9 +55,8 @@ Result<RecipeConfig> load_recipe(const std::string& preset, const std::string& c
   } catch (const std::exception& e) {
     return Result<RecipeConfig>::Error(config_path + ": not valid JSON: " + e.what());
   }
-  nlohmann::json merged = base->to_json();
-  merged.merge_patch(overrides);
-  auto r = RecipeConfig::from_json(merged, "recipe");
+  if (overrides.is_null()) return Result<RecipeConfig>::Error(config_path + ": must be a JSON object, got null");
+  auto r = RecipeConfig::resolve(preset, overrides, "recipe");
   if (!r.ok()) return Result<RecipeConfig>::Error(config_path + ": " + r.message());
   return r;
 }

@@ -148,5 +148,100 @@ TEST(RecipeConfig, FirstDifferenceNamesTheKey) {
   EXPECT_FALSE(first_json_difference(a.identity_json(), b.identity_json(), "recipe").has_value());
 }
 
+// One resolution for `amnl train --config` and `amnl run`: a null override is refused naming its
+// key, never turned into the paper default (merge-patch reads null as "delete").
+TEST(RecipeConfig, ResolveRefusesANullOverrideNamingItsKey) {
+  auto r = RecipeConfig::resolve("quick", json::parse(R"({"model": {"lstm_hidden": null}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.message(), "recipe.model.lstm_hidden: must not be null");
+  r = RecipeConfig::resolve("quick", json::parse(R"({"ema_decay": null})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.message(), "recipe.ema_decay: must not be null");
+  r = RecipeConfig::resolve("tiny", json::parse(R"({"model": {"funnel": [8, null]}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.message(), "recipe.model.funnel[1]: must not be null");
+}
+
+TEST(RecipeConfig, ResolveKeepsThePresetUnderTheOverrides) {
+  auto quick = RecipeConfig::preset("quick");
+  ASSERT_TRUE(quick.ok());
+  auto r = RecipeConfig::resolve("quick", json::parse(R"({"optimizer": {"batch_size": 32}})"));
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->optimizer.batch_size, 32);
+  EXPECT_EQ(r->model.lstm_hidden, quick->model.lstm_hidden);  // the preset's, not the paper's 256
+  EXPECT_EQ(r->optimizer.lr, quick->optimizer.lr);
+  EXPECT_EQ(r->ema_decay, quick->ema_decay);
+  // No overrides at all (null or empty object): the preset itself.
+  auto none = RecipeConfig::resolve("quick", json());
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->to_json(), quick->to_json());
+  auto empty = RecipeConfig::resolve("quick", json::object());
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->to_json(), quick->to_json());
+}
+
+TEST(RecipeConfig, ResolveNamesUnknownKeysWrongTypesAndPresets) {
+  auto r = RecipeConfig::resolve("paper", json::parse(R"({"model": {"lstm_hiden": 8}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("recipe.model.lstm_hiden"), std::string::npos) << r.message();
+  r = RecipeConfig::resolve("paper", json::parse(R"({"optimizer": {"lr": "fast"}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("recipe.optimizer.lr"), std::string::npos) << r.message();
+  r = RecipeConfig::resolve("paper", json::parse("[1, 2]"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("recipe: must be an object"), std::string::npos) << r.message();
+  r = RecipeConfig::resolve("huge", json::object());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("huge"), std::string::npos) << r.message();
+}
+
+// The only conversion between the recipe's data section and the pipeline's options: every field
+// set to a non-default value must arrive (a field added to one side and not mapped fails here).
+TEST(RecipeConfig, DataOptionsCarryEveryDataField) {
+  RecipeConfig c;
+  c.data.window = 17;
+  c.data.r_max = 130;
+  c.data.normal_above = 70;
+  c.data.critical_at_or_below = 20;
+  c.data.val_fraction = 0.3;
+  c.data.normalisation = "global";
+  c.data.conditions = 4;
+  c.data.kmeans_seed = 99;
+  c.data.kmeans_restarts = 3;
+  const data::DataOptions o = c.data_options(5);
+  EXPECT_EQ(o.window, 17);
+  EXPECT_EQ(o.r_max, 130.0);
+  EXPECT_EQ(o.normal_above, 70.0);
+  EXPECT_EQ(o.critical_at_or_below, 20.0);
+  EXPECT_EQ(o.val_fraction, 0.3);
+  EXPECT_EQ(o.split_seed, 5u);
+  EXPECT_EQ(o.normalisation, "global");
+  EXPECT_EQ(o.conditions, 4);
+  EXPECT_EQ(o.kmeans_seed, 99u);
+  EXPECT_EQ(o.kmeans_restarts, 3);
+  c.data.selection = "test";  // the published protocol holds nothing out
+  EXPECT_EQ(c.data_options(5).val_fraction, 0.0);
+  // Every data key of the recipe is one of the fields above (plus selection): a new key fails.
+  EXPECT_EQ(c.to_json()["data"].size(), 10u);
+}
+
+// One JSON difference helper for checkpoints (recipe identity) and run dirs (experiment
+// identity): integers read back from a file are unsigned, and compare equal by value.
+TEST(RecipeConfig, FirstDifferenceComparesNumbersByValue) {
+  const json a = json::parse(R"({"seeds": [1, 2], "threads": 1, "lr": 0.001})");
+  json b = a;
+  b["seeds"][1] = 2u;
+  b["threads"] = 1u;
+  EXPECT_FALSE(first_json_difference(a, b, "").has_value());
+  b["seeds"] = json::array({1});
+  EXPECT_EQ(first_json_difference(a, b, ""), ".seeds");
+  b = a;
+  b["extra"] = 1;
+  EXPECT_EQ(first_json_difference(a, b, ""), ".extra");
+  b = a;
+  b["lr"] = "0.001";
+  EXPECT_EQ(first_json_difference(a, b, ""), ".lr");
+}
+
 }  // namespace
 }  // namespace amnl

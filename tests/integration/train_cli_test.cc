@@ -83,6 +83,18 @@ TEST_F(TrainCli, PredictAndEvaluateUseOnlyTheModelFile) {
   EXPECT_EQ(em["units"], 12);
 }
 
+// Regression: `train --config` merged the file with JSON merge-patch, which reads null as
+// "delete", so {"ema_decay": null} trained with the paper default instead of refusing.
+TEST_F(TrainCli, ANullInTheConfigIsRefusedNamingTheKey) {
+  write_file(*dir_ / "null.json", R"({"ema_decay": null})");
+  auto r = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", *dir_ / "data",
+                        "--out", *dir_ / "nulljob", "--preset", "tiny", "--config", *dir_ / "null.json"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find((*dir_ / "null.json") + ": recipe.ema_decay: must not be null"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "nulljob" / "metrics.json"));
+}
+
 TEST_F(TrainCli, ErrorsNameTheProblem) {
   write_file(*dir_ / "bad.json", R"({"model": {"lstm_hidden": 0}})");
   auto r = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", *dir_ / "data",
