@@ -100,10 +100,9 @@ class Coordinator::Impl {
     for (int r = 1; r < transport_.size(); ++r) {
       scheduler_->add_worker(r, now);
       transport_.send(r, MsgKind::kStart,
-                      {{"run_dir", exp_.run_dir},
-                       {"heartbeat_interval_s", exp_.fault.heartbeat_interval_s},
-                       {"coordinator_timeout_s", exp_.fault.coordinator_timeout_s},
-                       {"stop_grace_s", exp_.fault.stop_grace_s}});
+                      StartMsg{exp_.run_dir, exp_.fault.heartbeat_interval_s, exp_.fault.coordinator_timeout_s,
+                               exp_.fault.stop_grace_s}
+                          .encode());
     }
     if (transport_.size() < 2) spdlog::error("no worker ranks: run with mpirun -np 2 or more");
 
@@ -358,10 +357,17 @@ class Coordinator::Impl {
       scheduler_->assignment_failed(a, "cannot assign: " + st.message(), now);
       return;
     }
-    transport_.send(a.rank, MsgKind::kAssign,
-                    {{"job", a.job}, {"dataset", a.key.dataset}, {"seed", a.key.seed},
-                     {"data_dir", exp_.data_dir}, {"job_dir", *dir}, {"attempt", a.attempt}, {"session", session_},
-                     {"recipe", exp_.recipe}, {"threads", exp_.threads_per_rank}});
+    AssignMsg assign;
+    assign.job = a.job;
+    assign.dataset = a.key.dataset;
+    assign.seed = a.key.seed;
+    assign.data_dir = exp_.data_dir;
+    assign.job_dir = *dir;
+    assign.attempt = a.attempt;
+    assign.session = session_;
+    assign.recipe = exp_.recipe;
+    assign.threads = exp_.threads_per_rank;
+    transport_.send(a.rank, MsgKind::kAssign, assign.encode());
   }
 
   void handle(const Message& m, double now) {

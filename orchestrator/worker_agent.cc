@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/json_fields.h"
+#include "common/safe_path.h"
+
 namespace amnl::orch {
 
 using nlohmann::json;
@@ -66,12 +69,14 @@ std::vector<WorkerAction> WorkerAgent::on_message(const Message& m, double now) 
 }
 
 void WorkerAgent::on_start(const json& body, std::vector<WorkerAction>& out) {
+  const auto start = StartMsg::decode(body);
+  if (!start) return spdlog::warn("malformed START ignored: {}", printable(dump_lossy(body)));
   started_ = true;
-  heartbeat_s_ = body.value("heartbeat_interval_s", 1.0);
-  watchdog_s_ = body.value("coordinator_timeout_s", 60.0);
-  opt_.job_stop_grace_s = body.value("stop_grace_s", opt_.job_stop_grace_s);
+  heartbeat_s_ = start->heartbeat_interval_s;
+  watchdog_s_ = start->coordinator_timeout_s;
+  opt_.job_stop_grace_s = start->stop_grace_s.value_or(opt_.job_stop_grace_s);
   WorkerAction log = action(Type::kOpenLog);
-  log.run_dir = body.value("run_dir", "");
+  log.run_dir = start->run_dir;
   out.push_back(std::move(log));
   spdlog::info("rank {} (pid {}) started: heartbeat {} s, coordinator timeout {} s", me_.rank, me_.pid,
                heartbeat_s_, watchdog_s_);
@@ -79,28 +84,29 @@ void WorkerAgent::on_start(const json& body, std::vector<WorkerAction>& out) {
 }
 
 void WorkerAgent::on_assign(const json& body, std::vector<WorkerAction>& out) {
-  const std::string id = body.value("job", "");
+  const auto assign = AssignMsg::decode(body);
+  if (!assign) return spdlog::warn("malformed ASSIGN ignored: {}", printable(dump_lossy(body)));
   if (job_) {
-    spdlog::error("assignment of {} while {} runs: refused", id, job_->id);
+    spdlog::error("assignment of {} while {} runs: refused", assign->job, job_->id);
     JobResult r;
     r.end = JobEnd::kFailed;
     r.reason = "worker busy";
-    send(MsgKind::kResult, result_to_json(id, body.value("attempt", 0), r), out);
+    send(MsgKind::kResult, result_to_json(assign->job, assign->attempt, r), out);
     return;
   }
   WorkerAction a = action(Type::kStartJob);
-  a.request.dataset = body.value("dataset", "");
-  a.request.seed = body.value("seed", int64_t{0});
-  a.request.data_dir = body.value("data_dir", "");
-  a.request.job_dir = body.value("job_dir", "");
-  a.request.attempt = body.value("attempt", 1);
-  a.request.recipe = body.value("recipe", json::object());
-  a.request.threads = body.value("threads", 0);
+  a.request.dataset = assign->dataset;
+  a.request.seed = assign->seed;
+  a.request.data_dir = assign->data_dir;
+  a.request.job_dir = assign->job_dir;
+  a.request.attempt = assign->attempt;
+  a.request.recipe = assign->recipe;
+  a.request.threads = assign->threads;
   a.request.resume = true;
-  a.job = id;
-  a.session = body.value("session", "");
-  spdlog::info("{} attempt {}: starting in {}", id, a.request.attempt, a.request.job_dir);
-  job_ = Job{id, a.request.attempt, 0};
+  a.job = assign->job;
+  a.session = assign->session;
+  spdlog::info("{} attempt {}: starting in {}", a.job, a.request.attempt, a.request.job_dir);
+  job_ = Job{a.job, a.request.attempt, 0};
   out.push_back(std::move(a));
 }
 
