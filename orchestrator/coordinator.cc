@@ -59,7 +59,8 @@ class Coordinator::Impl {
  public:
   Impl(Transport& t, Experiment e, std::shared_ptr<Storage> s, CoordinatorOptions o)
       : transport_(t), exp_(std::move(e)), storage_(std::move(s)), opt_(o),
-        ledger_(storage_, ledger_path(exp_.run_dir)), poll_timer_(io_), ping_timer_(io_),
+        ledger_(storage_, ledger_path(exp_.run_dir)),
+        clock_(opt_.clock ? opt_.clock : std::make_shared<SteadyClock>()), poll_timer_(io_), ping_timer_(io_),
         summary_timer_(io_), signals_(io_, SIGUSR1, SIGUSR2, SIGTERM),
         session_(opt_.session_id.empty() ? new_session_id() : opt_.session_id) {
     signals_.add(SIGINT);
@@ -94,15 +95,14 @@ class Coordinator::Impl {
                    transport_.size() - 1);
     }
     write_outcome_now(RunOutcome::kRunning, "");
-    const double now = clock_.now();
+    const double now = clock_->now();
     start_time_ = now;
     for (int r = 1; r < transport_.size(); ++r) {
       scheduler_->add_worker(r, now);
       transport_.send(r, MsgKind::kStart,
-                      {{"run_dir", exp_.run_dir},
-                       {"heartbeat_interval_s", exp_.fault.heartbeat_interval_s},
-                       {"coordinator_timeout_s", exp_.fault.coordinator_timeout_s},
-                       {"stop_grace_s", exp_.fault.stop_grace_s}});
+                      StartMsg{exp_.run_dir, exp_.fault.heartbeat_interval_s, exp_.fault.coordinator_timeout_s,
+                               exp_.fault.stop_grace_s}
+                          .encode());
     }
     if (transport_.size() < 2) spdlog::error("no worker ranks: run with mpirun -np 2 or more");
 
@@ -176,7 +176,7 @@ class Coordinator::Impl {
       Status st = ledger_.append(unwritten_.front());
       if (!st.ok()) {
         if (ledger_failing_since_ < 0) {
-          ledger_failing_since_ = clock_.now();
+          ledger_failing_since_ = clock_->now();
           spdlog::error("ledger: {}; keeping {} record(s) in memory and retrying; the run stops if this lasts {} s",
                         st.message(), unwritten_.size(), opt_.ledger_failure_grace_s);
         }
@@ -186,7 +186,7 @@ class Coordinator::Impl {
       unwritten_.pop_front();
     }
     if (ledger_failing_since_ >= 0) {
-      spdlog::info("ledger: writable again after {:.1f} s; every record kept", clock_.now() - ledger_failing_since_);
+      spdlog::info("ledger: writable again after {:.1f} s; every record kept", clock_->now() - ledger_failing_since_);
       ledger_failing_since_ = -1;
     }
   }
@@ -276,7 +276,7 @@ class Coordinator::Impl {
     ping_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
       for (int r : scheduler_->live_ranks()) transport_.send(r, MsgKind::kPing, json::object());
-      if (status_) status_->observe_workers(scheduler_->workers(), clock_.now());
+      if (status_) status_->observe_workers(scheduler_->workers(), clock_->now());
       schedule_ping();
     });
   }
@@ -297,7 +297,7 @@ class Coordinator::Impl {
                            ? mean * std::ceil(static_cast<double>(remaining) / c.live_workers) : 0;
     spdlog::info("summary: {} done, {} running, {} queued, {} failed; {} live / {} lost workers; elapsed {}, ETA {}",
                  c.done, c.running, c.queued, c.failed, c.live_workers, c.dead_workers,
-                 fmt_duration(clock_.now() - start_time_), remaining == 0 ? "0" : fmt_duration(eta));
+                 fmt_duration(clock_->now() - start_time_), remaining == 0 ? "0" : fmt_duration(eta));
   }
 
   void on_signal(const boost::system::error_code& ec, int sig) {
@@ -324,10 +324,10 @@ class Coordinator::Impl {
 
   // --- the event loop body ------------------------------------------------------------------
   void tick() {
-    const double now = clock_.now();
+    const double now = clock_->now();
     if (!unwritten_.empty()) flush_ledger();
     check_ledger_health(now);
-    while (auto m = transport_.poll()) handle(*m, clock_.now());
+    while (auto m = transport_.poll()) handle(*m, clock_->now());
     check_job_storage();
     if (now - last_pid_check_ >= opt_.pid_check_interval_s) {
       last_pid_check_ = now;
@@ -357,10 +357,17 @@ class Coordinator::Impl {
       scheduler_->assignment_failed(a, "cannot assign: " + st.message(), now);
       return;
     }
-    transport_.send(a.rank, MsgKind::kAssign,
-                    {{"job", a.job}, {"dataset", a.key.dataset}, {"seed", a.key.seed},
-                     {"data_dir", exp_.data_dir}, {"job_dir", *dir}, {"attempt", a.attempt}, {"session", session_},
-                     {"recipe", exp_.recipe}, {"threads", exp_.threads_per_rank}});
+    AssignMsg assign;
+    assign.job = a.job;
+    assign.dataset = a.key.dataset;
+    assign.seed = a.key.seed;
+    assign.data_dir = exp_.data_dir;
+    assign.job_dir = *dir;
+    assign.attempt = a.attempt;
+    assign.session = session_;
+    assign.recipe = exp_.recipe;
+    assign.threads = exp_.threads_per_rank;
+    transport_.send(a.rank, MsgKind::kAssign, assign.encode());
   }
 
   void handle(const Message& m, double now) {
@@ -421,7 +428,7 @@ class Coordinator::Impl {
     } else if (scheduler_->draining() && !scheduler_->any_busy()) {
       final_ = storage_stop_reason_.empty() ? RunOutcome::kPreempted : RunOutcome::kIncomplete;
       final_reason_ = storage_stop_reason_.empty() ? "preempted by " + preempt_reason_ : storage_stop_reason_;
-    } else if (c.live_workers == 0 && clock_.now() - start_time_ > 0) {
+    } else if (c.live_workers == 0 && clock_->now() - start_time_ > 0) {
       final_ = RunOutcome::kIncomplete;
       final_reason_ = "no live worker left";
     } else {
@@ -444,8 +451,8 @@ class Coordinator::Impl {
     print_summary();
     ledger_append({{ledger::kEvent, ledger::event::kSessionEnded}, {"outcome", to_string(final_)}, {"reason", final_reason_}});
     // The disk may come back within the grace period: give the journal that long to catch up.
-    const double give_up_at = clock_.now() + opt_.ledger_failure_grace_s;
-    while (!unwritten_.empty() && storage_stop_reason_.empty() && clock_.now() < give_up_at) {
+    const double give_up_at = clock_->now() + opt_.ledger_failure_grace_s;
+    while (!unwritten_.empty() && storage_stop_reason_.empty() && clock_->now() < give_up_at) {
       ::usleep(50000);
       flush_ledger();
     }
@@ -481,7 +488,7 @@ class Coordinator::Impl {
   std::shared_ptr<Storage> storage_;
   CoordinatorOptions opt_;
   Ledger ledger_;
-  SteadyClock clock_;
+  std::shared_ptr<const Clock> clock_;  // the scheduler's time: steady in production, fake in tests
   boost::asio::io_context io_;
   boost::asio::steady_timer poll_timer_, ping_timer_, summary_timer_;
   boost::asio::signal_set signals_;

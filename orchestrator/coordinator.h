@@ -34,6 +34,9 @@ struct CoordinatorOptions {
   // `amnl run --treat-ranks-remote` (testing): handle every worker as if it ran on another host,
   // where its PID cannot be checked and only missed heartbeats (worker_timeout_s) reveal a death.
   bool treat_ranks_remote = false;
+  // Time for every deadline the scheduler applies (worker and progress timeouts, ledger grace).
+  // Null: a SteadyClock of its own. Tests pass a FakeClock to reach deadlines without waiting.
+  std::shared_ptr<const Clock> clock;
 };
 
 class Coordinator {

@@ -1,5 +1,7 @@
 #include "orchestrator/messages.h"
 
+#include <type_traits>
+
 #include "common/json_fields.h"
 #include "common/safe_path.h"
 #include "orchestrator/record_fields.h"
@@ -101,6 +103,66 @@ ProgressReport progress_from_json(const json& j) {
   p.batches_done = int64_or(j, "batches_done", 0);
   p.checkpoint = string_or(j, "checkpoint", "");
   return p;
+}
+
+namespace {
+
+// Reads body[key] into out when present; false when present with the wrong type.
+template <typename T>
+bool read_field(const json& body, const char* key, T& out) {
+  if (!body.contains(key)) return true;
+  const json& v = body[key];
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!v.is_string()) return false;
+  } else if constexpr (std::is_same_v<T, double>) {
+    if (!v.is_number()) return false;
+  } else if constexpr (std::is_same_v<T, json>) {
+    // any JSON value (the recipe is passed on as it is)
+  } else {
+    if (!v.is_number_integer()) return false;
+  }
+  out = v.get<T>();
+  return true;
+}
+
+}  // namespace
+
+json StartMsg::encode() const {
+  json j{{"run_dir", run_dir}, {"heartbeat_interval_s", heartbeat_interval_s},
+         {"coordinator_timeout_s", coordinator_timeout_s}};
+  if (stop_grace_s) j["stop_grace_s"] = *stop_grace_s;
+  return j;
+}
+
+std::optional<StartMsg> StartMsg::decode(const json& body) {
+  if (!body.is_object()) return std::nullopt;
+  StartMsg m;
+  double grace = 0;
+  const bool ok = read_field(body, "run_dir", m.run_dir) &&
+                  read_field(body, "heartbeat_interval_s", m.heartbeat_interval_s) &&
+                  read_field(body, "coordinator_timeout_s", m.coordinator_timeout_s) &&
+                  read_field(body, "stop_grace_s", grace);
+  if (!ok) return std::nullopt;
+  if (body.contains("stop_grace_s")) m.stop_grace_s = grace;
+  return m;
+}
+
+json AssignMsg::encode() const {
+  return {{"job", job},         {"dataset", dataset}, {"seed", seed},     {"data_dir", data_dir},
+          {"job_dir", job_dir}, {"attempt", attempt}, {"session", session}, {"recipe", recipe},
+          {"threads", threads}};
+}
+
+std::optional<AssignMsg> AssignMsg::decode(const json& body) {
+  if (!body.is_object()) return std::nullopt;
+  AssignMsg m;
+  const bool ok = read_field(body, "job", m.job) && read_field(body, "dataset", m.dataset) &&
+                  read_field(body, "seed", m.seed) && read_field(body, "data_dir", m.data_dir) &&
+                  read_field(body, "job_dir", m.job_dir) && read_field(body, "attempt", m.attempt) &&
+                  read_field(body, "session", m.session) && read_field(body, "recipe", m.recipe) &&
+                  read_field(body, "threads", m.threads);
+  if (!ok) return std::nullopt;
+  return m;
 }
 
 }  // namespace amnl::orch

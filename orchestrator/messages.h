@@ -4,10 +4,11 @@
 // kind crashed a rank in our measurements); the body is a small JSON text.
 //
 //   worker -> coordinator              coordinator -> worker
-//   kHello     {pid, host}             kStart    {run_dir, heartbeat_interval_s, coordinator_timeout_s}
+//   kHello     {pid, host}             kStart    {run_dir, heartbeat_interval_s, coordinator_timeout_s,
+//                                                 stop_grace_s}                  (StartMsg)
 //   kReady     {}                      kAbort    {reason}      (experiment refused: exit)
 //   kHeartbeat {job, attempt, counter} kAssign   {job, dataset, seed, data_dir, job_dir, attempt,
-//   kProgress  {job, attempt, ...}                recipe, threads}
+//   kProgress  {job, attempt, ...}                session, recipe, threads}     (AssignMsg)
 //   kResult    {job, attempt, end,..}  kPing     {}            (the coordinator is alive)
 //   kBye       {reason}                kStop     {reason}      (checkpoint and report preempted)
 //                                      kShutdown {}            (exit now)
@@ -57,5 +58,27 @@ nlohmann::json result_to_json(const std::string& job, int attempt, const JobResu
 ResultReport result_from_json(const nlohmann::json& j);
 nlohmann::json progress_to_json(const std::string& job, int attempt, const JobProgress& p);
 ProgressReport progress_from_json(const nlohmann::json& j);
+
+// START, typed. A missing field reads as its default; decode gives nullopt for a field of the
+// wrong type (never throws).
+struct StartMsg {
+  std::string run_dir;
+  double heartbeat_interval_s = 1.0;
+  double coordinator_timeout_s = 60.0;
+  std::optional<double> stop_grace_s;  // absent: the worker's own default
+  nlohmann::json encode() const;
+  static std::optional<StartMsg> decode(const nlohmann::json& body);
+};
+
+// ASSIGN, typed (same defaults and error rule as StartMsg).
+struct AssignMsg {
+  std::string job, dataset, data_dir, job_dir, session;
+  int64_t seed = 0;
+  int attempt = 1;
+  nlohmann::json recipe = nlohmann::json::object();
+  int threads = 0;
+  nlohmann::json encode() const;
+  static std::optional<AssignMsg> decode(const nlohmann::json& body);
+};
 
 }  // namespace amnl::orch

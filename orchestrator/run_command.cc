@@ -124,6 +124,7 @@ int run_rank0(const RunArgs& args, int thread_level) {
   options.retry_failed = args.retry_failed;
   options.ledger_failure_grace_s = args.ledger_failure_grace_s;
   options.treat_ranks_remote = args.treat_ranks_remote;
+  options.clock = std::make_shared<SteadyClock>();
   Coordinator coordinator(transport, std::move(*exp), storage, options);
   return coordinator.run();
 }

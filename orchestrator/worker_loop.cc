@@ -7,12 +7,14 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/logging.h"
 #include "orchestrator/clock.h"
 #include "orchestrator/lease.h"
 #include "orchestrator/run_dir.h"
+#include "orchestrator/worker_agent.h"
 
 namespace amnl::orch {
 
@@ -49,11 +51,6 @@ class RunningJob {
   int64_t counter() const { return st_->counter.load(); }
   void request_stop() { st_->stop = true; }
   bool finished() const { return st_->finished.load(); }
-  bool wait(double seconds) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (!st_->finished && std::chrono::steady_clock::now() < until) ::usleep(10000);
-    return st_->finished;
-  }
   JobResult take_result() {
     thread_.join();
     return st_->result;
@@ -124,156 +121,94 @@ class RunningJob {
   std::thread thread_;
 };
 
+// Everything the training thread published since the last look; joins it once it has finished.
+JobSnapshot snapshot(std::unique_ptr<RunningJob>& job) {
+  JobSnapshot snap;
+  if (!job) return snap;
+  const bool finished = job->finished();  // read first: all its progress is published by then
+  snap.counter = job->counter();
+  snap.progress = job->take_progress();
+  if (finished) {
+    snap.result = job->take_result();
+    job.reset();
+  }
+  return snap;
+}
+
+// A leaving rank does not wait in MPI_Finalize: give its BYE a second to go out.
+void flush_sends(Transport& transport) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (transport.pending_sends() && std::chrono::steady_clock::now() < until) {
+    transport.progress();
+    ::usleep(2000);
+  }
+}
+
+// Carries out the agent's actions on the MPI side and the training thread; an exit ends the loop.
+class ActionRunner {
+ public:
+  ActionRunner(Transport& t, const JobRunnerFn& runner) : transport_(t), runner_(runner) {}
+  std::optional<WorkerExit> run(std::vector<WorkerAction> actions) {
+    for (WorkerAction& a : actions) {
+      if (auto e = run_one(a)) return e;
+    }
+    return std::nullopt;
+  }
+  std::unique_ptr<RunningJob>& job() { return job_; }
+
+ private:
+  std::optional<WorkerExit> run_one(WorkerAction& a) {
+    switch (a.type) {
+      case WorkerAction::Type::kSend: transport_.send(0, a.kind, a.body); break;
+      case WorkerAction::Type::kOpenLog: {
+        const int me = transport_.rank();
+        init_logging("rank" + std::to_string(me), rank_log_path(a.run_dir, me), /*console=*/false);
+        break;
+      }
+      case WorkerAction::Type::kStartJob:
+        job_ = std::make_unique<RunningJob>(runner_, std::move(a.request), a.job, a.session, sticky_);
+        break;
+      case WorkerAction::Type::kStopJob:
+        if (job_) job_->request_stop();
+        break;
+      case WorkerAction::Type::kStopAll:
+        *sticky_ = true;
+        if (job_) job_->request_stop();
+        break;
+      case WorkerAction::Type::kAbandonJob:
+        if (job_) job_->detach();
+        job_.reset();
+        break;
+      case WorkerAction::Type::kExit:
+        if (a.exit == WorkerExit::kLeft) flush_sends(transport_);
+        return a.exit;
+    }
+    return std::nullopt;
+  }
+
+  Transport& transport_;
+  const JobRunnerFn& runner_;
+  // SIGTERM: stop every job and leave. Shared with the training thread, which may outlive us.
+  std::shared_ptr<std::atomic<bool>> sticky_ = std::make_shared<std::atomic<bool>>(false);
+  std::unique_ptr<RunningJob> job_;
+};
+
 }  // namespace
 
 WorkerExit run_worker(Transport& transport, const JobRunnerFn& runner, WorkerSignals& signals,
                       WorkerOptions opt) {
   SteadyClock clock;
-  const int me = transport.rank();
-  transport.send(0, MsgKind::kHello, {{"pid", static_cast<long>(::getpid())}, {"host", hostname()}});
-
-  double heartbeat_s = 1.0, watchdog_s = opt.startup_timeout_s;
-  double last_heard = clock.now(), last_heartbeat = 0;
-  bool started = false;
-  // SIGTERM: stop every job and leave. Shared with the training thread, which may outlive us.
-  auto sticky = std::make_shared<std::atomic<bool>>(false);
-  std::atomic<bool>& sticky_stop = *sticky;
-  std::unique_ptr<RunningJob> job;
-  std::string leave_reason;
-
-  auto send_result = [&](const RunningJob& j, const JobResult& r) {
-    transport.send(0, MsgKind::kResult, result_to_json(j.job(), j.attempt(), r));
-    spdlog::info("{} attempt {}: {}{}", j.job(), j.attempt(), to_string(r.end),
-                 r.reason.empty() ? "" : " (" + r.reason + ")");
-  };
-  auto flush_progress = [&] {
-    for (const JobProgress& p : job->take_progress())
-      transport.send(0, MsgKind::kProgress, progress_to_json(job->job(), job->attempt(), p));
-  };
-  auto finish_job = [&] {
-    flush_progress();
-    JobResult r = job->take_result();
-    send_result(*job, r);
-    job.reset();
-    if (!sticky_stop) transport.send(0, MsgKind::kReady, json::object());
-  };
-
+  WorkerAgent agent(WorkerIdentity{transport.rank(), static_cast<long>(::getpid()), hostname()}, opt, clock.now());
+  ActionRunner act(transport, runner);
+  act.run(agent.hello());
   while (true) {
-    const double now = clock.now();
-    // --- messages from the coordinator
-    while (auto m = transport.poll()) {
-      if (m->peer != 0) continue;
-      last_heard = clock.now();
-      switch (m->kind) {
-        case MsgKind::kStart: {
-          started = true;
-          heartbeat_s = m->body.value("heartbeat_interval_s", 1.0);
-          watchdog_s = m->body.value("coordinator_timeout_s", 60.0);
-          opt.job_stop_grace_s = m->body.value("stop_grace_s", opt.job_stop_grace_s);
-          const std::string run_dir = m->body.value("run_dir", "");
-          init_logging("rank" + std::to_string(me), rank_log_path(run_dir, me), /*console=*/false);
-          spdlog::info("rank {} (pid {}) started: heartbeat {} s, coordinator timeout {} s", me, ::getpid(),
-                       heartbeat_s, watchdog_s);
-          transport.send(0, MsgKind::kReady, json::object());
-          break;
-        }
-        case MsgKind::kAbort:
-          spdlog::info("rank {}: run aborted by the coordinator: {}", me, m->body.value("reason", ""));
-          return WorkerExit::kAborted;
-        case MsgKind::kAssign: {
-          if (job) {
-            spdlog::error("assignment of {} while {} runs: refused", m->body.value("job", ""), job->job());
-            JobResult r;
-            r.end = JobEnd::kFailed;
-            r.reason = "worker busy";
-            transport.send(0, MsgKind::kResult,
-                           result_to_json(m->body.value("job", ""), m->body.value("attempt", 0), r));
-            break;
-          }
-          JobRequest req;
-          req.dataset = m->body.value("dataset", "");
-          req.seed = m->body.value("seed", int64_t{0});
-          req.data_dir = m->body.value("data_dir", "");
-          req.job_dir = m->body.value("job_dir", "");
-          req.attempt = m->body.value("attempt", 1);
-          req.recipe = m->body.value("recipe", json::object());
-          req.threads = m->body.value("threads", 0);
-          req.resume = true;
-          const std::string id = m->body.value("job", "");
-          spdlog::info("{} attempt {}: starting in {}", id, req.attempt, req.job_dir);
-          job = std::make_unique<RunningJob>(runner, std::move(req), id, m->body.value("session", ""), sticky);
-          break;
-        }
-        case MsgKind::kStop:
-          spdlog::info("stop requested by the coordinator: {}", m->body.value("reason", ""));
-          if (job) job->request_stop();
-          break;
-        case MsgKind::kShutdown:
-          spdlog::info("rank {}: shutdown", me);
-          if (job) {
-            job->request_stop();
-            if (job->wait(opt.job_stop_grace_s)) finish_job();
-            else job->detach();
-          }
-          return WorkerExit::kShutdown;
-        case MsgKind::kPing:
-          break;
-        default:
-          spdlog::warn("unexpected {} from the coordinator", to_string(m->kind));
-      }
-    }
-    // --- signals
-    if (int s = signals.preempt_signal.exchange(0)) {
-      // Not sticky: the coordinator (which gets the same signal from mpirun) drains and sends no
-      // more work; a signal sent to this rank alone only preempts its current job, which is
-      // then reassigned. An assignment already in flight is followed by the coordinator's STOP.
-      spdlog::warn("signal {}: checkpointing and stopping the current job", s);
-      if (job) job->request_stop();
-    }
-    if (int s = signals.term_signal.exchange(0)) {
-      spdlog::warn("signal {}: checkpointing, reporting and leaving", s);
-      sticky_stop = true;
-      leave_reason = "signal " + std::to_string(s);
-      if (job) job->request_stop();
-    }
-    // --- the job
-    if (job) {
-      flush_progress();
-      if (job->finished()) finish_job();
-    }
-    if (!job && !leave_reason.empty()) {
-      transport.send(0, MsgKind::kBye, {{"reason", leave_reason}});
-      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      while (transport.pending_sends() && std::chrono::steady_clock::now() < until) {
-        transport.progress();
-        ::usleep(2000);
-      }
-      return WorkerExit::kLeft;
-    }
-    if (started && now - last_heartbeat >= heartbeat_s) {
-      last_heartbeat = now;
-      json hb{{"job", job ? job->job() : ""}, {"attempt", job ? job->attempt() : 0},
-              {"counter", job ? job->counter() : -1}};
-      transport.send(0, MsgKind::kHeartbeat, hb);
-      if (!job && !sticky_stop) transport.send(0, MsgKind::kReady, json::object());
-    }
-    // --- the coordinator watchdog
-    if (clock.now() - last_heard > watchdog_s) {
-      spdlog::error("no message from the coordinator for {:.1f} s (timeout {} s): stopping by myself",
-                    clock.now() - last_heard, watchdog_s);
-      if (job) {
-        job->request_stop();
-        if (job->wait(opt.job_stop_grace_s)) {
-          JobResult r = job->take_result();
-          spdlog::info("{} attempt {}: {} ({})", job->job(), job->attempt(), to_string(r.end), r.reason);
-        } else {
-          spdlog::error("{}: the trainer did not stop within {} s", job->job(), opt.job_stop_grace_s);
-          job->detach();
-        }
-        job.reset();
-      }
-      return WorkerExit::kCoordinatorLost;
-    }
+    while (auto m = transport.poll())
+      if (auto e = act.run(agent.on_message(*m, clock.now()))) return *e;
+    if (int s = signals.preempt_signal.exchange(0))
+      if (auto e = act.run(agent.on_preempt_signal(s))) return *e;
+    if (int s = signals.term_signal.exchange(0))
+      if (auto e = act.run(agent.on_term_signal(s))) return *e;
+    if (auto e = act.run(agent.tick(clock.now(), snapshot(act.job())))) return *e;
     transport.progress();
     ::usleep(static_cast<useconds_t>(opt.poll_interval_s * 1e6));
   }

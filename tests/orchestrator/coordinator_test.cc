@@ -3,6 +3,7 @@
 // and nothing is ever sent to it again.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <atomic>
@@ -59,6 +60,7 @@ class FakeWorkers final : public Transport {
     }
   }
   std::optional<Message> poll() override {
+    if (simulated) simulated->advance(simulated_seconds_per_poll);
     const double now = clock_.now();
     for (auto it = running_.begin(); it != running_.end();) {
       if (now < it->second.done_at) {
@@ -105,6 +107,9 @@ class FakeWorkers final : public Transport {
   std::atomic<int> trained_total{0};   // the same, summed: safe to read from another thread
   std::set<int> shutdown;
   int sent_to_forgotten = 0, assign_without_lease = 0;
+  // The coordinator's clock, when a test gives it a fake one: every poll moves it forward.
+  std::shared_ptr<FakeClock> simulated;
+  double simulated_seconds_per_poll = 0;
 
  private:
   struct Running {
@@ -189,6 +194,31 @@ TEST(CoordinatorTest, LeaseBeforeAssignDeadWorkerFencedAndNeverContactedAgain) {
   EXPECT_EQ(outcome["dead_ranks"], json::array({2}));
 }
 
+
+
+// The coordinator's deadlines run on the clock it is given: a silent worker is declared dead
+// after a worker timeout of 1000 simulated seconds, reached in far less real time.
+TEST(CoordinatorTest, AWorkerTimeoutIsAppliedOnTheGivenClock) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  FakeWorkers workers(3, /*silent_after_assign=*/2, storage);
+  workers.simulated = std::make_shared<FakeClock>();
+  workers.simulated_seconds_per_poll = 1.0;
+  Experiment e = experiment(dir);
+  e.fault.worker_timeout_s = 1000;
+  e.fault.progress_timeout_s = 1e9;  // only the worker timeout may end rank 2's attempt
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  opt.clock = workers.simulated;
+  const auto started = std::chrono::steady_clock::now();
+  Coordinator c(workers, e, storage, opt);
+  EXPECT_EQ(c.run(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(60));
+  EXPECT_GE(workers.simulated->now() - FakeClock().now(), 1000.0);  // the deadline passed on simulated time
+  const auto records = ledger_records(dir);
+  EXPECT_EQ(count_events(records, "worker_dead"), 1);
+  EXPECT_EQ(count_events(records, "done"), 4);
+}
 
 // Regression: a refused rerun left the previous session's outcome.json in place ("preempted,
 // rerun: true" made the Slurm script requeue forever; "complete" reported success).

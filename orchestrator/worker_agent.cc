@@ -1,0 +1,207 @@
+#include "orchestrator/worker_agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/json_fields.h"
+#include "common/safe_path.h"
+
+namespace amnl::orch {
+
+using nlohmann::json;
+using Type = WorkerAction::Type;
+
+namespace {
+
+WorkerAction action(Type t) {
+  WorkerAction a;
+  a.type = t;
+  return a;
+}
+
+}  // namespace
+
+// Before START the watchdog is the startup timeout: rank 0 validates the experiment first.
+WorkerAgent::WorkerAgent(WorkerIdentity me, WorkerOptions options, double now)
+    : me_(std::move(me)), opt_(options), watchdog_s_(options.startup_timeout_s), last_heard_(now) {}
+
+std::vector<WorkerAction> WorkerAgent::hello() const {
+  std::vector<WorkerAction> out;
+  send(MsgKind::kHello, {{"pid", me_.pid}, {"host", me_.host}}, out);
+  return out;
+}
+
+void WorkerAgent::send(MsgKind kind, json body, std::vector<WorkerAction>& out) const {
+  WorkerAction a = action(Type::kSend);
+  a.kind = kind;
+  a.body = std::move(body);
+  out.push_back(std::move(a));
+}
+
+void WorkerAgent::exit(WorkerExit e, std::vector<WorkerAction>& out) {
+  WorkerAction a = action(Type::kExit);
+  a.exit = e;
+  out.push_back(std::move(a));
+  exited_ = true;
+}
+
+std::vector<WorkerAction> WorkerAgent::on_message(const Message& m, double now) {
+  std::vector<WorkerAction> out;
+  // Only rank 0 speaks to workers. While waiting for a stopped job before exiting, the old
+  // blocking loop read nothing; neither does this.
+  if (m.peer != 0 || exited_ || exit_wait_) return out;
+  last_heard_ = now;
+  switch (m.kind) {
+    case MsgKind::kStart: on_start(m.body, out); break;
+    case MsgKind::kAbort:
+      spdlog::info("rank {}: run aborted by the coordinator: {}", me_.rank, m.body.value("reason", ""));
+      exit(WorkerExit::kAborted, out);
+      break;
+    case MsgKind::kAssign: on_assign(m.body, out); break;
+    case MsgKind::kStop:
+      spdlog::info("stop requested by the coordinator: {}", m.body.value("reason", ""));
+      if (job_) out.push_back(action(Type::kStopJob));
+      break;
+    case MsgKind::kShutdown: on_shutdown(now, out); break;
+    case MsgKind::kPing: break;
+    default: spdlog::warn("unexpected {} from the coordinator", to_string(m.kind));
+  }
+  return out;
+}
+
+void WorkerAgent::on_start(const json& body, std::vector<WorkerAction>& out) {
+  const auto start = StartMsg::decode(body);
+  if (!start) return spdlog::warn("malformed START ignored: {}", printable(dump_lossy(body)));
+  started_ = true;
+  heartbeat_s_ = start->heartbeat_interval_s;
+  watchdog_s_ = start->coordinator_timeout_s;
+  opt_.job_stop_grace_s = start->stop_grace_s.value_or(opt_.job_stop_grace_s);
+  WorkerAction log = action(Type::kOpenLog);
+  log.run_dir = start->run_dir;
+  out.push_back(std::move(log));
+  spdlog::info("rank {} (pid {}) started: heartbeat {} s, coordinator timeout {} s", me_.rank, me_.pid,
+               heartbeat_s_, watchdog_s_);
+  send(MsgKind::kReady, json::object(), out);
+}
+
+void WorkerAgent::on_assign(const json& body, std::vector<WorkerAction>& out) {
+  const auto assign = AssignMsg::decode(body);
+  if (!assign) return spdlog::warn("malformed ASSIGN ignored: {}", printable(dump_lossy(body)));
+  if (job_) {
+    spdlog::error("assignment of {} while {} runs: refused", assign->job, job_->id);
+    JobResult r;
+    r.end = JobEnd::kFailed;
+    r.reason = "worker busy";
+    send(MsgKind::kResult, result_to_json(assign->job, assign->attempt, r), out);
+    return;
+  }
+  WorkerAction a = action(Type::kStartJob);
+  a.request.dataset = assign->dataset;
+  a.request.seed = assign->seed;
+  a.request.data_dir = assign->data_dir;
+  a.request.job_dir = assign->job_dir;
+  a.request.attempt = assign->attempt;
+  a.request.recipe = assign->recipe;
+  a.request.threads = assign->threads;
+  a.request.resume = true;
+  a.job = assign->job;
+  a.session = assign->session;
+  spdlog::info("{} attempt {}: starting in {}", a.job, a.request.attempt, a.request.job_dir);
+  job_ = Job{a.job, a.request.attempt, 0};
+  out.push_back(std::move(a));
+}
+
+void WorkerAgent::on_shutdown(double now, std::vector<WorkerAction>& out) {
+  spdlog::info("rank {}: shutdown", me_.rank);
+  exit_after_stop(WorkerExit::kShutdown, now, out);
+}
+
+// Stops the job (if any) and exits once it has stopped or the stop grace has run out.
+void WorkerAgent::exit_after_stop(WorkerExit e, double now, std::vector<WorkerAction>& out) {
+  if (!job_) return exit(e, out);
+  out.push_back(action(Type::kStopJob));
+  exit_wait_ = ExitWait{e, now + opt_.job_stop_grace_s};
+}
+
+std::vector<WorkerAction> WorkerAgent::on_preempt_signal(int signal) {
+  // Not sticky: the coordinator (which gets the same signal from mpirun) drains and sends no
+  // more work; a signal sent to this rank alone only preempts its current job, which is then
+  // reassigned. An assignment already in flight is followed by the coordinator's STOP.
+  std::vector<WorkerAction> out;
+  if (exited_ || exit_wait_) return out;  // exiting already (the old loop read no signal then)
+  spdlog::warn("signal {}: checkpointing and stopping the current job", signal);
+  if (job_) out.push_back(action(Type::kStopJob));
+  return out;
+}
+
+std::vector<WorkerAction> WorkerAgent::on_term_signal(int signal) {
+  std::vector<WorkerAction> out;
+  if (exited_ || exit_wait_) return out;
+  spdlog::warn("signal {}: checkpointing, reporting and leaving", signal);
+  sticky_stop_ = true;
+  leave_reason_ = "signal " + std::to_string(signal);
+  out.push_back(action(Type::kStopAll));
+  return out;
+}
+
+void WorkerAgent::finish_job(const JobResult& r, std::vector<WorkerAction>& out) {
+  send(MsgKind::kResult, result_to_json(job_->id, job_->attempt, r), out);
+  spdlog::info("{} attempt {}: {}{}", job_->id, job_->attempt, to_string(r.end),
+               r.reason.empty() ? "" : " (" + r.reason + ")");
+  job_.reset();
+  if (!sticky_stop_) send(MsgKind::kReady, json::object(), out);
+}
+
+std::vector<WorkerAction> WorkerAgent::tick(double now, JobSnapshot snap) {
+  std::vector<WorkerAction> out;
+  if (exited_) return out;
+  if (exit_wait_) {
+    tick_exit_wait(now, snap, out);
+    return out;
+  }
+  if (job_) {
+    job_->counter = snap.counter;
+    for (const JobProgress& p : snap.progress) send(MsgKind::kProgress, progress_to_json(job_->id, job_->attempt, p), out);
+    if (snap.result) finish_job(*snap.result, out);
+  }
+  if (!job_ && !leave_reason_.empty()) {
+    send(MsgKind::kBye, {{"reason", leave_reason_}}, out);
+    exit(WorkerExit::kLeft, out);
+    return out;
+  }
+  if (started_ && now - last_heartbeat_ >= heartbeat_s_) {
+    last_heartbeat_ = now;
+    send(MsgKind::kHeartbeat,
+         {{"job", job_ ? job_->id : ""}, {"attempt", job_ ? job_->attempt : 0}, {"counter", job_ ? job_->counter : -1}},
+         out);
+    if (!job_ && !sticky_stop_) send(MsgKind::kReady, json::object(), out);
+  }
+  if (now - last_heard_ > watchdog_s_) {
+    spdlog::error("no message from the coordinator for {:.1f} s (timeout {} s): stopping by myself",
+                  now - last_heard_, watchdog_s_);
+    exit_after_stop(WorkerExit::kCoordinatorLost, now, out);
+  }
+  return out;
+}
+
+// SHUTDOWN reports the stopped job; a lost coordinator cannot hear it, so it is only logged.
+void WorkerAgent::tick_exit_wait(double now, JobSnapshot& snap, std::vector<WorkerAction>& out) {
+  const bool report = exit_wait_->exit == WorkerExit::kShutdown;
+  if (report)
+    for (const JobProgress& p : snap.progress) send(MsgKind::kProgress, progress_to_json(job_->id, job_->attempt, p), out);
+  if (snap.result) {
+    if (report) {
+      finish_job(*snap.result, out);
+    } else {
+      spdlog::info("{} attempt {}: {} ({})", job_->id, job_->attempt, to_string(snap.result->end), snap.result->reason);
+      job_.reset();
+    }
+    return exit(exit_wait_->exit, out);
+  }
+  if (now < exit_wait_->deadline) return;
+  spdlog::error("{}: the trainer did not stop within {} s", job_->id, opt_.job_stop_grace_s);
+  out.push_back(action(Type::kAbandonJob));
+  job_.reset();
+  exit(exit_wait_->exit, out);
+}
+
+}  // namespace amnl::orch

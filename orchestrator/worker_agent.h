@@ -1,0 +1,97 @@
+#pragma once
+// What a worker rank decides, as a plain class: events in (a message from the coordinator, a
+// signal, what the training thread published, a tick), actions out (send a message, start or
+// stop the job, abandon a trainer that ignores stop, exit). No MPI, no sleeping, no wall clock:
+// `now` comes with every event, so every rule is testable on a fake clock. run_worker
+// (worker_loop.cc) feeds it from the Transport and the training thread and carries out its actions.
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/job.h"
+#include "orchestrator/messages.h"
+#include "orchestrator/worker_loop.h"
+
+namespace amnl::orch {
+
+struct WorkerAction {
+  enum class Type {
+    kSend,        // kind, body
+    kOpenLog,     // run_dir: this rank's log file from now on
+    kStartJob,    // request, job, session
+    kStopJob,     // ask the current job to checkpoint and stop
+    kStopAll,     // sticky: stop the current job and any job started later (leaving)
+    kAbandonJob,  // the trainer ignored stop past the grace: detach its thread
+    kExit,        // exit (after a kLeft, flush pending sends first)
+  };
+  Type type = Type::kSend;
+  MsgKind kind = MsgKind::kPing;
+  nlohmann::json body;
+  std::string run_dir, job, session;
+  JobRequest request;
+  WorkerExit exit = WorkerExit::kShutdown;
+};
+
+// What the training thread published since the last tick.
+struct JobSnapshot {
+  int64_t counter = 0;                 // batches done + 1 (0: not started yet)
+  std::deque<JobProgress> progress;    // epochs and checkpoints, oldest first
+  std::optional<JobResult> result;     // set once, when the job has finished
+};
+
+struct WorkerIdentity {
+  int rank = 1;
+  long pid = 0;
+  std::string host;
+};
+
+class WorkerAgent {
+ public:
+  WorkerAgent(WorkerIdentity me, WorkerOptions options, double now);
+  // HELLO: the first thing a worker sends.
+  std::vector<WorkerAction> hello() const;
+  std::vector<WorkerAction> on_message(const Message& m, double now);
+  std::vector<WorkerAction> on_preempt_signal(int signal);  // SIGUSR1/2: stop the job, stay
+  std::vector<WorkerAction> on_term_signal(int signal);     // SIGTERM/INT: stop the job, leave
+  // Everything timed: the job's progress and end, leaving, heartbeats, the watchdog, the stop grace.
+  std::vector<WorkerAction> tick(double now, JobSnapshot job);
+
+  bool has_job() const { return job_.has_value(); }
+  bool exited() const { return exited_; }
+
+ private:
+  struct Job {
+    std::string id;
+    int attempt = 0;
+    int64_t counter = 0;
+  };
+  // Waiting for the stopped job before exiting (SHUTDOWN, watchdog): at most until `deadline`.
+  struct ExitWait {
+    WorkerExit exit;
+    double deadline;
+  };
+
+  void on_start(const nlohmann::json& body, std::vector<WorkerAction>& out);
+  void on_assign(const nlohmann::json& body, std::vector<WorkerAction>& out);
+  void on_shutdown(double now, std::vector<WorkerAction>& out);
+  void finish_job(const JobResult& r, std::vector<WorkerAction>& out);
+  void exit_after_stop(WorkerExit exit, double now, std::vector<WorkerAction>& out);
+  void tick_exit_wait(double now, JobSnapshot& snap, std::vector<WorkerAction>& out);
+  void send(MsgKind kind, nlohmann::json body, std::vector<WorkerAction>& out) const;
+  void exit(WorkerExit e, std::vector<WorkerAction>& out);
+
+  WorkerIdentity me_;
+  WorkerOptions opt_;
+  double heartbeat_s_ = 1.0, watchdog_s_;
+  double last_heard_, last_heartbeat_ = 0;
+  bool started_ = false, sticky_stop_ = false, exited_ = false;
+  std::string leave_reason_;
+  std::optional<Job> job_;
+  std::optional<ExitWait> exit_wait_;
+};
+
+}  // namespace amnl::orch
