@@ -92,7 +92,7 @@ TEST_F(TrainCli, ANullInTheConfigIsRefusedNamingTheKey) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find((*dir_ / "null.json") + ": recipe.ema_decay: must not be null"), std::string::npos)
       << r.output;
-  EXPECT_FALSE(std::filesystem::exists(*dir_ / "nulljob" / "metrics.json"));
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "nulljob/metrics.json"));
 }
 
 TEST_F(TrainCli, ErrorsNameTheProblem) {
