@@ -5,25 +5,14 @@
 #include "common/exit_codes.h"
 #include "common/version.h"
 #include "orchestrator/orchestrator_commands.h"
-#include "worker/worker_commands.h"
-#if __has_include("worker/job_runner.h")
 #include "worker/job_runner.h"
-#define AMNL_HAVE_TRAINER 1
-#endif
+#include "worker/worker_commands.h"
 
 namespace {
 
+// The orchestrator runs each job through this; the trainer is always linked into amnl.
 amnl::JobRunnerFn trainer() {
-#ifdef AMNL_HAVE_TRAINER
   return [](const amnl::JobRequest& req, const amnl::JobCallbacks& cb) { return amnl::run_training_job(req, cb); };
-#else
-  return [](const amnl::JobRequest&, const amnl::JobCallbacks&) {
-    amnl::JobResult r;
-    r.end = amnl::JobEnd::kFailed;
-    r.reason = "this amnl was built without the trainer (worker/job_runner.h)";
-    return r;
-  };
-#endif
 }
 
 }  // namespace

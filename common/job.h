@@ -16,10 +16,10 @@ struct JobRequest {
   int64_t seed = 0;
   std::string data_dir;
   std::string job_dir;   // e.g. <run_dir>/jobs/FD001/seed_42; created if absent
-  int attempt = 1;       // 1, 2, ...: stored in checkpoints; used for fencing
+  int attempt = 1;       // 1, 2, ...: stored in checkpoints and their manifest entries
   nlohmann::json recipe; // a recipe config (see worker's RecipeConfig); {} means defaults
   int threads = 0;       // intra-op threads; 0 = decide from the environment
-  bool resume = true;    // continue from the newest valid checkpoint in job_dir if any
+  bool resume = true;    // continue from the newest valid checkpoint in <job_dir>/checkpoints if any
 };
 
 struct JobProgress {
@@ -39,7 +39,7 @@ enum class JobEnd { kDone, kFailed, kPreempted, kFenced, kStorageFailed };
 
 struct JobResult {
   JobEnd end = JobEnd::kFailed;
-  std::string reason;            // for kFailed / kPreempted / kFenced: human-readable
+  std::string reason;            // for every end but kDone: human-readable
   nlohmann::json metrics;        // for kDone: the contents of metrics.json
   int epochs_run = 0;
   int resumed_from_epoch = -1;   // -1 when started fresh

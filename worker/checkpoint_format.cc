@@ -9,8 +9,6 @@ namespace amnl::worker {
 namespace {
 
 using nlohmann::json;
-constexpr const char* kCheckpointFormat = "amnl-checkpoint-1";
-constexpr const char* kModelFormat = "amnl-model-1";
 
 std::string shape_str(const torch::Tensor& t) {
   std::ostringstream ss;
@@ -21,8 +19,8 @@ std::string shape_str(const torch::Tensor& t) {
 void write_named(torch::serialize::OutputArchive& out, const std::string& key, const NamedTensors& nt) {
   // Archive keys cannot hold the dots of module paths: tensors go by index, names alongside.
   torch::serialize::OutputArchive sub;
-  sub.write("names", c10::IValue(json(nt.names).dump()));
-  for (size_t i = 0; i < nt.tensors.size(); ++i) sub.write("t" + std::to_string(i), nt.tensors[i].detach().cpu());
+  sub.write(archive_key::kNames, c10::IValue(json(nt.names).dump()));
+  for (size_t i = 0; i < nt.tensors.size(); ++i) sub.write(archive_key::named_tensor_key(i), nt.tensors[i].detach().cpu());
   out.write(key, sub);
 }
 
@@ -30,7 +28,7 @@ Result<NamedTensors> read_named(torch::serialize::InputArchive& in, const std::s
   torch::serialize::InputArchive sub;
   if (!in.try_read(key, sub)) return Result<NamedTensors>::Error(label + ": no \"" + key + "\" section");
   c10::IValue names;
-  if (!sub.try_read("names", names) || !names.isString())
+  if (!sub.try_read(archive_key::kNames, names) || !names.isString())
     return Result<NamedTensors>::Error(label + ": \"" + key + "\" has no tensor names");
   NamedTensors nt;
   try {
@@ -40,7 +38,7 @@ Result<NamedTensors> read_named(torch::serialize::InputArchive& in, const std::s
   }
   for (size_t i = 0; i < nt.names.size(); ++i) {
     torch::Tensor t;
-    if (!sub.try_read("t" + std::to_string(i), t))
+    if (!sub.try_read(archive_key::named_tensor_key(i), t))
       return Result<NamedTensors>::Error(label + ": \"" + key + "\" lacks tensor " + nt.names[i]);
     nt.tensors.push_back(t);
   }
@@ -134,15 +132,15 @@ Result<TrainState> TrainState::from_json(const json& j) {
 
 std::string serialize_checkpoint(const TrainState& state, const CheckpointTensors& t, torch::optim::Optimizer& optimizer) {
   torch::serialize::OutputArchive out;
-  out.write("format", c10::IValue(std::string(kCheckpointFormat)));
-  out.write("state", c10::IValue(state.to_json().dump()));
-  write_named(out, "model", t.model);
-  write_named(out, "ema", t.ema);
-  write_named(out, "best_ema", t.best_ema);
-  out.write("torch_rng", t.torch_rng);
+  out.write(archive_key::kFormat, c10::IValue(std::string(kCheckpointFormat)));
+  out.write(archive_key::kState, c10::IValue(state.to_json().dump()));
+  write_named(out, archive_key::kModel, t.model);
+  write_named(out, archive_key::kEma, t.ema);
+  write_named(out, archive_key::kBestEma, t.best_ema);
+  out.write(archive_key::kTorchRng, t.torch_rng);
   torch::serialize::OutputArchive opt;
   optimizer.save(opt);
-  out.write("optimizer", opt);
+  out.write(archive_key::kOptimizer, opt);
   std::ostringstream bytes;
   out.save_to(bytes);
   return bytes.str();
@@ -154,20 +152,20 @@ Result<LoadedCheckpoint> parse_checkpoint(const std::string& bytes, const std::s
   try {
     c.archive.load_from(bytes.data(), bytes.size(), torch::Device(torch::kCPU));
     c10::IValue format, state;
-    if (!c.archive.try_read("format", format) || !format.isString() || format.toStringRef() != kCheckpointFormat)
+    if (!c.archive.try_read(archive_key::kFormat, format) || !format.isString() || format.toStringRef() != kCheckpointFormat)
       return R::Error(label + ": not an amnl checkpoint (format " + std::string(kCheckpointFormat) + ")");
-    if (!c.archive.try_read("state", state) || !state.isString()) return R::Error(label + ": no training state");
+    if (!c.archive.try_read(archive_key::kState, state) || !state.isString()) return R::Error(label + ": no training state");
     auto s = TrainState::from_json(json::parse(state.toStringRef()));
     if (!s.ok()) return R::Error(label + ": " + s.message());
     c.state = std::move(*s);
-    for (auto [key, target] : {std::pair<const char*, NamedTensors*>{"model", &c.tensors.model},
-                               {"ema", &c.tensors.ema},
-                               {"best_ema", &c.tensors.best_ema}}) {
+    for (auto [key, target] : {std::pair<const char*, NamedTensors*>{archive_key::kModel, &c.tensors.model},
+                               {archive_key::kEma, &c.tensors.ema},
+                               {archive_key::kBestEma, &c.tensors.best_ema}}) {
       auto nt = read_named(c.archive, key, label);
       if (!nt.ok()) return nt.status();
       *target = std::move(*nt);
     }
-    if (!c.archive.try_read("torch_rng", c.tensors.torch_rng))
+    if (!c.archive.try_read(archive_key::kTorchRng, c.tensors.torch_rng))
       return R::Error(label + ": no torch generator state");
   } catch (const std::exception& e) {
     // torch reports unreadable archives as exceptions; a checkpoint's bad bytes must never crash.
@@ -180,7 +178,7 @@ Result<LoadedCheckpoint> parse_checkpoint(const std::string& bytes, const std::s
 Status load_optimizer(LoadedCheckpoint& c, torch::optim::Optimizer& optimizer, const std::string& label) {
   try {
     torch::serialize::InputArchive opt;
-    if (!c.archive.try_read("optimizer", opt)) return Status::Error(label + ": no optimizer state");
+    if (!c.archive.try_read(archive_key::kOptimizer, opt)) return Status::Error(label + ": no optimizer state");
     optimizer.load(opt);
   } catch (const std::exception& e) {
     std::string what = e.what();
@@ -191,9 +189,9 @@ Status load_optimizer(LoadedCheckpoint& c, torch::optim::Optimizer& optimizer, c
 
 std::string serialize_model_file(const json& meta, const NamedTensors& weights) {
   torch::serialize::OutputArchive out;
-  out.write("format", c10::IValue(std::string(kModelFormat)));
-  out.write("meta", c10::IValue(meta.dump()));
-  write_named(out, "weights", weights);
+  out.write(archive_key::kFormat, c10::IValue(std::string(kModelFormat)));
+  out.write(archive_key::kMeta, c10::IValue(meta.dump()));
+  write_named(out, archive_key::kWeights, weights);
   std::ostringstream bytes;
   out.save_to(bytes);
   return bytes.str();
@@ -206,11 +204,11 @@ Result<ModelFile> parse_model_file(const std::string& bytes, const std::string& 
     torch::serialize::InputArchive in;
     in.load_from(bytes.data(), bytes.size(), torch::Device(torch::kCPU));
     c10::IValue format, meta;
-    if (!in.try_read("format", format) || !format.isString() || format.toStringRef() != kModelFormat)
+    if (!in.try_read(archive_key::kFormat, format) || !format.isString() || format.toStringRef() != kModelFormat)
       return R::Error(label + ": not an amnl model file (format " + std::string(kModelFormat) + ")");
-    if (!in.try_read("meta", meta) || !meta.isString()) return R::Error(label + ": no model metadata");
+    if (!in.try_read(archive_key::kMeta, meta) || !meta.isString()) return R::Error(label + ": no model metadata");
     m.meta = json::parse(meta.toStringRef());
-    auto w = read_named(in, "weights", label);
+    auto w = read_named(in, archive_key::kWeights, label);
     if (!w.ok()) return w.status();
     m.weights = std::move(*w);
   } catch (const std::exception& e) {

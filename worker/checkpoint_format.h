@@ -1,6 +1,34 @@
 #pragma once
-// What is inside a training checkpoint and a deployment model, and their (de)serialisation to
-// bytes (torch archives). Bytes go to disk only through CheckpointStore / Storage.
+// The checkpoint format in one place: what a job's checkpoints/ directory holds, what is inside a
+// training checkpoint and a deployment model (torch archives), and when a checkpoint is refused.
+// Bytes go to disk only through CheckpointStore (checkpoint_store.h) / Storage; this file only
+// (de)serialises.
+//
+// Files of <job_dir>/checkpoints/ (names from checkpoint_file_name):
+//   epoch_<N>.pt          periodic, after N epochs; the newest `keep_last` are kept
+//   best_epoch_<N>.pt     after epoch N, the best by the selection metric; only the newest is kept
+//   interrupted.pt        emergency, mid-epoch, written on a stop request (preemption)
+//   MANIFEST.json         {"checkpoints": [entry, ...]}, rewritten atomically after every put
+//   MANIFEST.prev.json    the manifest before the last put: read when MANIFEST.json is unreadable
+// A manifest entry has the fields of manifest_key (checkpoint_store.h, which has no torch):
+// file, kind ("periodic" | "best" | "emergency"), epoch, batch (inside epoch + 1), attempt,
+// size (bytes) and crc32 (8 hex digits).
+// The deployment model (final_model.h) lives in the job directory, not here.
+//
+// Choosing a checkpoint to resume from (Trainer::resume): the manifest's entries, newest first
+// (highest epoch, batch, then attempt). A candidate is SKIPPED (warning, try the next older) when:
+//   - its file is missing, its size or CRC-32 differs from the manifest (truncated, corrupt);
+//   - it does not parse: not format kCheckpointFormat, a key below missing or unreadable;
+//   - its tensors' names, shapes or dtypes differ from the model's; the optimizer, schedule,
+//     shuffler or torch generator state cannot be loaded.
+// The job is REFUSED (fails; nothing older is tried, since it is a different job, not damage) when
+// a verified checkpoint:
+//   - was written by another recipe (RecipeConfig::identity_json differs; the "checkpoint"
+//     section, which only says how often to write, is ignored);
+//   - belongs to another dataset or seed;
+//   - holds scaler params other than those fitted on the data now in data_dir.
+// A checkpoint written with another thread count is used, with a warning: the result is then not
+// bit-identical to an uninterrupted run.
 #include <limits>
 #include <string>
 #include <vector>
@@ -11,6 +39,40 @@
 #include "common/status.h"
 
 namespace amnl::worker {
+
+// The keys of the torch archives. A training checkpoint holds kFormat (== kCheckpointFormat),
+// kState (TrainState::to_json, dumped), the named-tensor sections kModel, kEma, kBestEma, the
+// tensor kTorchRng and the optimizer's own archive kOptimizer. A named-tensor section holds
+// kNames (a JSON list, dumped) and tensors "t0", "t1", ... (named_tensor_key). A deployment model
+// holds kFormat (== kModelFormat), kMeta (JSON, dumped) and the named-tensor section kWeights.
+namespace archive_key {
+inline constexpr const char* kFormat = "format";
+inline constexpr const char* kState = "state";
+inline constexpr const char* kModel = "model";
+inline constexpr const char* kEma = "ema";
+inline constexpr const char* kBestEma = "best_ema";
+inline constexpr const char* kTorchRng = "torch_rng";
+inline constexpr const char* kOptimizer = "optimizer";
+inline constexpr const char* kMeta = "meta";
+inline constexpr const char* kWeights = "weights";
+inline constexpr const char* kNames = "names";
+inline std::string named_tensor_key(size_t i) { return "t" + std::to_string(i); }
+}  // namespace archive_key
+
+// The fields of a deployment model's kMeta JSON (final_model.h writes and reads them).
+namespace model_meta_key {
+inline constexpr const char* kDataset = "dataset";
+inline constexpr const char* kSeed = "seed";
+inline constexpr const char* kRecipe = "recipe";
+inline constexpr const char* kScaler = "scaler";
+inline constexpr const char* kNumFeatures = "num_features";
+inline constexpr const char* kWeights = "weights";  // which weights: "ema_best"
+inline constexpr const char* kBestEpoch = "best_epoch";
+}  // namespace model_meta_key
+
+inline constexpr const char* kCheckpointFormat = "amnl-checkpoint-1";
+inline constexpr const char* kModelFormat = "amnl-model-1";
+
 
 // Everything of a job's progress that is not a tensor (amnl.md, "Checkpoint contents").
 struct TrainState {

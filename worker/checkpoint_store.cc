@@ -10,11 +10,6 @@
 namespace amnl::worker {
 namespace {
 
-constexpr const char* kManifest = "MANIFEST.json";
-// The manifest as it was before the latest put(). A manifest torn by a lying disk or a crash
-// would otherwise orphan every checkpoint it listed and send the job back to epoch 0; with the
-// previous copy, resume loses at most the newest checkpoint.
-constexpr const char* kPreviousManifest = "MANIFEST.prev.json";
 
 Result<CheckpointKind> kind_from(const std::string& s) {
   if (s == "periodic") return CheckpointKind::kPeriodic;
@@ -56,11 +51,11 @@ CheckpointStore::CheckpointStore(std::shared_ptr<Storage> storage, std::string d
     : storage_(std::move(storage)), dir_(std::move(dir)) {}
 
 Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest(std::string* note) const {
-  auto main = read_manifest_file(kManifest);
-  if (main.ok() || !storage_->exists(path_of(kPreviousManifest))) return main;
-  auto previous = read_manifest_file(kPreviousManifest);
+  auto main = read_manifest_file(kManifestFile);
+  if (main.ok() || !storage_->exists(path_of(kPreviousManifestFile))) return main;
+  auto previous = read_manifest_file(kPreviousManifestFile);
   if (!previous.ok()) return main;
-  if (note) *note = main.message() + "; using the previous manifest " + path_of(kPreviousManifest);
+  if (note) *note = main.message() + "; using the previous manifest " + path_of(kPreviousManifestFile);
   return previous;
 }
 
@@ -72,26 +67,26 @@ Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest_file(const st
   std::vector<CheckpointInfo> out;
   try {
     const auto j = nlohmann::json::parse(*bytes);
-    for (const auto& e : j.at("checkpoints")) {
+    for (const auto& e : j.at(manifest_key::kCheckpoints)) {
       CheckpointInfo info;
-      info.file = e.at("file").get<std::string>();
-      auto kind = kind_from(e.at("kind").get<std::string>());
+      info.file = e.at(manifest_key::kFile).get<std::string>();
+      auto kind = kind_from(e.at(manifest_key::kKind).get<std::string>());
       if (!kind.ok()) return Result<std::vector<CheckpointInfo>>::Error(path + ": " + kind.message());
       info.kind = *kind;
       // Numbers must be whole and in range: get<int>() of 1e300 is undefined behaviour, and a
       // negative size or epoch would wrap (found by bench/fuzz/fuzz_manifest).
-      for (const auto& [key, lo, hi] : {std::tuple<const char*, int64_t, int64_t>{"epoch", 0, INT32_MAX},
-                                        {"batch", 0, INT64_MAX}, {"attempt", 1, INT32_MAX},
-                                        {"size", 0, INT64_MAX}})
+      for (const auto& [key, lo, hi] : {std::tuple<const char*, int64_t, int64_t>{manifest_key::kEpoch, 0, INT32_MAX},
+                                        {manifest_key::kBatch, 0, INT64_MAX}, {manifest_key::kAttempt, 1, INT32_MAX},
+                                        {manifest_key::kSize, 0, INT64_MAX}})
         if (!int_field(e, key, lo, hi))
           return Result<std::vector<CheckpointInfo>>::Error(path + ": entry \"" + key + "\" must be a whole number in " +
                                                             std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
                                                             dump_lossy(e.at(key)).substr(0, 40));
-      info.epoch = static_cast<int>(*int_field(e, "epoch"));
-      info.batch = *int_field(e, "batch");
-      info.attempt = static_cast<int>(*int_field(e, "attempt"));
-      info.size = static_cast<uint64_t>(*int_field(e, "size"));
-      info.crc32 = e.at("crc32").get<std::string>();
+      info.epoch = static_cast<int>(*int_field(e, manifest_key::kEpoch));
+      info.batch = *int_field(e, manifest_key::kBatch);
+      info.attempt = static_cast<int>(*int_field(e, manifest_key::kAttempt));
+      info.size = static_cast<uint64_t>(*int_field(e, manifest_key::kSize));
+      info.crc32 = e.at(manifest_key::kCrc32).get<std::string>();
       // A manifest names files inside this directory only.
       if (info.file.empty() || info.file.find('/') != std::string::npos || info.file[0] == '.')
         return Result<std::vector<CheckpointInfo>>::Error(path + ": bad file name \"" + info.file + "\"");
@@ -106,14 +101,14 @@ Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest_file(const st
 Status CheckpointStore::write_manifest(const std::string& name, const std::vector<CheckpointInfo>& entries) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& e : entries)
-    list.push_back({{"file", e.file},
-                    {"kind", kind_name(e.kind)},
-                    {"epoch", e.epoch},
-                    {"batch", e.batch},
-                    {"attempt", e.attempt},
-                    {"size", e.size},
-                    {"crc32", e.crc32}});
-  return storage_->write_atomic(path_of(name), nlohmann::json({{"checkpoints", list}}).dump(1) + "\n");
+    list.push_back({{manifest_key::kFile, e.file},
+                    {manifest_key::kKind, kind_name(e.kind)},
+                    {manifest_key::kEpoch, e.epoch},
+                    {manifest_key::kBatch, e.batch},
+                    {manifest_key::kAttempt, e.attempt},
+                    {manifest_key::kSize, e.size},
+                    {manifest_key::kCrc32, e.crc32}});
+  return storage_->write_atomic(path_of(name), nlohmann::json({{manifest_key::kCheckpoints, list}}).dump(1) + "\n");
 }
 
 Status CheckpointStore::put(CheckpointInfo info, std::string_view bytes, int keep_last) {
@@ -125,7 +120,7 @@ Status CheckpointStore::put(CheckpointInfo info, std::string_view bytes, int kee
   auto current = read_manifest(nullptr);
   // Neither manifest readable: only the older entries' checksums are lost; start a new one.
   std::vector<CheckpointInfo> entries = current.ok() ? *current : std::vector<CheckpointInfo>{};
-  if (current.ok()) AMNL_RETURN_IF_ERROR(write_manifest(kPreviousManifest, entries));
+  if (current.ok()) AMNL_RETURN_IF_ERROR(write_manifest(kPreviousManifestFile, entries));
   entries.erase(std::remove_if(entries.begin(), entries.end(),
                                [&](const CheckpointInfo& e) { return e.file == info.file; }),
                 entries.end());
@@ -148,7 +143,7 @@ Status CheckpointStore::put(CheckpointInfo info, std::string_view bytes, int kee
                 entries.end());
   // The manifest goes first: a crash before the removals leaves unlisted files, never listed
   // files that are gone.
-  AMNL_RETURN_IF_ERROR(write_manifest(kManifest, entries));
+  AMNL_RETURN_IF_ERROR(write_manifest(kManifestFile, entries));
   for (const auto& f : drop)
     if (storage_->exists(path_of(f))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(f)));
   return Status::Ok();
@@ -199,7 +194,7 @@ Status CheckpointStore::clear() {
   if (m.ok())
     for (const auto& e : *m)
       if (storage_->exists(path_of(e.file))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(e.file)));
-  for (const char* manifest : {kManifest, kPreviousManifest})
+  for (const char* manifest : {kManifestFile, kPreviousManifestFile})
     if (storage_->exists(path_of(manifest))) AMNL_RETURN_IF_ERROR(storage_->remove(path_of(manifest)));
   return Status::Ok();
 }

@@ -2,7 +2,8 @@
 // The checkpoint files of one job (checkpoints/ in the job directory) and their manifest, at the
 // byte level (no torch): atomic writes through the Storage seam, a size + CRC-32 per file in
 // checkpoints/MANIFEST.json, retention (keep the last K periodic, only the newest best), and the
-// choice of the newest checkpoint that verifies. What is inside a checkpoint is train_state's.
+// choice of the newest checkpoint that verifies. The files, the manifest and the refusal rules are
+// described in checkpoint_format.h, which also (de)serialises what is inside a checkpoint.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +17,23 @@
 #include "common/storage.h"
 
 namespace amnl::worker {
+
+// The manifest's file names and entry fields (the format: checkpoint_format.h).
+// MANIFEST.prev.json is the manifest as it was before the latest put(): a manifest torn by a lying
+// disk or a crash would otherwise orphan every checkpoint it listed and send the job back to
+// epoch 0; with the previous copy, resume loses at most the newest checkpoint.
+inline constexpr const char* kManifestFile = "MANIFEST.json";
+inline constexpr const char* kPreviousManifestFile = "MANIFEST.prev.json";
+namespace manifest_key {
+inline constexpr const char* kCheckpoints = "checkpoints";  // the top-level list
+inline constexpr const char* kFile = "file";
+inline constexpr const char* kKind = "kind";
+inline constexpr const char* kEpoch = "epoch";
+inline constexpr const char* kBatch = "batch";
+inline constexpr const char* kAttempt = "attempt";
+inline constexpr const char* kSize = "size";
+inline constexpr const char* kCrc32 = "crc32";
+}  // namespace manifest_key
 
 enum class CheckpointKind { kPeriodic, kBest, kEmergency };
 const char* kind_name(CheckpointKind kind);

@@ -32,13 +32,13 @@ Result<ModelFile> read_deployable(const std::string& bytes, const std::string& l
     if (names[i] == "conv.0.weight" && tensors[i].dim() == 3) features = tensors[i].size(1);
   if (features < 1) return Result<ModelFile>::Error(label + ": no conv.0.weight to tell the feature count");
   ModelFile m;
-  m.meta = {{"dataset", ck->state.dataset},
-            {"seed", ck->state.seed},
-            {"recipe", ck->state.recipe},
-            {"scaler", ck->state.scaler},
-            {"num_features", features},
-            {"weights", "ema_best"},
-            {"best_epoch", ck->state.best_epoch}};
+  m.meta = {{model_meta_key::kDataset, ck->state.dataset},
+            {model_meta_key::kSeed, ck->state.seed},
+            {model_meta_key::kRecipe, ck->state.recipe},
+            {model_meta_key::kScaler, ck->state.scaler},
+            {model_meta_key::kNumFeatures, features},
+            {model_meta_key::kWeights, "ema_best"},
+            {model_meta_key::kBestEpoch, ck->state.best_epoch}};
   m.weights = ck->tensors.best_ema;
   return m;
 }
@@ -54,16 +54,17 @@ Result<UnitPredictions> predict_with_model_file(const std::string& model_path, c
   auto file = read_deployable(*bytes, model_path);
   if (!file.ok()) return file.status();
   const auto& meta = file->meta;
-  if (!meta.contains("recipe") || !meta.contains("scaler") || !meta.contains("num_features"))
+  if (!meta.contains(model_meta_key::kRecipe) || !meta.contains(model_meta_key::kScaler) ||
+      !meta.contains(model_meta_key::kNumFeatures))
     return R::Error(model_path + ": model metadata lacks recipe, scaler or num_features");
-  auto recipe = RecipeConfig::from_json(meta.at("recipe"), "recipe");
+  auto recipe = RecipeConfig::from_json(meta.at(model_meta_key::kRecipe), "recipe");
   if (!recipe.ok()) return R::Error(model_path + ": " + recipe.message());
-  auto scaler = data::ScalerParams::from_json(meta.at("scaler"));
+  auto scaler = data::ScalerParams::from_json(meta.at(model_meta_key::kScaler));
   if (!scaler.ok()) return R::Error(model_path + ": scaler params: " + scaler.message());
   if (threads > 0) torch::set_num_threads(threads);
 
   try {
-    DualTaskModel model(recipe->model, meta.at("num_features").get<int64_t>());
+    DualTaskModel model(recipe->model, meta.at(model_meta_key::kNumFeatures).get<int64_t>());
     NamedTensors live;
     for (auto& [name, t] : state_tensors(*model)) {
       live.names.push_back(name);
@@ -95,7 +96,7 @@ Result<UnitPredictions> predict_with_model_file(const std::string& model_path, c
       out.true_health = windows->health;
     }
     out.model_meta = meta;
-    out.model_meta.erase("scaler");
+    out.model_meta.erase(model_meta_key::kScaler);
     return out;
   } catch (const std::exception& e) {
     std::string what = e.what();

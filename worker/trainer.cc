@@ -108,7 +108,35 @@ class Trainer {
   std::optional<JobResult> write_checkpoint(CheckpointKind kind, std::string* path);
   std::optional<JobResult> write_file(const std::string& name, const std::string& bytes);
   void progress(const std::string& checkpoint, double epoch_seconds);
+  bool selects_on_test() const { return cfg_.data.selection == "test"; }
+
+  // run(): check the data, start fresh or resume, train epoch by epoch, finish.
+  std::optional<JobResult> check_windows() const;
+  void remove_killed_writes();
+  std::optional<JobResult> resume_or_clear();
+  // One epoch (or the rest of a resumed one); a JobResult ends the job (diverged, stopped, fenced).
+  std::optional<JobResult> run_epoch();
+  std::optional<JobResult> train_batches(int e, double lr, const torch::Tensor& perm, Clock::time_point t0);
+  JobResult diverged(double total, int e, int64_t b, double lr);
+  JobResult stop_with_emergency_checkpoint(int e, int64_t b, int64_t batches, Clock::time_point t0);
+  struct SelectionMetrics {
+    double val_rmse = std::nan("");
+    double test_rmse = std::nan("");
+    double selection = std::nan("");  // the one that drives the schedule, selection, early stopping
+  };
+  SelectionMetrics evaluate_ema();
+  bool select_if_best(int e, double metric);
+  json close_epoch(int e, double lr, const SelectionMetrics& m, bool improved, double seconds);
+  void log_epoch(const json& rec, double metric, bool improved, double lr, double seconds);
+  std::optional<JobResult> write_epoch_checkpoints(bool improved, double seconds);
+
+  // finish(): evaluate the best weights, write the deployment model and the job's result files.
   JobResult finish();
+  NamedTensors restore_best_weights();
+  json final_metrics(const NamedTensors& weights, const Predictions& tp, const Predictions& vp, double wall) const;
+  json model_meta(const json& metrics) const;
+  std::string history_csv() const;
+  std::string test_predictions_csv(const Predictions& tp) const;
 
   TrainerSetup& s_;
   const RecipeConfig& cfg_;
@@ -126,6 +154,8 @@ class Trainer {
   std::vector<std::string> names_;
   double last_val_rmse_ = 0;
   int resumed_from_ = -1;
+  double epoch_seconds_total_ = 0;  // this attempt's epochs, for the ETA
+  int epochs_timed_ = 0;
 };
 
 void Trainer::build_fresh() {
@@ -286,10 +316,7 @@ void Trainer::progress(const std::string& checkpoint, double epoch_seconds) {
 
 JobResult Trainer::run() {
   tune_allocator_for_training();
-  if (s_.data.train.size() == 0) return ended(JobEnd::kFailed, "no training windows in " + req_.dataset);
-  if (s_.data.val.size() == 0 && cfg_.data.selection == "validation")
-    return ended(JobEnd::kFailed, "no validation windows (recipe.data.val_fraction too small for " +
-                                      std::to_string(s_.data.train_units.size()) + " units?)");
+  if (auto unusable = check_windows()) return *unusable;
   train_ = make_window_tensors(s_.data.train, cfg_.data.r_max, device_);
   val_ = make_window_tensors(s_.data.val, cfg_.data.r_max, device_);
   test_ = make_window_tensors(s_.data.test, cfg_.data.r_max, device_);
@@ -298,178 +325,246 @@ JobResult Trainer::run() {
   s_.log->info("{} seed {}: model {} parameters; {} train / {} val windows, {} test units; device {}, {} threads",
                req_.dataset, req_.seed, count_parameters(*model_), train_.size(), val_.size(), test_.size(),
                s_.device, s_.threads);
-  if (owner()) {
-    // A killed attempt's half-written temporaries: this attempt owns the job now.
-    for (const std::string& dir : {req_.job_dir, store_.dir()}) {
-      auto removed = remove_temporaries(*s_.storage, dir);
-      if (!removed.ok()) s_.log->warn("{}", removed.message());
-      else for (const auto& f : *removed) s_.log->info("removed a killed write's temporary file {}", f);
-    }
-  }
-  if (req_.resume) {
-    if (auto refused = resume()) return *refused;
-  } else {
-    if (!owner()) return ended(JobEnd::kFenced, "a newer attempt owns the job; nothing written");
-    Status c = store_.clear();
-    if (!c.ok()) return ended(JobEnd::kFailed, "clearing old checkpoints: " + c.message());
-  }
+  if (owner()) remove_killed_writes();
+  if (auto stopped = resume_or_clear()) return *stopped;
 
-  const int64_t n = train_.size();
-  const int64_t bs = cfg_.optimizer.batch_size;
-  const int64_t batches = (n + bs - 1) / bs;
-  const bool select_on_test = cfg_.data.selection == "test";
-  double epoch_seconds_total = 0;
-  int epochs_timed = 0;
-  const auto on = torch::TensorOptions(torch::kInt64);
-
-  while (st_.epochs_done < cfg_.max_epochs && st_.bad_epochs < cfg_.early_stop_patience) {
-    const int e = st_.epochs_done;
-    const double lr = schedule_.lr_for_epoch(e);
-    for (auto& g : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-    // The permutation comes from the generator's state at the epoch's start, so a resume in
-    // the middle of the epoch draws the very same order.
-    Shuffler epoch_rng(0);
-    (void)epoch_rng.set_state(st_.shuffle_state);  // validated when built or resumed
-    const auto perm = torch::tensor(epoch_rng.permutation(n), on).to(device_);
-    const auto t0 = Clock::now();
-    model_->train();
-    for (int64_t b = st_.batch_in_epoch; b < batches; ++b) {
-      const auto ids = perm.slice(0, b * bs, std::min(n, (b + 1) * bs));
-      const auto x = train_.gather(ids);
-      const auto y = train_.rul.index_select(0, ids);
-      const auto h = train_.health.index_select(0, ids);
-      const StepResult step = train_step(model_, *optimizer_, *ema_, x, y, h, cfg_);
-      const LossParts& loss = step.loss;
-      const double total = step.total;
-      if (!step.stepped) {
-        std::ostringstream why;
-        why << "non-finite training loss (" << total << ") at epoch " << e + 1 << " batch " << b + 1
-            << " (lr " << lr << "): the run diverged; lower recipe.optimizer.lr or check the data";
-        s_.log->error("{}", why.str());
-        return ended(JobEnd::kFailed, why.str());
-      }
-      const auto size = ids.size(0);
-      st_.epoch_loss_sum += total * size;
-      st_.epoch_rul_sum += loss.rul.item<double>() * size;
-      st_.epoch_health_sum += loss.health.item<double>() * size;
-      st_.epoch_samples += size;
-      st_.batch_in_epoch = b + 1;
-      st_.batches_done += 1;
-      progress("", 0);
-      if (s_.callbacks->stop_requested && s_.callbacks->stop_requested->load()) {
-        const double spent = seconds_since(t0);
-        st_.epoch_seconds += spent;
-        st_.train_seconds += spent;
-        std::string path;
-        if (auto r = write_checkpoint(CheckpointKind::kEmergency, &path)) {
-          if (r->end == JobEnd::kFenced) return *r;
-          return ended(JobEnd::kPreempted, "stop requested; the emergency checkpoint failed (" + r->reason +
-                                               "): the job resumes from its previous checkpoint");
-        }
-        s_.log->warn("stop requested: wrote {} at epoch {} batch {}/{}", path, e + 1, b + 1, batches);
-        progress(path, 0);
-        JobResult r = ended(JobEnd::kPreempted, "stop requested; emergency checkpoint " + path);
-        r.epochs_run = st_.epochs_done;
-        r.resumed_from_epoch = resumed_from_;
-        return r;
-      }
-    }
-
-    // End of epoch: evaluate the EMA weights, step the schedule, select, record. One selection
-    // metric drives the plateau scheduler, best-model selection and early stopping alike: the
-    // validation RMSE, or under selection "test" (no held-out units) the test last-cycle RMSE.
-    // Without validation windows val_rmse is NaN (null in the history JSON), never a made-up 0.
-    double val_rmse = std::nan(""), test_rmse = std::nan("");
-    {
-      Ema::Swap swap(*ema_);
-      if (val_.size() > 0) {
-        const auto vp = predict_windows(model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); },
-                                        cfg_.data.r_max, device_);
-        std::vector<double> truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
-        val_rmse = rmse(vp.rul, truth);
-      }
-      if (select_on_test) {
-        const auto tp = predict_windows(model_, test_.size(), [&](const torch::Tensor& i) { return test_.gather(i); },
-                                        cfg_.data.r_max, device_);
-        std::vector<double> tt(s_.data.test.rul.begin(), s_.data.test.rul.end());
-        test_rmse = rmse(tp.rul, tt);
-      }
-    }
-    const double metric = select_on_test ? test_rmse : val_rmse;
-    // Progress reports the selection metric, as its best_val_rmse (st_.best_metric) already does.
-    last_val_rmse_ = metric;
-    schedule_.end_epoch(e, metric);
-    const bool improved = metric < st_.best_metric;
-    if (improved) {
-      st_.best_metric = metric;
-      st_.best_epoch = e + 1;
-      st_.bad_epochs = 0;
-      best_ema_ = clone_tensors(ema_->shadow());
-    } else {
-      st_.bad_epochs += 1;
-    }
-    const double spent = seconds_since(t0);
-    const double seconds = st_.epoch_seconds + spent;
-    const double samples = static_cast<double>(std::max<int64_t>(st_.epoch_samples, 1));
-    json rec = {{"epoch", e + 1},
-                {"loss", st_.epoch_loss_sum / samples},
-                {"rul_loss", st_.epoch_rul_sum / samples},
-                {"health_loss", st_.epoch_health_sum / samples},
-                {"val_rmse", val_rmse},
-                {"lr", lr},
-                {"improved", improved},
-                {"seconds", seconds}};
-    if (select_on_test) rec["test_rmse"] = test_rmse;
-    st_.history.push_back(rec);
-    st_.epochs_done = e + 1;
-    st_.batch_in_epoch = 0;
-    st_.shuffle_state = epoch_rng.state();
-    st_.epoch_loss_sum = st_.epoch_rul_sum = st_.epoch_health_sum = 0;
-    st_.epoch_samples = 0;
-    st_.epoch_seconds = 0;
-    st_.train_seconds += spent;
-
-    epoch_seconds_total += seconds;
-    ++epochs_timed;
-    const double eta = epoch_seconds_total / epochs_timed * (cfg_.max_epochs - st_.epochs_done);
-    s_.log->info("{} seed {} epoch {}/{} loss {:.5f} (rul {:.5f}, health {:.5f}) {} {:.3f}{} lr {:.3g} "
-                 "{:.1f}s eta {:.0f}s",
-                 req_.dataset, req_.seed, st_.epochs_done, cfg_.max_epochs, rec["loss"].get<double>(),
-                 rec["rul_loss"].get<double>(), rec["health_loss"].get<double>(),
-                 select_on_test ? "test_rmse (selection; leaks)" : "val_rmse", metric, improved ? " (best)" : "", lr,
-                 seconds, eta);
-
-    std::string written;
-    if (improved)
-      if (auto r = write_checkpoint(CheckpointKind::kBest, &written)) return *r;
-    if (st_.epochs_done % cfg_.checkpoint.every_epochs == 0)
-      if (auto r = write_checkpoint(CheckpointKind::kPeriodic, &written)) return *r;
-    progress(written, seconds);
-  }
+  while (st_.epochs_done < cfg_.max_epochs && st_.bad_epochs < cfg_.early_stop_patience)
+    if (auto stopped = run_epoch()) return *stopped;
   if (st_.bad_epochs >= cfg_.early_stop_patience)
     s_.log->info("early stop after epoch {}: no improvement for {} epochs (best epoch {})", st_.epochs_done,
                  st_.bad_epochs, st_.best_epoch);
   return finish();
 }
 
+std::optional<JobResult> Trainer::check_windows() const {
+  if (s_.data.train.size() == 0) return ended(JobEnd::kFailed, "no training windows in " + req_.dataset);
+  if (s_.data.val.size() == 0 && cfg_.data.selection == "validation")
+    return ended(JobEnd::kFailed, "no validation windows (recipe.data.val_fraction too small for " +
+                                      std::to_string(s_.data.train_units.size()) + " units?)");
+  return std::nullopt;
+}
+
+void Trainer::remove_killed_writes() {
+  // A killed attempt's half-written temporaries: this attempt owns the job now.
+  for (const std::string& dir : {req_.job_dir, store_.dir()}) {
+    auto removed = remove_temporaries(*s_.storage, dir);
+    if (!removed.ok()) s_.log->warn("{}", removed.message());
+    else for (const auto& f : *removed) s_.log->info("removed a killed write's temporary file {}", f);
+  }
+}
+
+std::optional<JobResult> Trainer::resume_or_clear() {
+  if (req_.resume) return resume();
+  if (!owner()) return ended(JobEnd::kFenced, "a newer attempt owns the job; nothing written");
+  Status c = store_.clear();
+  if (!c.ok()) return ended(JobEnd::kFailed, "clearing old checkpoints: " + c.message());
+  return std::nullopt;
+}
+
+std::optional<JobResult> Trainer::run_epoch() {
+  const int e = st_.epochs_done;
+  const double lr = schedule_.lr_for_epoch(e);
+  for (auto& g : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+  // The permutation comes from the generator's state at the epoch's start, so a resume in
+  // the middle of the epoch draws the very same order.
+  Shuffler epoch_rng(0);
+  (void)epoch_rng.set_state(st_.shuffle_state);  // validated when built or resumed
+  const auto perm =
+      torch::tensor(epoch_rng.permutation(train_.size()), torch::TensorOptions(torch::kInt64)).to(device_);
+  const auto t0 = Clock::now();
+  if (auto stopped = train_batches(e, lr, perm, t0)) return *stopped;
+
+  // End of epoch: evaluate the EMA weights, step the schedule, select, record. One selection
+  // metric drives the plateau scheduler, best-model selection and early stopping alike.
+  const SelectionMetrics m = evaluate_ema();
+  // Progress reports the selection metric, as its best_val_rmse (st_.best_metric) already does.
+  last_val_rmse_ = m.selection;
+  schedule_.end_epoch(e, m.selection);
+  const bool improved = select_if_best(e, m.selection);
+  const double spent = seconds_since(t0);
+  const double seconds = st_.epoch_seconds + spent;
+  const json rec = close_epoch(e, lr, m, improved, seconds);
+  st_.shuffle_state = epoch_rng.state();
+  st_.train_seconds += spent;
+  log_epoch(rec, m.selection, improved, lr, seconds);
+  return write_epoch_checkpoints(improved, seconds);
+}
+
+std::optional<JobResult> Trainer::train_batches(int e, double lr, const torch::Tensor& perm, Clock::time_point t0) {
+  const int64_t n = train_.size();
+  const int64_t bs = cfg_.optimizer.batch_size;
+  const int64_t batches = (n + bs - 1) / bs;
+  model_->train();
+  for (int64_t b = st_.batch_in_epoch; b < batches; ++b) {
+    const auto ids = perm.slice(0, b * bs, std::min(n, (b + 1) * bs));
+    const auto x = train_.gather(ids);
+    const auto y = train_.rul.index_select(0, ids);
+    const auto h = train_.health.index_select(0, ids);
+    const StepResult step = train_step(model_, *optimizer_, *ema_, x, y, h, cfg_);
+    if (!step.stepped) return diverged(step.total, e, b, lr);
+    const auto size = ids.size(0);
+    st_.epoch_loss_sum += step.total * size;
+    st_.epoch_rul_sum += step.loss.rul.item<double>() * size;
+    st_.epoch_health_sum += step.loss.health.item<double>() * size;
+    st_.epoch_samples += size;
+    st_.batch_in_epoch = b + 1;
+    st_.batches_done += 1;
+    progress("", 0);
+    if (s_.callbacks->stop_requested && s_.callbacks->stop_requested->load())
+      return stop_with_emergency_checkpoint(e, b, batches, t0);
+  }
+  return std::nullopt;
+}
+
+JobResult Trainer::diverged(double total, int e, int64_t b, double lr) {
+  std::ostringstream why;
+  why << "non-finite training loss (" << total << ") at epoch " << e + 1 << " batch " << b + 1 << " (lr " << lr
+      << "): the run diverged; lower recipe.optimizer.lr or check the data";
+  s_.log->error("{}", why.str());
+  return ended(JobEnd::kFailed, why.str());
+}
+
+JobResult Trainer::stop_with_emergency_checkpoint(int e, int64_t b, int64_t batches, Clock::time_point t0) {
+  const double spent = seconds_since(t0);
+  st_.epoch_seconds += spent;
+  st_.train_seconds += spent;
+  std::string path;
+  if (auto r = write_checkpoint(CheckpointKind::kEmergency, &path)) {
+    if (r->end == JobEnd::kFenced) return *r;
+    return ended(JobEnd::kPreempted, "stop requested; the emergency checkpoint failed (" + r->reason +
+                                         "): the job resumes from its previous checkpoint");
+  }
+  s_.log->warn("stop requested: wrote {} at epoch {} batch {}/{}", path, e + 1, b + 1, batches);
+  progress(path, 0);
+  JobResult r = ended(JobEnd::kPreempted, "stop requested; emergency checkpoint " + path);
+  r.epochs_run = st_.epochs_done;
+  r.resumed_from_epoch = resumed_from_;
+  return r;
+}
+
+// The validation RMSE, or under selection "test" (no held-out units) the test last-cycle RMSE,
+// of the EMA weights. Without validation windows val_rmse is NaN (null in the history JSON),
+// never a made-up 0.
+Trainer::SelectionMetrics Trainer::evaluate_ema() {
+  SelectionMetrics m;
+  Ema::Swap swap(*ema_);
+  if (val_.size() > 0) {
+    const auto vp = predict_windows(model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); },
+                                    cfg_.data.r_max, device_);
+    std::vector<double> truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
+    m.val_rmse = rmse(vp.rul, truth);
+  }
+  if (selects_on_test()) {
+    const auto tp = predict_windows(model_, test_.size(), [&](const torch::Tensor& i) { return test_.gather(i); },
+                                    cfg_.data.r_max, device_);
+    std::vector<double> tt(s_.data.test.rul.begin(), s_.data.test.rul.end());
+    m.test_rmse = rmse(tp.rul, tt);
+  }
+  m.selection = selects_on_test() ? m.test_rmse : m.val_rmse;
+  return m;
+}
+
+bool Trainer::select_if_best(int e, double metric) {
+  if (!(metric < st_.best_metric)) {
+    st_.bad_epochs += 1;
+    return false;
+  }
+  st_.best_metric = metric;
+  st_.best_epoch = e + 1;
+  st_.bad_epochs = 0;
+  best_ema_ = clone_tensors(ema_->shadow());
+  return true;
+}
+
+// Appends the epoch to the history and resets the partial sums for the next epoch.
+json Trainer::close_epoch(int e, double lr, const SelectionMetrics& m, bool improved, double seconds) {
+  const double samples = static_cast<double>(std::max<int64_t>(st_.epoch_samples, 1));
+  json rec = {{"epoch", e + 1},
+              {"loss", st_.epoch_loss_sum / samples},
+              {"rul_loss", st_.epoch_rul_sum / samples},
+              {"health_loss", st_.epoch_health_sum / samples},
+              {"val_rmse", m.val_rmse},
+              {"lr", lr},
+              {"improved", improved},
+              {"seconds", seconds}};
+  if (selects_on_test()) rec["test_rmse"] = m.test_rmse;
+  st_.history.push_back(rec);
+  st_.epochs_done = e + 1;
+  st_.batch_in_epoch = 0;
+  st_.epoch_loss_sum = st_.epoch_rul_sum = st_.epoch_health_sum = 0;
+  st_.epoch_samples = 0;
+  st_.epoch_seconds = 0;
+  return rec;
+}
+
+void Trainer::log_epoch(const json& rec, double metric, bool improved, double lr, double seconds) {
+  epoch_seconds_total_ += seconds;
+  ++epochs_timed_;
+  const double eta = epoch_seconds_total_ / epochs_timed_ * (cfg_.max_epochs - st_.epochs_done);
+  s_.log->info("{} seed {} epoch {}/{} loss {:.5f} (rul {:.5f}, health {:.5f}) {} {:.3f}{} lr {:.3g} "
+               "{:.1f}s eta {:.0f}s",
+               req_.dataset, req_.seed, st_.epochs_done, cfg_.max_epochs, rec["loss"].get<double>(),
+               rec["rul_loss"].get<double>(), rec["health_loss"].get<double>(),
+               selects_on_test() ? "test_rmse (selection; leaks)" : "val_rmse", metric, improved ? " (best)" : "", lr,
+               seconds, eta);
+}
+
+std::optional<JobResult> Trainer::write_epoch_checkpoints(bool improved, double seconds) {
+  std::string written;
+  if (improved)
+    if (auto r = write_checkpoint(CheckpointKind::kBest, &written)) return *r;
+  if (st_.epochs_done % cfg_.checkpoint.every_epochs == 0)
+    if (auto r = write_checkpoint(CheckpointKind::kPeriodic, &written)) return *r;
+  progress(written, seconds);
+  return std::nullopt;
+}
+
 JobResult Trainer::finish() {
   const auto finish_started = Clock::now();
-  // Restore the best model: the EMA weights of the best epoch, into the model and the EMA.
+  const NamedTensors weights = restore_best_weights();
+  const Predictions tp = predict_windows(
+      model_, test_.size(), [&](const torch::Tensor& i) { return test_.gather(i); }, cfg_.data.r_max, device_);
+  const Predictions vp = predict_windows(
+      model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); }, cfg_.data.r_max, device_);
+  // Wall time of the job: its epochs over every attempt, plus this final evaluation.
+  const double wall = st_.train_seconds + seconds_since(finish_started);
+  const json metrics = final_metrics(weights, tp, vp, wall);
+
+  const std::string model_name = final_model_name(req_.dataset, req_.seed);
+  if (auto r = write_file(model_name, serialize_model_file(model_meta(metrics), weights))) return *r;
+  if (auto r = write_file(history_json_name(req_.dataset, req_.seed), st_.history.dump(1) + "\n")) return *r;
+  if (auto r = write_file(history_csv_name(req_.dataset, req_.seed), history_csv())) return *r;
+  if (auto r = write_file("test_predictions.csv", test_predictions_csv(tp))) return *r;
+  if (auto r = write_file("metrics.json", metrics.dump(1) + "\n")) return *r;
+
+  s_.log->info("{} seed {} done: test RMSE {:.3f}, MAE {:.3f}, NASA {:.1f}, health acc {:.3f} F1 {:.3f}; "
+               "best epoch {} of {}; model {}",
+               req_.dataset, req_.seed, metrics["test_rmse"].get<double>(), metrics["test_mae"].get<double>(),
+               metrics["nasa_score"].get<double>(), metrics["health_accuracy"].get<double>(),
+               metrics["health_macro_f1"].get<double>(), st_.best_epoch, st_.epochs_done,
+               req_.job_dir + "/" + model_name);
+  JobResult r;
+  r.end = JobEnd::kDone;
+  r.metrics = metrics;
+  r.epochs_run = st_.epochs_done;
+  r.resumed_from_epoch = resumed_from_;
+  r.final_model = req_.job_dir + "/" + model_name;
+  return r;
+}
+
+// The best model: the EMA weights of the best epoch, into the model and the EMA.
+NamedTensors Trainer::restore_best_weights() {
   if (best_ema_.empty()) best_ema_ = clone_tensors(ema_->shadow());
   NamedTensors weights = live();
   copy_tensors(best_ema_, weights.tensors);
   copy_tensors(best_ema_, ema_->shadow());
+  return weights;
+}
 
-  const double r_max = cfg_.data.r_max;
-  const auto tp = predict_windows(model_, test_.size(), [&](const torch::Tensor& i) { return test_.gather(i); },
-                                  r_max, device_);
-  const auto vp = predict_windows(model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); },
-                                  r_max, device_);
+json Trainer::final_metrics(const NamedTensors& weights, const Predictions& tp, const Predictions& vp,
+                            double wall) const {
   const std::vector<double> test_truth(s_.data.test.rul.begin(), s_.data.test.rul.end());
   const std::vector<double> val_truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
-  // Wall time of the job: its epochs over every attempt, plus this final evaluation.
-  const double wall = st_.train_seconds + seconds_since(finish_started);
-
   json metrics = {{"dataset", req_.dataset},
                   {"seed", req_.seed},
                   {"selection", cfg_.data.selection},
@@ -494,22 +589,26 @@ JobResult Trainer::finish() {
                     {"resumes", st_.resumes},
                     {"threads", s_.threads},
                     {"device", s_.device}}}};
-  if (cfg_.data.selection == "test")
+  if (selects_on_test())
     metrics["selection_note"] = "model selected on the test set (published protocol; leaks test information)";
+  return metrics;
+}
 
-  json meta = {{"dataset", req_.dataset},
-               {"seed", req_.seed},
-               {"recipe", cfg_.to_json()},
-               {"scaler", s_.data.scaler.to_json()},
-               {"num_features", s_.data.train.num_features},
-               {"weights", "ema_best"},
-               {"best_epoch", st_.best_epoch},
+// The deployment model's metadata (checkpoint_format.h, model_meta_key): all that inference needs.
+json Trainer::model_meta(const json& metrics) const {
+  json meta = {{model_meta_key::kDataset, req_.dataset},
+               {model_meta_key::kSeed, req_.seed},
+               {model_meta_key::kRecipe, cfg_.to_json()},
+               {model_meta_key::kScaler, s_.data.scaler.to_json()},
+               {model_meta_key::kNumFeatures, s_.data.train.num_features},
+               {model_meta_key::kWeights, "ema_best"},
+               {model_meta_key::kBestEpoch, st_.best_epoch},
                {"metrics", metrics}};
   meta["metrics"].erase("run");
+  return meta;
+}
 
-  const std::string model_name = final_model_name(req_.dataset, req_.seed);
-  if (auto r = write_file(model_name, serialize_model_file(meta, weights))) return *r;
-  if (auto r = write_file(history_json_name(req_.dataset, req_.seed), st_.history.dump(1) + "\n")) return *r;
+std::string Trainer::history_csv() const {
   std::ostringstream csv;
   csv.precision(17);
   csv << "epoch,loss,rul_loss,health_loss,val_rmse,lr,improved,seconds\n";
@@ -517,30 +616,18 @@ JobResult Trainer::finish() {
     csv << h["epoch"].get<int>() << ',' << h["loss"].get<double>() << ',' << h["rul_loss"].get<double>() << ','
         << h["health_loss"].get<double>() << ',' << h["val_rmse"].get<double>() << ',' << h["lr"].get<double>()
         << ',' << (h["improved"].get<bool>() ? 1 : 0) << ',' << h["seconds"].get<double>() << '\n';
-  if (auto r = write_file(history_csv_name(req_.dataset, req_.seed), csv.str())) return *r;
-  // Per test unit, for the report's predicted-vs-true plot and for error analysis without the model.
+  return csv.str();
+}
+
+// Per test unit, for the report's predicted-vs-true plot and for error analysis without the model.
+std::string Trainer::test_predictions_csv(const Predictions& tp) const {
   std::ostringstream pred;
   pred.precision(17);
   pred << "unit,true_rul,predicted_rul,health_true,health_predicted\n";
   for (size_t i = 0; i < tp.rul.size() && i < s_.data.test.size(); ++i)
-    pred << s_.data.test.unit[i] << ',' << test_truth[i] << ',' << tp.rul[i] << ',' << s_.data.test.health[i] << ','
-         << tp.health[i] << '\n';
-  if (auto r = write_file("test_predictions.csv", pred.str())) return *r;
-  if (auto r = write_file("metrics.json", metrics.dump(1) + "\n")) return *r;
-
-  s_.log->info("{} seed {} done: test RMSE {:.3f}, MAE {:.3f}, NASA {:.1f}, health acc {:.3f} F1 {:.3f}; "
-               "best epoch {} of {}; model {}",
-               req_.dataset, req_.seed, metrics["test_rmse"].get<double>(), metrics["test_mae"].get<double>(),
-               metrics["nasa_score"].get<double>(), metrics["health_accuracy"].get<double>(),
-               metrics["health_macro_f1"].get<double>(), st_.best_epoch, st_.epochs_done,
-               req_.job_dir + "/" + model_name);
-  JobResult r;
-  r.end = JobEnd::kDone;
-  r.metrics = metrics;
-  r.epochs_run = st_.epochs_done;
-  r.resumed_from_epoch = resumed_from_;
-  r.final_model = req_.job_dir + "/" + model_name;
-  return r;
+    pred << s_.data.test.unit[i] << ',' << static_cast<double>(s_.data.test.rul[i]) << ',' << tp.rul[i] << ','
+         << s_.data.test.health[i] << ',' << tp.health[i] << '\n';
+  return pred.str();
 }
 
 }  // namespace

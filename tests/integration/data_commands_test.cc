@@ -45,16 +45,36 @@ TEST(DataCommands, ErrorsArePrefixedUsageErrors) {
   expect_contains(r.output, "amnl: --conditions must be 1 or 6");
 }
 
-TEST(DataCommands, EverySubcommandHasHelp) {
-  for (const std::vector<std::string>& args : {std::vector<std::string>{"synth", "--help"},
-                                               std::vector<std::string>{"data", "--help"},
-                                               std::vector<std::string>{"data", "inspect", "--help"}}) {
+TEST(DataCommands, EverySubcommandsHelpListsItsOptions) {
+  struct HelpCase {
+    std::vector<std::string> args;
+    std::vector<std::string> must_list;
+  };
+  const std::vector<HelpCase> cases = {
+      {{"synth", "--help"},
+       {"--out", "--dataset-name", "--units", "--seed", "--test-units", "--conditions", "--fault-modes"}},
+      {{"data", "--help"}, {"inspect"}},
+      {{"data", "inspect", "--help"},
+       {"--data-dir", "--dataset", "--seed", "--val-fraction", "--normalisation", "--window"}},
+  };
+  for (const HelpCase& c : cases) {
+    std::vector<std::string> argv = {test::amnl_binary()};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    test::CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    for (const std::string& option : c.must_list) expect_contains(r.output, option);
+  }
+}
+
+TEST(DataCommands, UnknownOptionIsAUsageErrorWithAHint) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"synth", "--no-such-option"},
+        std::vector<std::string>{"data", "inspect", "--no-such-option"}}) {
     std::vector<std::string> argv = {test::amnl_binary()};
     argv.insert(argv.end(), args.begin(), args.end());
     test::CommandResult r = run_command(argv);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    expect_contains(r.output, "--");
-    expect_contains(r.output, args.size() == 2 && args[0] == "synth" ? "--fault-modes" : "inspect");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    expect_contains(r.output, "Run with --help for more information.");
   }
 }
 

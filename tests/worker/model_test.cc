@@ -35,10 +35,31 @@ TEST(DualTaskModel, SizesFollowTheConfig) {
   c.lstm_hidden *= 2;
   DualTaskModel wider(c, 17);
   EXPECT_GT(count_parameters(*wider), count_parameters(*small));
-  c.classes = 3;
+  // classes sets the width of the health head's last layer (3 is the default, so use another value).
+  c.classes = 4;
   c.health_head = {};
   DualTaskModel no_hidden(c, 17);
-  EXPECT_EQ(no_hidden->forward(torch::randn({2, 30, 17})).logits.size(1), 3);
+  EXPECT_EQ(no_hidden->forward(torch::randn({2, 30, 17})).logits.size(1), 4);
+}
+
+// The dropout rates take effect in training mode only: with them on, two passes over the same input
+// differ; with every rate 0, or in eval mode, they are identical.
+TEST(DualTaskModel, DropoutSettingsActInTrainingModeOnly) {
+  const auto two_passes_agree = [](const RecipeConfig::Model& c, bool training) {
+    torch::manual_seed(5);
+    DualTaskModel m(c, 17);
+    m->train(training);
+    const auto x = torch::randn({4, 30, 17});
+    const auto a = m->forward(x);
+    const auto b = m->forward(x);
+    return torch::equal(a.rul, b.rul) && torch::equal(a.logits, b.logits);
+  };
+  RecipeConfig::Model c = RecipeConfig::preset("tiny")->model;
+  c.conv_dropout = c.attention_dropout = c.funnel_dropout = 0.5;
+  EXPECT_FALSE(two_passes_agree(c, /*training=*/true));
+  EXPECT_TRUE(two_passes_agree(c, /*training=*/false));
+  c.conv_dropout = c.lstm_dropout = c.attention_dropout = c.funnel_dropout = 0.0;
+  EXPECT_TRUE(two_passes_agree(c, /*training=*/true));
 }
 
 TEST(Ema, AveragesAndSwapsBackExactly) {
