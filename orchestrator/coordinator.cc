@@ -77,7 +77,7 @@ class Coordinator::Impl {
     for (size_t d = 0; d < exp_.datasets.size(); ++d)
       for (int64_t seed : exp_.seeds)
         specs.push_back(JobSpec{JobKey{exp_.datasets[d], seed}, static_cast<double>(exp_.dataset_rows[d])});
-    SchedulerConfig cfg{exp_.fault.worker_timeout_s, exp_.fault.progress_timeout_s, exp_.fault.max_attempts};
+    const SchedulerConfig cfg = scheduler_config(exp_.fault);
     write_rank_info(0, ::getpid(), hostname());
     ledger_append({{ledger::kEvent, ledger::event::kSessionStarted}, {"session", session_}, {"ranks", transport_.size()},
                    {"replayed_records", replay->records.size()}, {"damaged_ledger_lines", replay->damaged_lines},

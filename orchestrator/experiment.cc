@@ -289,4 +289,12 @@ Result<Experiment> load_experiment(const std::string& path) {
   return e;
 }
 
+SchedulerConfig scheduler_config(const FaultPolicy& fault) {
+  SchedulerConfig c;
+  c.worker_timeout_s = fault.worker_timeout_s;
+  c.progress_timeout_s = fault.progress_timeout_s;
+  c.max_attempts = fault.max_attempts;
+  return c;
+}
+
 }  // namespace amnl::orch

@@ -125,5 +125,18 @@ TEST_F(ExperimentTest, RunDirRefusesADifferentExperiment) {
   EXPECT_NE(st.message().find("seeds"), std::string::npos) << st.message();
 }
 
+// The scheduler takes its timeouts and attempt limit from the experiment's fault policy through
+// one conversion: every field must arrive.
+TEST(SchedulerConfigTest, EveryFieldOfTheFaultPolicyArrives) {
+  FaultPolicy f;
+  f.worker_timeout_s = 17;
+  f.progress_timeout_s = 1234;
+  f.max_attempts = 9;
+  const SchedulerConfig c = scheduler_config(f);
+  EXPECT_EQ(c.worker_timeout_s, 17);
+  EXPECT_EQ(c.progress_timeout_s, 1234);
+  EXPECT_EQ(c.max_attempts, 9);
+}
+
 }  // namespace
 }  // namespace amnl::orch
