@@ -121,14 +121,11 @@ json Experiment::to_json() const {
   return j;
 }
 
-Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, bool check_files) {
-  Checker c;
-  Experiment e;
-  if (!j.is_object()) return Result<Experiment>::Error("top level: must be a JSON object");
-  c.keys(j, "", {"run_dir", "data_dir", "datasets", "seeds", "preset", "recipe", "checkpoint",
-                 "fault", "threads_per_rank", "description", "status"});
-  if (j.contains("description") && !j["description"].is_string())
-    c.fail("description", "must be a string");
+// parse_experiment's steps, in order. Each checks one part of the file into `e` and returns the
+// first error (naming the key); a step runs only when the steps before it passed.
+namespace {
+
+Status parse_paths(const json& j, const std::string& base_dir, Checker& c, Experiment& e) {
   const std::string run_dir = c.string(j, "run_dir", true);
   const std::string data_dir = c.string(j, "data_dir", true);
   if (c.failed()) return c.status();
@@ -139,54 +136,52 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
   for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"run_dir", e.run_dir},
                                    {"data_dir", e.data_dir}})
     if (Status st = check_path_text(value, "resolved path"); !st.ok())
-      return Result<Experiment>::Error(std::string(key) + ": " + st.message());
+      return Status::Error(std::string(key) + ": " + st.message());
+  return Status::Ok();
+}
 
-  // datasets
-  if (!j.contains("datasets")) c.fail("datasets", "missing (required)");
-  else if (!j["datasets"].is_array() || j["datasets"].empty())
-    c.fail("datasets", "must be a non-empty array of dataset names, got " + j["datasets"].dump());
-  else {
-    std::set<std::string> seen;
-    for (size_t i = 0; i < j["datasets"].size() && !c.failed(); ++i) {
-      const json& d = j["datasets"][i];
-      const std::string p = "datasets[" + std::to_string(i) + "]";
-      if (!d.is_string()) { c.fail(p, "must be a string, got " + d.dump()); break; }
-      const std::string name = d.get<std::string>();
-      Status st = check_plain_name(name, "dataset name");
-      if (!st.ok()) { c.fail(p, st.message()); break; }
-      if (!seen.insert(name).second) { c.fail(p, "duplicate dataset '" + name + "'"); break; }
-      e.datasets.push_back(name);
-    }
+void parse_datasets(const json& j, Checker& c, Experiment& e) {
+  if (!j.contains("datasets")) return c.fail("datasets", "missing (required)");
+  if (!j["datasets"].is_array() || j["datasets"].empty())
+    return c.fail("datasets", "must be a non-empty array of dataset names, got " + j["datasets"].dump());
+  std::set<std::string> seen;
+  for (size_t i = 0; i < j["datasets"].size(); ++i) {
+    const json& d = j["datasets"][i];
+    const std::string p = "datasets[" + std::to_string(i) + "]";
+    if (!d.is_string()) return c.fail(p, "must be a string, got " + d.dump());
+    const std::string name = d.get<std::string>();
+    Status st = check_plain_name(name, "dataset name");
+    if (!st.ok()) return c.fail(p, st.message());
+    if (!seen.insert(name).second) return c.fail(p, "duplicate dataset '" + name + "'");
+    e.datasets.push_back(name);
   }
-  // seeds
-  if (!c.failed()) {
-    if (!j.contains("seeds")) c.fail("seeds", "missing (required)");
-    else if (!j["seeds"].is_array() || j["seeds"].empty())
-      c.fail("seeds", "must be a non-empty array of integers, got " + j["seeds"].dump());
-    else {
-      std::set<int64_t> seen;
-      for (size_t i = 0; i < j["seeds"].size(); ++i) {
-        const json& s = j["seeds"][i];
-        const std::string p = "seeds[" + std::to_string(i) + "]";
-        if (!s.is_number_integer() || (s.is_number_unsigned() && s.get<uint64_t>() > INT64_MAX)) {
-          c.fail(p, "must be an integer, got " + s.dump()); break;
-        }
-        if (s.get<int64_t>() < 0) { c.fail(p, "must be >= 0, got " + s.dump()); break; }
-        if (!seen.insert(s.get<int64_t>()).second) { c.fail(p, "duplicate seed " + s.dump()); break; }
-        e.seeds.push_back(s.get<int64_t>());
-      }
-    }
-  }
-  if (c.failed()) return c.status();
+}
 
-  // recipe: preset, then overrides, then the checkpoint section
+void parse_seeds(const json& j, Checker& c, Experiment& e) {
+  if (!j.contains("seeds")) return c.fail("seeds", "missing (required)");
+  if (!j["seeds"].is_array() || j["seeds"].empty())
+    return c.fail("seeds", "must be a non-empty array of integers, got " + j["seeds"].dump());
+  std::set<int64_t> seen;
+  for (size_t i = 0; i < j["seeds"].size(); ++i) {
+    const json& s = j["seeds"][i];
+    const std::string p = "seeds[" + std::to_string(i) + "]";
+    if (!s.is_number_integer() || (s.is_number_unsigned() && s.get<uint64_t>() > INT64_MAX))
+      return c.fail(p, "must be an integer, got " + s.dump());
+    if (s.get<int64_t>() < 0) return c.fail(p, "must be >= 0, got " + s.dump());
+    if (!seen.insert(s.get<int64_t>()).second) return c.fail(p, "duplicate seed " + s.dump());
+    e.seeds.push_back(s.get<int64_t>());
+  }
+}
+
+// The preset, then the recipe overrides (RecipeConfig::resolve), then the checkpoint section.
+Status parse_recipe(const json& j, Checker& c, Experiment& e) {
   if (j.contains("preset")) {
-    if (!j["preset"].is_string()) return Result<Experiment>::Error("preset: must be a string, got " + j["preset"].dump());
+    if (!j["preset"].is_string()) return Status::Error("preset: must be a string, got " + j["preset"].dump());
     e.preset = j["preset"].get<std::string>();
   }
   json overrides;  // null: none
   if (j.contains("recipe")) {
-    if (!j["recipe"].is_object()) return Result<Experiment>::Error("recipe: must be an object, got " + j["recipe"].dump());
+    if (!j["recipe"].is_object()) return Status::Error("recipe: must be an object, got " + j["recipe"].dump());
     overrides = j["recipe"];
   }
   auto resolved = RecipeConfig::resolve(e.preset, overrides, "recipe");
@@ -198,7 +193,7 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
   json recipe = resolved->to_json();
   if (j.contains("checkpoint")) {
     const json& cp = j["checkpoint"];
-    if (!cp.is_object()) return Result<Experiment>::Error("checkpoint: must be an object, got " + cp.dump());
+    if (!cp.is_object()) return Status::Error("checkpoint: must be an object, got " + cp.dump());
     c.keys(cp, "checkpoint", {"every_epochs", "keep_last"});
     int every = recipe["checkpoint"]["every_epochs"].get<int>();
     int keep = recipe["checkpoint"]["keep_last"].get<int>();
@@ -210,11 +205,13 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
   auto cfg = RecipeConfig::from_json(recipe, "recipe");
   if (!cfg) return cfg.status();
   e.recipe = cfg->to_json();
+  return Status::Ok();
+}
 
-  // fault policy
+Status parse_fault(const json& j, Checker& c, Experiment& e) {
   if (j.contains("fault")) {
     const json& f = j["fault"];
-    if (!f.is_object()) return Result<Experiment>::Error("fault: must be an object, got " + f.dump());
+    if (!f.is_object()) return Status::Error("fault: must be an object, got " + f.dump());
     c.keys(f, "fault", {"heartbeat_interval_s", "worker_timeout_s", "progress_timeout_s",
                         "max_attempts", "coordinator_timeout_s", "stop_grace_s"});
     c.number(f, "fault", "heartbeat_interval_s", e.fault.heartbeat_interval_s, 0.0, 3600.0);
@@ -227,22 +224,23 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
   }
   // A timeout shorter than two heartbeats would declare healthy workers dead.
   if (e.fault.worker_timeout_s < 2 * e.fault.heartbeat_interval_s)
-    return Result<Experiment>::Error("fault.worker_timeout_s: must be >= 2 x heartbeat_interval_s (" +
-                                     std::to_string(2 * e.fault.heartbeat_interval_s) + "), got " +
-                                     std::to_string(e.fault.worker_timeout_s));
+    return Status::Error("fault.worker_timeout_s: must be >= 2 x heartbeat_interval_s (" +
+                       std::to_string(2 * e.fault.heartbeat_interval_s) + "), got " +
+                       std::to_string(e.fault.worker_timeout_s));
   if (e.fault.coordinator_timeout_s < 2 * e.fault.heartbeat_interval_s)
-    return Result<Experiment>::Error("fault.coordinator_timeout_s: must be >= 2 x heartbeat_interval_s (" +
-                                     std::to_string(2 * e.fault.heartbeat_interval_s) + "), got " +
-                                     std::to_string(e.fault.coordinator_timeout_s));
+    return Status::Error("fault.coordinator_timeout_s: must be >= 2 x heartbeat_interval_s (" +
+                       std::to_string(2 * e.fault.heartbeat_interval_s) + "), got " +
+                       std::to_string(e.fault.coordinator_timeout_s));
   if (e.fault.progress_timeout_s < e.fault.worker_timeout_s)
-    return Result<Experiment>::Error("fault.progress_timeout_s: must be >= worker_timeout_s");
-  c.integer(j, "", "threads_per_rank", e.threads_per_rank, 1, 1024);
-  if (c.failed()) return c.status();
+    return Status::Error("fault.progress_timeout_s: must be >= worker_timeout_s");
+  return Status::Ok();
+}
 
-  // status server (not identity: it may change between reruns)
+// The status server (not identity: it may change between reruns).
+Status parse_status_server(const json& j, Checker& c, Experiment& e) {
   if (j.contains("status")) {
     const json& sv = j["status"];
-    if (!sv.is_object()) return Result<Experiment>::Error("status: must be an object, got " + sv.dump());
+    if (!sv.is_object()) return Status::Error("status: must be an object, got " + sv.dump());
     c.keys(sv, "status", {"port", "address"});
     c.integer(sv, "status", "port", e.status.port, -1, 65535);
     if (sv.contains("address")) {
@@ -255,8 +253,11 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
     }
     if (c.failed()) return c.status();
   }
+  return Status::Ok();
+}
 
-  // data files
+// Each dataset's three files exist (when asked), and its training rows size the job.
+Status find_data_files(bool check_files, Experiment& e) {
   for (size_t i = 0; i < e.datasets.size(); ++i) {
     const std::string& ds = e.datasets[i];
     int64_t rows = 0;
@@ -265,13 +266,36 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
         const std::string path = e.data_dir + "/" + kind + ds + ".txt";
         std::error_code ec;
         if (!fs::is_regular_file(path, ec))
-          return Result<Experiment>::Error("datasets[" + std::to_string(i) + "]: unknown dataset '" + ds +
-                                           "': " + path + " does not exist (data_dir " + e.data_dir + ")");
+          return Status::Error("datasets[" + std::to_string(i) + "]: unknown dataset '" + ds +
+                               "': " + path + " does not exist (data_dir " + e.data_dir + ")");
       }
       rows = count_lines(e.data_dir + "/train_" + ds + ".txt");
     }
     e.dataset_rows.push_back(rows);
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, bool check_files) {
+  Checker c;
+  Experiment e;
+  if (!j.is_object()) return Result<Experiment>::Error("top level: must be a JSON object");
+  c.keys(j, "", {"run_dir", "data_dir", "datasets", "seeds", "preset", "recipe", "checkpoint",
+                 "fault", "threads_per_rank", "description", "status"});
+  if (j.contains("description") && !j["description"].is_string())
+    c.fail("description", "must be a string");
+  if (Status st = parse_paths(j, base_dir, c, e); !st.ok()) return st;
+  parse_datasets(j, c, e);
+  if (!c.failed()) parse_seeds(j, c, e);
+  if (c.failed()) return c.status();
+  if (Status st = parse_recipe(j, c, e); !st.ok()) return st;
+  if (Status st = parse_fault(j, c, e); !st.ok()) return st;
+  c.integer(j, "", "threads_per_rank", e.threads_per_rank, 1, 1024);
+  if (c.failed()) return c.status();
+  if (Status st = parse_status_server(j, c, e); !st.ok()) return st;
+  if (Status st = find_data_files(check_files, e); !st.ok()) return st;
   return e;
 }
 
