@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/recipe_config.h"
 #include "common/status.h"
 
 namespace amnl::worker {
@@ -24,6 +25,19 @@ struct LrScheduleOptions {
   double threshold = 1e-4;
   double eps = 1e-8;
 };
+
+// The one conversion from a recipe: optimizer.lr and the schedule section. threshold and eps are
+// torch's ReduceLROnPlateau defaults, not recipe keys.
+inline LrScheduleOptions lr_schedule_options(const RecipeConfig& c) {
+  LrScheduleOptions o;
+  o.base_lr = c.optimizer.lr;
+  o.warmup_epochs = c.schedule.warmup_epochs;
+  o.warmup_start_factor = c.schedule.warmup_start_factor;
+  o.factor = c.schedule.plateau_factor;
+  o.patience = c.schedule.plateau_patience;
+  o.min_lr = c.schedule.min_lr;
+  return o;
+}
 
 class LrSchedule {
  public:

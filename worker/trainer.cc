@@ -47,17 +47,6 @@ uint64_t shuffle_seed(int64_t seed) {
   return z ^ (z >> 31);
 }
 
-LrScheduleOptions schedule_options(const RecipeConfig& c) {
-  LrScheduleOptions o;
-  o.base_lr = c.optimizer.lr;
-  o.warmup_epochs = c.schedule.warmup_epochs;
-  o.warmup_start_factor = c.schedule.warmup_start_factor;
-  o.factor = c.schedule.plateau_factor;
-  o.patience = c.schedule.plateau_patience;
-  o.min_lr = c.schedule.min_lr;
-  return o;
-}
-
 torch::Tensor cpu_rng_state() {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
@@ -170,7 +159,7 @@ void Trainer::build_fresh() {
                                 .eps(cfg_.optimizer.eps)
                                 .weight_decay(cfg_.optimizer.weight_decay));
   ema_ = std::make_unique<Ema>(*model_, cfg_.ema_decay);
-  schedule_ = LrSchedule(schedule_options(cfg_));
+  schedule_ = LrSchedule(lr_schedule_options(cfg_));
   shuffler_ = Shuffler(shuffle_seed(req_.seed));
   best_ema_.clear();
   names_.clear();

@@ -68,5 +68,25 @@ TEST(LrSchedule, StateRoundTripsThroughJsonAndContinuesIdentically) {
   EXPECT_FALSE(b.from_json(nlohmann::json::parse(R"({"plateau_lr": 1})")).ok());
 }
 
+// The recipe's schedule reaches the schedule through one conversion: every key must arrive (a
+// key added to the recipe's schedule section and not mapped fails the count below).
+TEST(LrScheduleOptionsTest, EveryScheduleKeyOfTheRecipeArrives) {
+  RecipeConfig c;
+  c.optimizer.lr = 3e-3;
+  c.schedule.warmup_epochs = 7;
+  c.schedule.warmup_start_factor = 0.25;
+  c.schedule.plateau_factor = 0.3;
+  c.schedule.plateau_patience = 11;
+  c.schedule.min_lr = 2e-6;
+  const LrScheduleOptions o = lr_schedule_options(c);
+  EXPECT_EQ(o.base_lr, 3e-3);
+  EXPECT_EQ(o.warmup_epochs, 7);
+  EXPECT_EQ(o.warmup_start_factor, 0.25);
+  EXPECT_EQ(o.factor, 0.3);
+  EXPECT_EQ(o.patience, 11);
+  EXPECT_EQ(o.min_lr, 2e-6);
+  EXPECT_EQ(c.to_json()["schedule"].size(), 5u);
+}
+
 }  // namespace
 }  // namespace amnl::worker
