@@ -93,6 +93,10 @@ class Trainer {
   NamedTensors live() const;
   // nullopt: resumed or nothing to resume; a JobResult: refuse (another recipe) or fenced.
   std::optional<JobResult> resume();
+  Result<LoadedCheckpoint> read_checkpoint(const CheckpointInfo& c, const std::string& label);
+  std::optional<std::string> refusal_of(const LoadedCheckpoint& ck, const std::string& label) const;
+  Status load_checkpoint(LoadedCheckpoint& ck, const std::string& label);
+  void adopt_checkpoint_state(const LoadedCheckpoint& ck, const std::string& label, int written_by);
   bool owner() const { return !s_.callbacks->still_owner || s_.callbacks->still_owner(); }
   std::optional<JobResult> write_checkpoint(CheckpointKind kind, std::string* path);
   std::optional<JobResult> write_file(const std::string& name, const std::string& bytes);
@@ -191,74 +195,87 @@ std::optional<JobResult> Trainer::resume() {
   for (const auto& n : notes) s_.log->warn("{}", n);
   for (const auto& c : candidates) {
     const std::string label = store_.path_of(c.file);
-    auto bytes = store_.read_verified(c);
-    if (!bytes.ok()) {
-      s_.log->warn("skipping checkpoint {}", bytes.message());
+    auto ck = read_checkpoint(c, label);
+    if (!ck.ok()) {
+      s_.log->warn("skipping checkpoint {}", ck.message());
       continue;
     }
-    auto parsed = parse_checkpoint(*bytes, label);
-    if (!parsed.ok()) {
-      s_.log->warn("skipping checkpoint {}", parsed.message());
-      continue;
-    }
-    LoadedCheckpoint& ck = *parsed;
-    // Another recipe, dataset or seed is not a damaged file but a different job: refuse.
-    json theirs = ck.state.recipe;
-    if (theirs.is_object()) theirs.erase("checkpoint");
-    if (auto diff = recipe_difference(theirs, cfg_.identity_json()))
-      return ended(JobEnd::kFailed, label + " was written by another recipe: " + *diff +
-                                        "; refusing to resume from it");
-    if (ck.state.dataset != req_.dataset || ck.state.seed != req_.seed)
-      return ended(JobEnd::kFailed, label + " belongs to " + ck.state.dataset + " seed " +
-                                        std::to_string(ck.state.seed) + ", not to this job");
-    auto scaler = data::ScalerParams::from_json(ck.state.scaler);
-    if (!scaler.ok() || *scaler != s_.data.scaler)
-      return ended(JobEnd::kFailed, label + ": its scaler params differ from those fitted on the data now in " +
-                                        req_.data_dir + " (changed data files?); refusing to resume from it");
-
-    build_fresh();
-    NamedTensors model = live();
-    Status ok = check_tensors_like(ck.tensors.model, model, "the checkpoint's model").with_context(label);
-    if (ok.ok()) ok = check_tensors_like(ck.tensors.ema, model, "the checkpoint's EMA").with_context(label);
-    if (ok.ok() && !ck.tensors.best_ema.names.empty())
-      ok = check_tensors_like(ck.tensors.best_ema, model, "the checkpoint's best EMA").with_context(label);
-    if (ok.ok()) ok = load_optimizer(ck, *optimizer_, label);
-    if (ok.ok()) ok = schedule_.from_json(ck.state.schedule).with_context(label);
-    if (ok.ok()) ok = shuffler_.set_state(ck.state.shuffle_state).with_context(label);
-    if (ok.ok()) {
-      try {
-        set_cpu_rng_state(ck.tensors.torch_rng);
-      } catch (const std::exception& e) {
-        ok = Status::Error(label + ": torch generator state unusable");
-      }
-    }
-    if (!ok.ok()) {
+    if (auto refusal = refusal_of(*ck, label)) return ended(JobEnd::kFailed, *refusal);
+    if (Status ok = load_checkpoint(*ck, label); !ok.ok()) {
       s_.log->warn("skipping checkpoint {}", ok.message());
       build_fresh();
       continue;
     }
-    {
-      torch::NoGradGuard no_grad;
-      copy_tensors(ck.tensors.model.tensors, model.tensors);
-      copy_tensors(ck.tensors.ema.tensors, ema_->shadow());
-      for (const auto& t : ck.tensors.best_ema.tensors) best_ema_.push_back(t.to(device_).clone());
-    }
-    if (ck.state.threads > 0 && ck.state.threads != s_.threads)
-      s_.log->warn("{} was written with {} threads, this attempt runs {}: the result will not be bit-identical to "
-                   "an uninterrupted run (reductions split work by thread)",
-                   label, ck.state.threads, s_.threads);
-    st_ = ck.state;
-    st_.recipe = cfg_.to_json();  // the checkpoint policy may have changed; the rest is equal
-    st_.resumes += 1;
-    st_.attempt = req_.attempt;
-    st_.threads = s_.threads;
-    resumed_from_ = st_.epochs_done;
-    s_.log->info("resuming from {} ({} epochs and {} batches done, written by attempt {})", label, st_.epochs_done,
-                 st_.batch_in_epoch, c.attempt);
+    adopt_checkpoint_state(*ck, label, c.attempt);
     return std::nullopt;
   }
   if (!candidates.empty()) s_.log->warn("no checkpoint in {} verifies: starting afresh", store_.dir());
   return std::nullopt;
+}
+
+Result<LoadedCheckpoint> Trainer::read_checkpoint(const CheckpointInfo& c, const std::string& label) {
+  auto bytes = store_.read_verified(c);
+  if (!bytes.ok()) return Status::Error(bytes.message());
+  return parse_checkpoint(*bytes, label);
+}
+
+// Another recipe, dataset, seed or data is not a damaged file but a different job: the whole
+// attempt refuses, rather than skipping to an older checkpoint of that other job.
+std::optional<std::string> Trainer::refusal_of(const LoadedCheckpoint& ck, const std::string& label) const {
+  json theirs = ck.state.recipe;
+  if (theirs.is_object()) theirs.erase("checkpoint");
+  if (auto diff = recipe_difference(theirs, cfg_.identity_json()))
+    return label + " was written by another recipe: " + *diff + "; refusing to resume from it";
+  if (ck.state.dataset != req_.dataset || ck.state.seed != req_.seed)
+    return label + " belongs to " + ck.state.dataset + " seed " + std::to_string(ck.state.seed) +
+           ", not to this job";
+  auto scaler = data::ScalerParams::from_json(ck.state.scaler);
+  if (!scaler.ok() || *scaler != s_.data.scaler)
+    return label + ": its scaler params differ from those fitted on the data now in " + req_.data_dir +
+           " (changed data files?); refusing to resume from it";
+  return std::nullopt;
+}
+
+// Checks every part against a freshly built model before copying any of it, so that a
+// checkpoint that fails half-way leaves nothing behind (the caller rebuilds fresh).
+Status Trainer::load_checkpoint(LoadedCheckpoint& ck, const std::string& label) {
+  build_fresh();
+  NamedTensors model = live();
+  Status ok = check_tensors_like(ck.tensors.model, model, "the checkpoint's model").with_context(label);
+  if (ok.ok()) ok = check_tensors_like(ck.tensors.ema, model, "the checkpoint's EMA").with_context(label);
+  if (ok.ok() && !ck.tensors.best_ema.names.empty())
+    ok = check_tensors_like(ck.tensors.best_ema, model, "the checkpoint's best EMA").with_context(label);
+  if (ok.ok()) ok = load_optimizer(ck, *optimizer_, label);
+  if (ok.ok()) ok = schedule_.from_json(ck.state.schedule).with_context(label);
+  if (ok.ok()) ok = shuffler_.set_state(ck.state.shuffle_state).with_context(label);
+  if (ok.ok()) {
+    try {
+      set_cpu_rng_state(ck.tensors.torch_rng);
+    } catch (const std::exception& e) {
+      ok = Status::Error(label + ": torch generator state unusable");
+    }
+  }
+  if (!ok.ok()) return ok;
+  torch::NoGradGuard no_grad;
+  copy_tensors(ck.tensors.model.tensors, model.tensors);
+  copy_tensors(ck.tensors.ema.tensors, ema_->shadow());
+  for (const auto& t : ck.tensors.best_ema.tensors) best_ema_.push_back(t.to(device_).clone());
+  return Status::Ok();
+}
+
+void Trainer::adopt_checkpoint_state(const LoadedCheckpoint& ck, const std::string& label, int written_by) {
+  if (ck.state.threads > 0 && ck.state.threads != s_.threads)
+    s_.log->warn("{} was written with {} threads, this attempt runs {}: the result will not be bit-identical to "
+                 "an uninterrupted run (reductions split work by thread)",
+                 label, ck.state.threads, s_.threads);
+  st_ = ck.state;
+  st_.recipe = cfg_.to_json();  // the checkpoint policy may have changed; the rest is equal
+  st_.resumes += 1;
+  st_.attempt = req_.attempt;
+  st_.threads = s_.threads;
+  resumed_from_ = st_.epochs_done;
+  s_.log->info("resuming from {} ({} epochs and {} batches done, written by attempt {})", label, st_.epochs_done,
+               st_.batch_in_epoch, written_by);
 }
 
 std::optional<JobResult> Trainer::write_checkpoint(CheckpointKind kind, std::string* path) {
