@@ -135,7 +135,7 @@ class Coordinator::Impl {
   void adopt_finished_jobs(std::vector<json>& replayed) {
     std::set<std::string> done;
     for (const json& r : replayed)
-      if (string_or(r, ledger::kEvent, "") == ledger::event::kDone) done.insert(string_or(r, "job", ""));
+      if (string_or(r, ledger::kEvent, "") == ledger::event::kDone) done.insert(string_or(r, ledger::kJob, ""));
     for (const std::string& ds : exp_.datasets) {
       for (int64_t seed : exp_.seeds) {
         const JobKey key{ds, seed};
@@ -150,7 +150,8 @@ class Coordinator::Impl {
           continue;
         }
         const json run = object_or_empty(m, "run");
-        json rec{{ledger::kEvent, ledger::event::kDone}, {"job", id}, {"attempt", int_or(run, "attempt", 0)},
+        json rec{{ledger::kEvent, ledger::event::kDone}, {ledger::kJob, id},
+                 {ledger::kAttempt, int_or(run, "attempt", 0)},
                  {"epochs_run", int_or(m, "epochs_run", 0)}, {"resumed_from_epoch", -1}, {"metrics", m},
                  {"recovered", "the ledger had no done record; found " + *dir + "/metrics.json"}};
         spdlog::warn("{}: finished (metrics.json) but missing from the ledger; recording it as done", id);
@@ -216,32 +217,33 @@ class Coordinator::Impl {
   void on_record(const json& r) {
     ledger_append(r);
     const std::string ev = r.value(ledger::kEvent, "");
-    const std::string job = r.value("job", "");
+    const std::string job = r.value(ledger::kJob, "");
     if (ev == ledger::event::kProgress) {
-      spdlog::debug("{} attempt {} epoch {}/{} val_rmse {:.3f}", job, r.value("attempt", 0),
+      spdlog::debug("{} attempt {} epoch {}/{} val_rmse {:.3f}", job, r.value(ledger::kAttempt, 0),
                     r.value("epoch", 0), r.value("max_epochs", 0), r.value("val_rmse", 0.0));
     } else if (ev == ledger::event::kCheckpoint || ev == ledger::event::kQueued) {
       spdlog::debug("{}: {}", ev, r.dump());
     } else if (ev == ledger::event::kAssigned) {
-      spdlog::info("{} -> rank {} (attempt {})", job, r.value("rank", -1), r.value("attempt", 0));
+      spdlog::info("{} -> rank {} (attempt {})", job, r.value(ledger::kRank, -1), r.value(ledger::kAttempt, 0));
     } else if (ev == ledger::event::kDone) {
       const json m = r.value("metrics", json::object());
-      spdlog::info("{} done by rank {} (attempt {}, {} epochs{}): test RMSE {}", job, r.value("rank", -1),
-                   r.value("attempt", 0), r.value("epochs_run", 0),
+      spdlog::info("{} done by rank {} (attempt {}, {} epochs{}): test RMSE {}", job, r.value(ledger::kRank, -1),
+                   r.value(ledger::kAttempt, 0), r.value("epochs_run", 0),
                    r.value("resumed_from_epoch", -1) >= 0
                        ? ", resumed from epoch " + std::to_string(r.value("resumed_from_epoch", -1)) : "",
                    m.contains("test_rmse") ? m["test_rmse"].dump() : m.dump());
     } else if (ev == ledger::event::kFailed || ev == ledger::event::kAttemptFailed) {
       spdlog::warn("{} {} (attempt {}): {}", job, ev == ledger::event::kFailed ? "FAILED" : "attempt failed",
-                   r.value("attempt", 0), r.value("reason", ""));
+                   r.value(ledger::kAttempt, 0), r.value(ledger::kReason, ""));
     } else if (ev == ledger::event::kWorkerDead || ev == ledger::event::kWorkerLeft) {
-      spdlog::warn("rank {} {}: {}{}", r.value("rank", -1), ev == ledger::event::kWorkerDead ? "declared dead" : "left",
-                   r.value("reason", ""), job.empty() ? "" : " (was running " + job + ")");
+      spdlog::warn("rank {} {}: {}{}", r.value(ledger::kRank, -1),
+                   ev == ledger::event::kWorkerDead ? "declared dead" : "left",
+                   r.value(ledger::kReason, ""), job.empty() ? "" : " (was running " + job + ")");
     } else if (ev == ledger::event::kPreempted) {
       spdlog::info("{} preempted on rank {} (attempt {}): {}; it will resume from its checkpoint", job,
-                   r.value("rank", -1), r.value("attempt", 0), r.value("reason", ""));
+                   r.value(ledger::kRank, -1), r.value(ledger::kAttempt, 0), r.value(ledger::kReason, ""));
     } else if (ev == ledger::event::kDraining) {
-      spdlog::info("draining: no new assignments ({})", r.value("reason", ""));
+      spdlog::info("draining: no new assignments ({})", r.value(ledger::kReason, ""));
     } else {
       spdlog::debug("{}", r.dump());
     }
@@ -464,7 +466,8 @@ class Coordinator::Impl {
       ::usleep(2000);
     }
     print_summary();
-    ledger_append({{ledger::kEvent, ledger::event::kSessionEnded}, {"outcome", to_string(final_)}, {"reason", final_reason_}});
+    ledger_append({{ledger::kEvent, ledger::event::kSessionEnded}, {"outcome", to_string(final_)},
+                   {ledger::kReason, final_reason_}});
     // The disk may come back within the grace period: give the journal that long to catch up.
     const double give_up_at = clock_->now() + opt_.ledger_failure_grace_s;
     while (!unwritten_.empty() && storage_stop_reason_.empty() && clock_->now() < give_up_at) {
