@@ -63,7 +63,8 @@ struct Message {
 };
 
 std::string encode_body(const nlohmann::json& body);
-// nullopt when the bytes are not a JSON object (a corrupt message is dropped, never fatal).
+// nullopt when the bytes are not a JSON object, or a field that record_fields.h knows has the
+// wrong type (a corrupt message is dropped, never fatal).
 std::optional<nlohmann::json> decode_body(const std::string& bytes);
 
 const char* to_string(JobEnd e);
