@@ -54,8 +54,8 @@ std::vector<WorkerAction> WorkerAgent::on_message(const Message& m, double now) 
       if (auto start = decode_msg<StartMsg>(m)) on_start(*start, out);
       break;
     case MsgKind::kAbort:
-      if (auto abort = decode_msg<AbortMsg>(m)) {
-        spdlog::info("rank {}: run aborted by the coordinator: {}", me_.rank, abort->reason);
+      if (auto aborted = decode_msg<AbortMsg>(m)) {
+        spdlog::info("rank {}: run aborted by the coordinator: {}", me_.rank, aborted->reason);
         exit(WorkerExit::kAborted, out);
       }
       break;
