@@ -84,14 +84,18 @@ int bench_mpi() {
   {
     MpiTransport t;
     const int rounds = 2000;
-    json assign{{"job", "FD001-s42"}, {"dataset", "FD001"}, {"seed", 42}, {"attempt", 1},
-                {"data_dir", "/shared/data"}, {"job_dir", "/shared/run/jobs/FD001/seed_42"},
-                {"recipe", json::object()}, {"threads", 4}};
-    for (int i = 0; i < 60; ++i) assign["recipe"]["k" + std::to_string(i)] = 0.123456789 * i;
+    AssignMsg assign;
+    assign.job = "FD001-s42";
+    assign.dataset = "FD001";
+    assign.seed = 42;
+    assign.data_dir = "/shared/data";
+    assign.job_dir = "/shared/run/jobs/FD001/seed_42";
+    assign.threads = 4;
+    for (int i = 0; i < 60; ++i) assign.recipe["k" + std::to_string(i)] = 0.123456789 * i;
     if (t.rank() == 0) {
       for (int i = 0; i < rounds;) {
         if (auto m = t.poll(); m && m->kind == MsgKind::kReady) {
-          t.send(m->peer, MsgKind::kAssign, assign);
+          send_msg(t, m->peer, assign);
           ++i;
         }
       }
@@ -100,7 +104,7 @@ int bench_mpi() {
       std::vector<double> us;
       for (int i = 0; i < rounds; ++i) {
         const auto t0 = Clock::now();
-        t.send(0, MsgKind::kReady, json::object());
+        send_msg(t, 0, ReadyMsg{});
         while (true) {
           auto m = t.poll();
           if (m && m->kind == MsgKind::kAssign) break;
@@ -109,7 +113,7 @@ int bench_mpi() {
       }
       std::sort(us.begin(), us.end());
       std::printf("mpi: ready -> assignment round trip (%zu-byte assignment), %d rounds: median %.1f us, p99 %.1f us\n",
-                  assign.dump().size(), rounds, us[us.size() / 2], us[us.size() * 99 / 100]);
+                  assign.encode().dump().size(), rounds, us[us.size() / 2], us[us.size() * 99 / 100]);
     }
   }
   MPI_Finalize();

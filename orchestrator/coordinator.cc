@@ -47,7 +47,7 @@ std::string fmt_duration(double s) {
 }  // namespace
 
 void abort_workers(Transport& transport, const std::string& reason) {
-  for (int r = 1; r < transport.size(); ++r) transport.send(r, MsgKind::kAbort, {{"reason", reason}});
+  for (int r = 1; r < transport.size(); ++r) send_msg(transport, r, AbortMsg{reason});
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   while (transport.pending_sends() > 0 && std::chrono::steady_clock::now() < until) {
     transport.progress();
@@ -99,10 +99,9 @@ class Coordinator::Impl {
     start_time_ = now;
     for (int r = 1; r < transport_.size(); ++r) {
       scheduler_->add_worker(r, now);
-      transport_.send(r, MsgKind::kStart,
-                      StartMsg{exp_.run_dir, exp_.fault.heartbeat_interval_s, exp_.fault.coordinator_timeout_s,
-                               exp_.fault.stop_grace_s}
-                          .encode());
+      send_msg(transport_, r,
+               StartMsg{exp_.run_dir, exp_.fault.heartbeat_interval_s, exp_.fault.coordinator_timeout_s,
+                        exp_.fault.stop_grace_s});
     }
     if (transport_.size() < 2) spdlog::error("no worker ranks: run with mpirun -np 2 or more");
 
@@ -136,7 +135,7 @@ class Coordinator::Impl {
   void adopt_finished_jobs(std::vector<json>& replayed) {
     std::set<std::string> done;
     for (const json& r : replayed)
-      if (string_or(r, ledger::kEvent, "") == ledger::event::kDone) done.insert(string_or(r, "job", ""));
+      if (string_or(r, ledger::kEvent, "") == ledger::event::kDone) done.insert(string_or(r, ledger::kJob, ""));
     for (const std::string& ds : exp_.datasets) {
       for (int64_t seed : exp_.seeds) {
         const JobKey key{ds, seed};
@@ -151,7 +150,8 @@ class Coordinator::Impl {
           continue;
         }
         const json run = object_or_empty(m, "run");
-        json rec{{ledger::kEvent, ledger::event::kDone}, {"job", id}, {"attempt", int_or(run, "attempt", 0)},
+        json rec{{ledger::kEvent, ledger::event::kDone}, {ledger::kJob, id},
+                 {ledger::kAttempt, int_or(run, "attempt", 0)},
                  {"epochs_run", int_or(m, "epochs_run", 0)}, {"resumed_from_epoch", -1}, {"metrics", m},
                  {"recovered", "the ledger had no done record; found " + *dir + "/metrics.json"}};
         spdlog::warn("{}: finished (metrics.json) but missing from the ledger; recording it as done", id);
@@ -217,32 +217,33 @@ class Coordinator::Impl {
   void on_record(const json& r) {
     ledger_append(r);
     const std::string ev = r.value(ledger::kEvent, "");
-    const std::string job = r.value("job", "");
+    const std::string job = r.value(ledger::kJob, "");
     if (ev == ledger::event::kProgress) {
-      spdlog::debug("{} attempt {} epoch {}/{} val_rmse {:.3f}", job, r.value("attempt", 0),
+      spdlog::debug("{} attempt {} epoch {}/{} val_rmse {:.3f}", job, r.value(ledger::kAttempt, 0),
                     r.value("epoch", 0), r.value("max_epochs", 0), r.value("val_rmse", 0.0));
     } else if (ev == ledger::event::kCheckpoint || ev == ledger::event::kQueued) {
       spdlog::debug("{}: {}", ev, r.dump());
     } else if (ev == ledger::event::kAssigned) {
-      spdlog::info("{} -> rank {} (attempt {})", job, r.value("rank", -1), r.value("attempt", 0));
+      spdlog::info("{} -> rank {} (attempt {})", job, r.value(ledger::kRank, -1), r.value(ledger::kAttempt, 0));
     } else if (ev == ledger::event::kDone) {
       const json m = r.value("metrics", json::object());
-      spdlog::info("{} done by rank {} (attempt {}, {} epochs{}): test RMSE {}", job, r.value("rank", -1),
-                   r.value("attempt", 0), r.value("epochs_run", 0),
+      spdlog::info("{} done by rank {} (attempt {}, {} epochs{}): test RMSE {}", job, r.value(ledger::kRank, -1),
+                   r.value(ledger::kAttempt, 0), r.value("epochs_run", 0),
                    r.value("resumed_from_epoch", -1) >= 0
                        ? ", resumed from epoch " + std::to_string(r.value("resumed_from_epoch", -1)) : "",
                    m.contains("test_rmse") ? m["test_rmse"].dump() : m.dump());
     } else if (ev == ledger::event::kFailed || ev == ledger::event::kAttemptFailed) {
       spdlog::warn("{} {} (attempt {}): {}", job, ev == ledger::event::kFailed ? "FAILED" : "attempt failed",
-                   r.value("attempt", 0), r.value("reason", ""));
+                   r.value(ledger::kAttempt, 0), r.value(ledger::kReason, ""));
     } else if (ev == ledger::event::kWorkerDead || ev == ledger::event::kWorkerLeft) {
-      spdlog::warn("rank {} {}: {}{}", r.value("rank", -1), ev == ledger::event::kWorkerDead ? "declared dead" : "left",
-                   r.value("reason", ""), job.empty() ? "" : " (was running " + job + ")");
+      spdlog::warn("rank {} {}: {}{}", r.value(ledger::kRank, -1),
+                   ev == ledger::event::kWorkerDead ? "declared dead" : "left",
+                   r.value(ledger::kReason, ""), job.empty() ? "" : " (was running " + job + ")");
     } else if (ev == ledger::event::kPreempted) {
       spdlog::info("{} preempted on rank {} (attempt {}): {}; it will resume from its checkpoint", job,
-                   r.value("rank", -1), r.value("attempt", 0), r.value("reason", ""));
+                   r.value(ledger::kRank, -1), r.value(ledger::kAttempt, 0), r.value(ledger::kReason, ""));
     } else if (ev == ledger::event::kDraining) {
-      spdlog::info("draining: no new assignments ({})", r.value("reason", ""));
+      spdlog::info("draining: no new assignments ({})", r.value(ledger::kReason, ""));
     } else {
       spdlog::debug("{}", r.dump());
     }
@@ -275,7 +276,7 @@ class Coordinator::Impl {
     ping_timer_.expires_after(us(exp_.fault.heartbeat_interval_s));
     ping_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
-      for (int r : scheduler_->live_ranks()) transport_.send(r, MsgKind::kPing, json::object());
+      for (int r : scheduler_->live_ranks()) send_msg(transport_, r, PingMsg{});
       if (status_) status_->observe_workers(scheduler_->workers(), clock_->now());
       schedule_ping();
     });
@@ -310,7 +311,7 @@ class Coordinator::Impl {
     if (scheduler_->draining()) return;
     scheduler_->start_draining(reason);
     // Workers usually get the same signal from mpirun; a STOP covers the case they did not.
-    for (int r : scheduler_->busy_ranks()) transport_.send(r, MsgKind::kStop, {{"reason", reason}});
+    for (int r : scheduler_->busy_ranks()) send_msg(transport_, r, StopMsg{reason});
   }
 
   void handle_signal(int sig) {
@@ -367,56 +368,72 @@ class Coordinator::Impl {
     assign.session = session_;
     assign.recipe = exp_.recipe;
     assign.threads = exp_.threads_per_rank;
-    transport_.send(a.rank, MsgKind::kAssign, assign.encode());
+    send_msg(transport_, a.rank, assign);
   }
 
+  // Each body is read through its typed decoder: a malformed one is logged and dropped
+  // (decode_msg), so no message from any rank can throw out of this loop.
   void handle(const Message& m, double now) {
     const int r = m.peer;
     if (r <= 0 || r >= transport_.size()) return;
-    if (!scheduler_->may_send(r)) {
-      // A rank declared dead (or gone) that still talks: a stale attempt. Never answer it.
-      if (m.kind == MsgKind::kResult || m.kind == MsgKind::kProgress)
-        spdlog::warn("ignoring {} from rank {} (declared dead): {} attempt {}", to_string(m.kind), r,
-                     m.body.value("job", ""), m.body.value("attempt", 0));
-      return;
-    }
+    if (!scheduler_->may_send(r)) return ignore_dead_rank(m);
     switch (m.kind) {
-      case MsgKind::kHello: {
-        Peer p;
-        p.pid = m.body.value("pid", 0L);
-        p.host = m.body.value("host", "");
-        p.same_host = !opt_.treat_ranks_remote && p.host == hostname() && p.pid > 0;
-        peers_[r] = p;
-        write_rank_info(r, p.pid, p.host);
-        scheduler_->on_heard(r, now);
+      case MsgKind::kHello:
+        if (auto hello = decode_msg<HelloMsg>(m)) on_hello(r, *hello, now);
         break;
-      }
       case MsgKind::kReady:
-        scheduler_->on_ready(r, now);
+        if (decode_msg<ReadyMsg>(m)) scheduler_->on_ready(r, now);
         break;
       case MsgKind::kHeartbeat:
-        scheduler_->on_heartbeat(r, m.body.value("job", ""), m.body.value("attempt", 0),
-                                 m.body.value("counter", int64_t{-1}), now);
+        if (auto hb = decode_msg<HeartbeatMsg>(m)) scheduler_->on_heartbeat(r, hb->job, hb->attempt, hb->counter, now);
         break;
       case MsgKind::kProgress:
-        if (!scheduler_->on_progress(r, m.body.value("job", ""), m.body.value("attempt", 0),
-                                     progress_from_json(m.body), now))
-          spdlog::warn("ignoring progress of stale attempt {} of {} from rank {}", m.body.value("attempt", 0),
-                       m.body.value("job", ""), r);
+        if (auto p = decode_msg<ProgressMsg>(m)) on_progress(r, *p, now);
         break;
       case MsgKind::kResult:
-        if (!scheduler_->on_result(r, m.body.value("job", ""), m.body.value("attempt", 0),
-                                   result_from_json(m.body), now))
-          spdlog::warn("ignoring result of stale attempt {} of {} from rank {}", m.body.value("attempt", 0),
-                       m.body.value("job", ""), r);
+        if (auto res = decode_msg<ResultMsg>(m)) on_result(r, *res, now);
         break;
       case MsgKind::kBye:
-        scheduler_->on_worker_left(r, m.body.value("reason", "left"), now);
-        transport_.forget(r);
+        if (auto bye = decode_msg<ByeMsg>(m)) {
+          scheduler_->on_worker_left(r, bye->reason, now);
+          transport_.forget(r);
+        }
         break;
       default:
         spdlog::warn("unexpected {} message from rank {}", to_string(m.kind), r);
     }
+  }
+
+  void on_hello(int r, const HelloMsg& hello, double now) {
+    Peer p;
+    p.pid = hello.pid;
+    p.host = hello.host;
+    p.same_host = !opt_.treat_ranks_remote && p.host == hostname() && p.pid > 0;
+    peers_[r] = p;
+    write_rank_info(r, p.pid, p.host);
+    scheduler_->on_heard(r, now);
+  }
+
+  void on_progress(int r, const ProgressMsg& p, double now) {
+    if (!scheduler_->on_progress(r, p.job, p.attempt, p.progress, now))
+      spdlog::warn("ignoring progress of stale attempt {} of {} from rank {}", p.attempt, p.job, r);
+  }
+
+  void on_result(int r, const ResultMsg& res, double now) {
+    if (!scheduler_->on_result(r, res.job, res.attempt, res.result, now))
+      spdlog::warn("ignoring result of stale attempt {} of {} from rank {}", res.attempt, res.job, r);
+  }
+
+  // A rank declared dead (or gone) that still talks: a stale attempt. Never answer it.
+  static void ignore_dead_rank(const Message& m) {
+    std::optional<std::pair<std::string, int>> attempt;
+    if (m.kind == MsgKind::kResult)
+      if (auto res = ResultMsg::decode(m.body)) attempt.emplace(res->job, res->attempt);
+    if (m.kind == MsgKind::kProgress)
+      if (auto p = ProgressMsg::decode(m.body)) attempt.emplace(p->job, p->attempt);
+    if (attempt)
+      spdlog::warn("ignoring {} from rank {} (declared dead): {} attempt {}", to_string(m.kind), m.peer,
+                   attempt->first, attempt->second);
   }
 
   void maybe_finish() {
@@ -442,14 +459,15 @@ class Coordinator::Impl {
   }
 
   int finish() {
-    for (int r : scheduler_->live_ranks()) transport_.send(r, MsgKind::kShutdown, json::object());
+    for (int r : scheduler_->live_ranks()) send_msg(transport_, r, ShutdownMsg{});
     const auto until = std::chrono::steady_clock::now() + us(opt_.shutdown_grace_s);
     while (transport_.pending_sends() > 0 && std::chrono::steady_clock::now() < until) {
       transport_.progress();
       ::usleep(2000);
     }
     print_summary();
-    ledger_append({{ledger::kEvent, ledger::event::kSessionEnded}, {"outcome", to_string(final_)}, {"reason", final_reason_}});
+    ledger_append({{ledger::kEvent, ledger::event::kSessionEnded}, {"outcome", to_string(final_)},
+                   {ledger::kReason, final_reason_}});
     // The disk may come back within the grace period: give the journal that long to catch up.
     const double give_up_at = clock_->now() + opt_.ledger_failure_grace_s;
     while (!unwritten_.empty() && storage_stop_reason_.empty() && clock_->now() < give_up_at) {

@@ -1,5 +1,9 @@
 #include "orchestrator/messages.h"
 
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "common/json_fields.h"
@@ -36,7 +40,9 @@ std::string encode_body(const json& body) { return dump_lossy(body); }
 std::optional<json> decode_body(const std::string& bytes) {
   auto j = json::parse(bytes, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  if (!mistyped_field(j).empty()) return std::nullopt;  // the coordinator reads these fields directly
+  // The typed decoders refuse such bodies too; refusing them here as well keeps the transport
+  // dropping (and logging) them as before, with the same field list as the ledger's check.
+  if (!mistyped_field(j).empty()) return std::nullopt;
   return j;
 }
 
@@ -57,7 +63,121 @@ std::optional<JobEnd> job_end_from_string(const std::string& s) {
   return std::nullopt;
 }
 
-json result_to_json(const std::string& job, int attempt, const JobResult& r) {
+namespace {
+
+// Reads body[key] into out when present; false when present with the wrong type, or an integer
+// that does not fit in out's type (get<int>() would convert it with loss or undefined behaviour).
+template <typename T>
+bool read_field(const json& body, const char* key, T& out) {
+  const auto it = body.find(key);
+  if (it == body.end()) return true;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return false;
+    out = it->template get<std::string>();
+  } else if constexpr (std::is_same_v<T, double>) {
+    if (!it->is_number()) return false;
+    out = it->template get<double>();
+  } else if constexpr (std::is_same_v<T, json>) {
+    out = *it;  // any JSON value (the recipe is passed on as it is)
+  } else {
+    static_assert(std::is_integral_v<T>);
+    const auto v = int_field(body, key, std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+    if (!v) return false;
+    out = static_cast<T>(*v);
+  }
+  return true;
+}
+
+// A measured value (val_rmse, ...): dump() writes a NaN as null, so null (or a non-finite
+// number, in process) leaves the default rather than refusing the whole report.
+bool read_measure(const json& body, const char* key, double& out) {
+  const auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return true;
+  if (!it->is_number()) return false;
+  if (const double v = it->get<double>(); std::isfinite(v)) out = v;
+  return true;
+}
+
+bool read_object(const json& body, const char* key, json& out) {
+  const auto it = body.find(key);
+  if (it == body.end()) return true;
+  if (!it->is_object()) return false;
+  out = *it;
+  return true;
+}
+
+}  // namespace
+
+json HelloMsg::encode() const { return {{"pid", pid}, {"host", host}}; }
+
+std::optional<HelloMsg> HelloMsg::decode(const json& body) {
+  if (!body.is_object()) return std::nullopt;
+  HelloMsg m;
+  if (!read_field(body, "pid", m.pid) || !read_field(body, "host", m.host)) return std::nullopt;
+  return m;
+}
+
+template <MsgKind K>
+json ReasonMsg<K>::encode() const {
+  return {{"reason", reason}};
+}
+
+template <MsgKind K>
+std::optional<ReasonMsg<K>> ReasonMsg<K>::decode(const json& body) {
+  if (!body.is_object()) return std::nullopt;
+  ReasonMsg m;
+  if (!read_field(body, "reason", m.reason)) return std::nullopt;
+  return m;
+}
+
+template struct ReasonMsg<MsgKind::kAbort>;
+template struct ReasonMsg<MsgKind::kStop>;
+template struct ReasonMsg<MsgKind::kBye>;
+
+json HeartbeatMsg::encode() const { return {{"job", job}, {"attempt", attempt}, {"counter", counter}}; }
+
+std::optional<HeartbeatMsg> HeartbeatMsg::decode(const json& body) {
+  if (!body.is_object()) return std::nullopt;
+  HeartbeatMsg m;
+  const bool ok = read_field(body, "job", m.job) && read_field(body, "attempt", m.attempt) &&
+                  read_field(body, "counter", m.counter);
+  if (!ok) return std::nullopt;
+  return m;
+}
+
+ProgressMsg ProgressMsg::of(const std::string& job, int attempt, const JobProgress& p) {
+  return ProgressMsg{job, attempt,
+                     ProgressReport{p.epoch, p.max_epochs, p.val_rmse, p.best_val_rmse, p.epoch_seconds,
+                                    p.batches_done, p.checkpoint}};
+}
+
+json ProgressMsg::encode() const {
+  const ProgressReport& p = progress;
+  return {{"job", job},           {"attempt", attempt},     {"epoch", p.epoch},
+          {"max_epochs", p.max_epochs}, {"val_rmse", p.val_rmse}, {"best_val_rmse", p.best_val_rmse},
+          {"epoch_seconds", p.epoch_seconds}, {"batches_done", p.batches_done}, {"checkpoint", p.checkpoint}};
+}
+
+std::optional<ProgressMsg> ProgressMsg::decode(const json& body) {
+  if (!body.is_object()) return std::nullopt;
+  ProgressMsg m;
+  ProgressReport& p = m.progress;
+  const bool ok = read_field(body, "job", m.job) && read_field(body, "attempt", m.attempt) &&
+                  read_field(body, "epoch", p.epoch) && read_field(body, "max_epochs", p.max_epochs) &&
+                  read_measure(body, "val_rmse", p.val_rmse) && read_measure(body, "best_val_rmse", p.best_val_rmse) &&
+                  read_measure(body, "epoch_seconds", p.epoch_seconds) &&
+                  read_field(body, "batches_done", p.batches_done) && read_field(body, "checkpoint", p.checkpoint);
+  if (!ok) return std::nullopt;
+  return m;
+}
+
+ResultMsg ResultMsg::of(const std::string& job, int attempt, const JobResult& r) {
+  return ResultMsg{job, attempt,
+                   ResultReport{r.end, r.reason, r.metrics, r.epochs_run, r.resumed_from_epoch, r.final_model}};
+}
+
+json ResultMsg::encode() const {
+  const ResultReport& r = result;
   return {{"job", job},
           {"attempt", attempt},
           {"end", to_string(r.end)},
@@ -68,64 +188,26 @@ json result_to_json(const std::string& job, int attempt, const JobResult& r) {
           {"final_model", r.final_model}};
 }
 
-ResultReport result_from_json(const json& j) {
-  ResultReport r;
-  // An unknown end is a failure: never mistake garbage for success.
-  // Fields of the wrong type read as their defaults (json::value() would throw).
-  const auto end = j.is_object() && j.contains("end") && j["end"].is_string()
-                       ? job_end_from_string(j["end"].get<std::string>()) : std::nullopt;
-  r.end = end.value_or(JobEnd::kFailed);
-  r.reason = string_or(j, "reason", "");
-  if (!end) {
-    const std::string shown = j.is_object() && j.contains("end") ? printable(dump_lossy(j["end"])) : "(none)";
+std::optional<ResultMsg> ResultMsg::decode(const json& body) {
+  if (!body.is_object()) return std::nullopt;
+  ResultMsg m;
+  ResultReport& r = m.result;
+  r.metrics = json::object();
+  std::string end;
+  const bool ok = read_field(body, "job", m.job) && read_field(body, "attempt", m.attempt) &&
+                  read_field(body, "end", end) && read_field(body, "reason", r.reason) &&
+                  read_object(body, "metrics", r.metrics) && read_field(body, "epochs_run", r.epochs_run) &&
+                  read_field(body, "resumed_from_epoch", r.resumed_from_epoch) &&
+                  read_field(body, "final_model", r.final_model);
+  if (!ok) return std::nullopt;
+  const auto known = job_end_from_string(end);
+  r.end = known.value_or(JobEnd::kFailed);
+  if (!known) {
+    const std::string shown = body.contains("end") ? printable(dump_lossy(body["end"])) : "(none)";
     r.reason = "result with an unknown end " + shown + (r.reason.empty() ? "" : ": " + r.reason);
   }
-  r.metrics = object_or_empty(j, "metrics");
-  r.epochs_run = int_or(j, "epochs_run", 0);
-  r.resumed_from_epoch = int_or(j, "resumed_from_epoch", -1);
-  r.final_model = string_or(j, "final_model", "");
-  return r;
+  return m;
 }
-
-json progress_to_json(const std::string& job, int attempt, const JobProgress& p) {
-  return {{"job", job},           {"attempt", attempt},     {"epoch", p.epoch},
-          {"max_epochs", p.max_epochs}, {"val_rmse", p.val_rmse}, {"best_val_rmse", p.best_val_rmse},
-          {"epoch_seconds", p.epoch_seconds}, {"batches_done", p.batches_done}, {"checkpoint", p.checkpoint}};
-}
-
-ProgressReport progress_from_json(const json& j) {
-  ProgressReport p;
-  p.epoch = int_or(j, "epoch", 0);
-  p.max_epochs = int_or(j, "max_epochs", 0);
-  p.val_rmse = double_or(j, "val_rmse", 0.0);
-  p.best_val_rmse = double_or(j, "best_val_rmse", 0.0);
-  p.epoch_seconds = double_or(j, "epoch_seconds", 0.0);
-  p.batches_done = int64_or(j, "batches_done", 0);
-  p.checkpoint = string_or(j, "checkpoint", "");
-  return p;
-}
-
-namespace {
-
-// Reads body[key] into out when present; false when present with the wrong type.
-template <typename T>
-bool read_field(const json& body, const char* key, T& out) {
-  if (!body.contains(key)) return true;
-  const json& v = body[key];
-  if constexpr (std::is_same_v<T, std::string>) {
-    if (!v.is_string()) return false;
-  } else if constexpr (std::is_same_v<T, double>) {
-    if (!v.is_number()) return false;
-  } else if constexpr (std::is_same_v<T, json>) {
-    // any JSON value (the recipe is passed on as it is)
-  } else {
-    if (!v.is_number_integer()) return false;
-  }
-  out = v.get<T>();
-  return true;
-}
-
-}  // namespace
 
 json StartMsg::encode() const {
   json j{{"run_dir", run_dir}, {"heartbeat_interval_s", heartbeat_interval_s},
@@ -163,6 +245,11 @@ std::optional<AssignMsg> AssignMsg::decode(const json& body) {
                   read_field(body, "threads", m.threads);
   if (!ok) return std::nullopt;
   return m;
+}
+
+void warn_malformed(const Message& m) {
+  spdlog::warn("ignoring a malformed {} message from rank {}: {}", to_string(m.kind), m.peer,
+               printable(dump_lossy(m.body), 200));
 }
 
 }  // namespace amnl::orch

@@ -3,15 +3,30 @@
 // tag (never shared with another purpose: a large message matched by a small receive of another
 // kind crashed a rank in our measurements); the body is a small JSON text.
 //
-//   worker -> coordinator              coordinator -> worker
-//   kHello     {pid, host}             kStart    {run_dir, heartbeat_interval_s, coordinator_timeout_s,
-//                                                 stop_grace_s}                  (StartMsg)
-//   kReady     {}                      kAbort    {reason}      (experiment refused: exit)
-//   kHeartbeat {job, attempt, counter} kAssign   {job, dataset, seed, data_dir, job_dir, attempt,
-//   kProgress  {job, attempt, ...}                session, recipe, threads}     (AssignMsg)
-//   kResult    {job, attempt, end,..}  kPing     {}            (the coordinator is alive)
-//   kBye       {reason}                kStop     {reason}      (checkpoint and report preempted)
-//                                      kShutdown {}            (exit now)
+// Every kind has a typed struct below (encode / decode): both sides build and read bodies only
+// through them, so a field's name and type are stated once.
+//
+//   worker -> coordinator
+//   kHello     {pid, host}                                              (HelloMsg)
+//   kReady     {}                      (idle: asks for work)            (ReadyMsg)
+//   kHeartbeat {job, attempt, counter} (job "" and counter -1 when idle) (HeartbeatMsg)
+//   kProgress  {job, attempt, epoch, max_epochs, val_rmse, best_val_rmse, epoch_seconds,
+//               batches_done, checkpoint}                               (ProgressMsg)
+//   kResult    {job, attempt, end, reason, metrics, epochs_run, resumed_from_epoch,
+//               final_model}                                            (ResultMsg)
+//   kBye       {reason}                (leaving by itself)              (ByeMsg)
+//   coordinator -> worker
+//   kStart     {run_dir, heartbeat_interval_s, coordinator_timeout_s, [stop_grace_s]} (StartMsg)
+//   kAbort     {reason}                (experiment refused: exit)       (AbortMsg)
+//   kAssign    {job, dataset, seed, data_dir, job_dir, attempt, session, recipe, threads}
+//                                                                       (AssignMsg)
+//   kPing      {}                      (the coordinator is alive)       (PingMsg)
+//   kStop      {reason}                (checkpoint and report preempted) (StopMsg)
+//   kShutdown  {}                      (exit now)                       (ShutdownMsg)
+//
+// Decoding: a missing field reads as its default; a field of the wrong type (or an integer out
+// of range) makes decode() give nullopt, never throw; unknown extra fields are ignored.
+// A receiver drops a body that does not decode after one warning (decode_msg).
 #include <optional>
 #include <string>
 
@@ -48,20 +63,83 @@ struct Message {
 };
 
 std::string encode_body(const nlohmann::json& body);
-// nullopt when the bytes are not a JSON object (a corrupt message is dropped, never fatal).
+// nullopt when the bytes are not a JSON object, or a field that record_fields.h knows has the
+// wrong type (a corrupt message is dropped, never fatal).
 std::optional<nlohmann::json> decode_body(const std::string& bytes);
 
 const char* to_string(JobEnd e);
 std::optional<JobEnd> job_end_from_string(const std::string& s);
 
-nlohmann::json result_to_json(const std::string& job, int attempt, const JobResult& r);
-ResultReport result_from_json(const nlohmann::json& j);
-nlohmann::json progress_to_json(const std::string& job, int attempt, const JobProgress& p);
-ProgressReport progress_from_json(const nlohmann::json& j);
+struct HelloMsg {
+  static constexpr MsgKind kKind = MsgKind::kHello;
+  int64_t pid = 0;
+  std::string host;
+  nlohmann::json encode() const;
+  static std::optional<HelloMsg> decode(const nlohmann::json& body);
+};
 
-// START, typed. A missing field reads as its default; decode gives nullopt for a field of the
-// wrong type (never throws).
+// The kinds whose body is {}: any JSON object decodes (its fields are ignored).
+template <MsgKind K>
+struct EmptyMsg {
+  static constexpr MsgKind kKind = K;
+  nlohmann::json encode() const { return nlohmann::json::object(); }
+  static std::optional<EmptyMsg> decode(const nlohmann::json& body) {
+    if (!body.is_object()) return std::nullopt;
+    return EmptyMsg{};
+  }
+};
+using ReadyMsg = EmptyMsg<MsgKind::kReady>;
+using PingMsg = EmptyMsg<MsgKind::kPing>;
+using ShutdownMsg = EmptyMsg<MsgKind::kShutdown>;
+
+// The kinds whose body is {reason}. BYE without a reason reads as "left".
+template <MsgKind K>
+struct ReasonMsg {
+  static constexpr MsgKind kKind = K;
+  std::string reason = K == MsgKind::kBye ? "left" : "";
+  nlohmann::json encode() const;
+  static std::optional<ReasonMsg> decode(const nlohmann::json& body);
+};
+using AbortMsg = ReasonMsg<MsgKind::kAbort>;
+using StopMsg = ReasonMsg<MsgKind::kStop>;
+using ByeMsg = ReasonMsg<MsgKind::kBye>;
+
+// job "" / attempt 0 / counter -1: the worker is idle.
+struct HeartbeatMsg {
+  static constexpr MsgKind kKind = MsgKind::kHeartbeat;
+  std::string job;
+  int attempt = 0;
+  int64_t counter = -1;
+  nlohmann::json encode() const;
+  static std::optional<HeartbeatMsg> decode(const nlohmann::json& body);
+};
+
+// An epoch's end or a checkpoint. A real-valued field that is null (a NaN, e.g. a diverged
+// epoch, is written as null) reads as 0.
+struct ProgressMsg {
+  static constexpr MsgKind kKind = MsgKind::kProgress;
+  std::string job;
+  int attempt = 0;
+  ProgressReport progress;
+  static ProgressMsg of(const std::string& job, int attempt, const JobProgress& p);
+  nlohmann::json encode() const;
+  static std::optional<ProgressMsg> decode(const nlohmann::json& body);
+};
+
+// How an attempt ended. A missing or unknown `end` decodes as kFailed with a reason saying so:
+// garbage is never mistaken for success.
+struct ResultMsg {
+  static constexpr MsgKind kKind = MsgKind::kResult;
+  std::string job;
+  int attempt = 0;
+  ResultReport result;
+  static ResultMsg of(const std::string& job, int attempt, const JobResult& r);
+  nlohmann::json encode() const;
+  static std::optional<ResultMsg> decode(const nlohmann::json& body);
+};
+
 struct StartMsg {
+  static constexpr MsgKind kKind = MsgKind::kStart;
   std::string run_dir;
   double heartbeat_interval_s = 1.0;
   double coordinator_timeout_s = 60.0;
@@ -70,8 +148,8 @@ struct StartMsg {
   static std::optional<StartMsg> decode(const nlohmann::json& body);
 };
 
-// ASSIGN, typed (same defaults and error rule as StartMsg).
 struct AssignMsg {
+  static constexpr MsgKind kKind = MsgKind::kAssign;
   std::string job, dataset, data_dir, job_dir, session;
   int64_t seed = 0;
   int attempt = 1;
@@ -80,5 +158,17 @@ struct AssignMsg {
   nlohmann::json encode() const;
   static std::optional<AssignMsg> decode(const nlohmann::json& body);
 };
+
+// Logs that m (from rank m.peer) was dropped because its body does not decode as its kind.
+void warn_malformed(const Message& m);
+
+// m's body as M, or nullopt after warn_malformed: a malformed or hostile message from any rank
+// is dropped, never read field by field (json::value() throws on a mistyped field).
+template <typename M>
+std::optional<M> decode_msg(const Message& m) {
+  auto decoded = M::decode(m.body);
+  if (!decoded) warn_malformed(m);
+  return decoded;
+}
 
 }  // namespace amnl::orch

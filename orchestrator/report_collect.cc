@@ -42,16 +42,16 @@ void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
   if (ev == ledger::event::kSessionEnded) return interrupt_running(jobs, "its session ended");
   // A session starting while a job still runs: the previous coordinator died without recording.
   if (ev == ledger::event::kSessionStarted) return interrupt_running(jobs, "the coordinator's session ended without a record");
-  if (!r.contains("job") || !r["job"].is_string()) return;
-  LedgerJob& j = jobs[r["job"].get<std::string>()];
+  if (!r.contains(ledger::kJob) || !r[ledger::kJob].is_string()) return;
+  LedgerJob& j = jobs[r[ledger::kJob].get<std::string>()];
   j.seen = true;
-  const int attempt = r.value("attempt", 0);
+  const int attempt = r.value(ledger::kAttempt, 0);
   if (ev == ledger::event::kQueued) {
     if (j.state != "done" && j.state != "failed" && j.reason.empty()) j.reason = "queued, not started yet";
   } else if (ev == ledger::event::kAssigned) {
     j.state = "running";
     j.attempts = std::max(j.attempts, attempt);
-    j.rank = r.value("rank", -1);
+    j.rank = r.value(ledger::kRank, -1);
     j.epoch = 0;
     j.reason.clear();
   } else if (ev == ledger::event::kProgress) {
@@ -66,23 +66,23 @@ void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
     j.state = "pending";
     j.failures = r.value("failures", j.failures + 1);
     j.reason = "attempt " + int_str(attempt) + " failed (" + int_str(j.failures) + " of " +
-               int_str(r.value("max_attempts", 0)) + " allowed): " + r.value("reason", "") + "; to be retried";
+               int_str(r.value("max_attempts", 0)) + " allowed): " + r.value(ledger::kReason, "") + "; to be retried";
   } else if (ev == ledger::event::kFailed) {
     if (j.state == "done") return;
     j.state = "failed";
     j.failures = r.value("failures", j.failures + 1);
-    j.reason = "gave up after " + int_str(j.failures) + " failed attempts; the last: " + r.value("reason", "");
+    j.reason = "gave up after " + int_str(j.failures) + " failed attempts; the last: " + r.value(ledger::kReason, "");
   } else if (ev == ledger::event::kFailuresReset) {
     j.state = "pending";
-    j.reason = "failures reset (" + r.value("reason", "") + "); queued again";
+    j.reason = "failures reset (" + r.value(ledger::kReason, "") + "); queued again";
   } else if (ev == ledger::event::kPreempted) {
     if (j.state == "done") return;
     j.state = "pending";
-    j.reason = "preempted at epoch " + int_str(r.value("epochs_run", j.epoch)) + " (" + r.value("reason", "") +
+    j.reason = "preempted at epoch " + int_str(r.value("epochs_run", j.epoch)) + " (" + r.value(ledger::kReason, "") +
                "); a rerun resumes it";
   } else if (ev == ledger::event::kStorageFailed) {
     j.state = "pending";
-    j.reason = "storage failed: " + r.value("reason", "") + "; a rerun resumes it";
+    j.reason = "storage failed: " + r.value(ledger::kReason, "") + "; a rerun resumes it";
   }
 }
 
@@ -170,7 +170,7 @@ SeedResult build_seed(const Storage& storage, const std::string& run_dir, const 
     s.resumed_from_epoch = from;
     // An old metrics.json without run.resumes: a done record that resumed shows at least one.
     if (from >= 0) s.resumes = std::max(s.resumes, 1);
-    s.attempts = std::max(s.attempts, done->value("attempt", 0));
+    s.attempts = std::max(s.attempts, done->value(ledger::kAttempt, 0));
     if (!have_file_metrics && done->contains("metrics")) {
       const std::string problem = take_metrics((*done)["metrics"], "ledger done record of " + s.job, s);
       if (problem.empty()) {
@@ -245,7 +245,8 @@ Result<RunResults> collect_run_results(const Storage& storage, const std::string
           if (ev == ledger::event::kSessionStarted) session_open = true;
           if (ev == ledger::event::kSessionEnded) session_open = false;
         } catch (const json::exception& ex) {
-          run.warnings.push_back(ledger_file + ": a " + r.value("event", std::string("?")) + " record is unusable: " + ex.what());
+          run.warnings.push_back(ledger_file + ": a " + r.value(ledger::kEvent, std::string("?")) +
+                                 " record is unusable: " + ex.what());
         }
       }
       // Recorded as running but the session is over: folded at session_ended already.

@@ -10,6 +10,21 @@ namespace amnl::orch {
 
 using nlohmann::json;
 
+namespace {
+
+// A record about one attempt on one rank: the event's own `fields` plus the keys every such
+// record shares. (Objects are key-sorted, so the bytes do not depend on the order built.)
+json attempt_record(const char* event, const std::string& job, int attempt, int rank,
+                    json fields = json::object()) {
+  fields[ledger::kEvent] = event;
+  fields[ledger::kJob] = job;
+  fields[ledger::kAttempt] = attempt;
+  fields[ledger::kRank] = rank;
+  return fields;
+}
+
+}  // namespace
+
 const char* to_string(JobState s) {
   switch (s) {
     case JobState::kQueued: return "queued";
@@ -44,11 +59,11 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
   for (const json& r : replayed) {
     // Records of earlier sessions are read defensively: a mistyped field reads as absent
     // (json::value() would throw, and 1e300 into an int is undefined behaviour).
-    const std::string job = string_or(r, "job", "");
+    const std::string job = string_or(r, ledger::kJob, "");
     auto it = jobs_.find(job);
     if (it == jobs_.end()) continue;
     JobStatus& j = it->second;
-    const int attempt = static_cast<int>(int_field(r, "attempt", 0, 1000000).value_or(0));
+    const int attempt = static_cast<int>(int_field(r, ledger::kAttempt, 0, 1000000).value_or(0));
     j.attempt = std::max(j.attempt, attempt);
     const std::string ev = string_or(r, ledger::kEvent, "");
     if (ev == ledger::event::kDone) {
@@ -57,7 +72,7 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
       j.epoch = int_or(r, "epochs_run", 0);
     } else if (ev == ledger::event::kAttemptFailed || ev == ledger::event::kFailed) {
       j.failures = std::max(j.failures + 1, static_cast<int>(int_field(r, "failures", 0, 1000000).value_or(0)));
-      j.reason = string_or(r, "reason", "");
+      j.reason = string_or(r, ledger::kReason, "");
       if (ev == ledger::event::kFailed && j.state != JobState::kDone) j.state = JobState::kFailed;
     } else if (ev == ledger::event::kFailuresReset) {
       j.failures = 0;
@@ -76,7 +91,7 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
   for (const JobStatus* j : pending) {
     const std::string id = j->spec.id();
     queue_.push_back(id);
-    json rec{{ledger::kEvent, ledger::event::kQueued}, {"job", id}, {"attempts_so_far", j->attempt}};
+    json rec{{ledger::kEvent, ledger::event::kQueued}, {ledger::kJob, id}, {"attempts_so_far", j->attempt}};
     if (j->failures > 0) {
       rec["failures_so_far"] = j->failures;
       rec["last_failure"] = j->reason;
@@ -89,8 +104,8 @@ std::vector<std::string> Scheduler::reset_failed_jobs(const std::string& reason)
   std::vector<std::string> reset;
   for (auto& [id, j] : jobs_) {
     if (j.state != JobState::kFailed) continue;
-    emit({{ledger::kEvent, ledger::event::kFailuresReset}, {"job", id}, {"failures_before", j.failures},
-          {"last_failure", j.reason}, {"reason", reason}});
+    emit({{ledger::kEvent, ledger::event::kFailuresReset}, {ledger::kJob, id}, {"failures_before", j.failures},
+          {"last_failure", j.reason}, {ledger::kReason, reason}});
     j.failures = 0;
     requeue_front(j);
     reset.push_back(id);
@@ -159,12 +174,11 @@ bool Scheduler::on_progress(int rank, const std::string& job, int attempt, const
   }
   j->epoch = p.epoch;
   j->max_epochs = p.max_epochs;
-  emit({{ledger::kEvent, ledger::event::kProgress}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"epoch", p.epoch},
-        {"max_epochs", p.max_epochs}, {"val_rmse", p.val_rmse}, {"best_val_rmse", p.best_val_rmse},
-        {"epoch_seconds", p.epoch_seconds}});
+  emit(attempt_record(ledger::event::kProgress, job, attempt, rank,
+                      {{"epoch", p.epoch}, {"max_epochs", p.max_epochs}, {"val_rmse", p.val_rmse},
+                       {"best_val_rmse", p.best_val_rmse}, {"epoch_seconds", p.epoch_seconds}}));
   if (!p.checkpoint.empty())
-    emit({{ledger::kEvent, ledger::event::kCheckpoint}, {"job", job}, {"attempt", attempt}, {"rank", rank},
-          {"epoch", p.epoch}, {"path", p.checkpoint}});
+    emit(attempt_record(ledger::event::kCheckpoint, job, attempt, rank, {{"epoch", p.epoch}, {"path", p.checkpoint}}));
   return true;
 }
 
@@ -185,13 +199,13 @@ bool Scheduler::on_result(int rank, const std::string& job, int attempt, const R
       j->epoch = r.epochs_run;
       done_seconds_ += now - j->started_at;
       ++done_this_session_;
-      emit({{ledger::kEvent, ledger::event::kDone}, {"job", job}, {"attempt", attempt}, {"rank", rank},
-            {"epochs_run", r.epochs_run}, {"resumed_from_epoch", r.resumed_from_epoch},
-            {"final_model", r.final_model}, {"seconds", now - j->started_at}, {"metrics", r.metrics}});
+      emit(attempt_record(ledger::event::kDone, job, attempt, rank,
+                          {{"epochs_run", r.epochs_run}, {"resumed_from_epoch", r.resumed_from_epoch},
+                           {"final_model", r.final_model}, {"seconds", now - j->started_at}, {"metrics", r.metrics}}));
       break;
     case JobEnd::kPreempted:
-      emit({{ledger::kEvent, ledger::event::kPreempted}, {"job", job}, {"attempt", attempt}, {"rank", rank},
-            {"epochs_run", r.epochs_run}, {"reason", r.reason}});
+      emit(attempt_record(ledger::event::kPreempted, job, attempt, rank,
+                          {{"epochs_run", r.epochs_run}, {ledger::kReason, r.reason}}));
       requeue_front(*j);
       break;
     case JobEnd::kFailed:
@@ -204,7 +218,7 @@ bool Scheduler::on_result(int rank, const std::string& job, int attempt, const R
     case JobEnd::kStorageFailed:
       // The disk, not the job: no attempt is charged. The coordinator asks storage_failure()
       // and stops the run cleanly; the job resumes from its newest checkpoint on the rerun.
-      emit({{ledger::kEvent, ledger::event::kStorageFailed}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"reason", r.reason}});
+      emit(attempt_record(ledger::event::kStorageFailed, job, attempt, rank, {{ledger::kReason, r.reason}}));
       if (storage_failure_.empty()) storage_failure_ = job + ": " + r.reason;
       requeue_front(*j);
       break;
@@ -219,11 +233,11 @@ void Scheduler::attempt_failed(JobStatus& j, const std::string& reason, double n
   const std::string id = j.spec.id();
   if (j.failures >= config_.max_attempts) {
     j.state = JobState::kFailed;
-    emit({{ledger::kEvent, ledger::event::kFailed}, {"job", id}, {"attempt", j.attempt}, {"failures", j.failures},
-          {"reason", reason}});
+    emit({{ledger::kEvent, ledger::event::kFailed}, {ledger::kJob, id}, {ledger::kAttempt, j.attempt},
+          {"failures", j.failures}, {ledger::kReason, reason}});
   } else {
-    emit({{ledger::kEvent, ledger::event::kAttemptFailed}, {"job", id}, {"attempt", j.attempt}, {"failures", j.failures},
-          {"max_attempts", config_.max_attempts}, {"reason", reason}});
+    emit({{ledger::kEvent, ledger::event::kAttemptFailed}, {ledger::kJob, id}, {ledger::kAttempt, j.attempt},
+          {"failures", j.failures}, {"max_attempts", config_.max_attempts}, {ledger::kReason, reason}});
     requeue_front(j);
   }
 }
@@ -245,11 +259,11 @@ void Scheduler::worker_lost(int rank, WorkerState state, const std::string& reas
   w.state = state;
   w.ready = false;
   w.job.clear();
-  json rec{{ledger::kEvent, state == WorkerState::kDead ? ledger::event::kWorkerDead : ledger::event::kWorkerLeft}, {"rank", rank},
-           {"reason", reason}};
+  json rec{{ledger::kEvent, state == WorkerState::kDead ? ledger::event::kWorkerDead : ledger::event::kWorkerLeft},
+           {ledger::kRank, rank}, {ledger::kReason, reason}};
   if (busy) {
-    rec["job"] = job;
-    rec["attempt"] = attempt;
+    rec[ledger::kJob] = job;
+    rec[ledger::kAttempt] = attempt;
   }
   emit(rec);
   if (busy) {
@@ -258,7 +272,7 @@ void Scheduler::worker_lost(int rank, WorkerState state, const std::string& reas
       attempt_failed(j, "worker rank " + std::to_string(rank) + " lost: " + reason, now);
     } else {
       // Leaving with a running job (should have reported preempted first): not its fault.
-      emit({{ledger::kEvent, ledger::event::kPreempted}, {"job", job}, {"attempt", attempt}, {"rank", rank}, {"reason", reason}});
+      emit(attempt_record(ledger::event::kPreempted, job, attempt, rank, {{ledger::kReason, reason}}));
       requeue_front(j);
     }
   }
@@ -314,7 +328,7 @@ std::vector<Assignment> Scheduler::dispatch(double now) {
     w.attempt = j.attempt;
     w.last_progress = now;
     w.progress_counter = -1;
-    emit({{ledger::kEvent, ledger::event::kAssigned}, {"job", w.job}, {"attempt", j.attempt}, {"rank", rank}});
+    emit(attempt_record(ledger::event::kAssigned, w.job, j.attempt, rank));
     out.push_back(Assignment{rank, j.spec.key, w.job, j.attempt});
   }
   return out;
@@ -333,7 +347,7 @@ void Scheduler::assignment_failed(const Assignment& a, const std::string& reason
 void Scheduler::start_draining(const std::string& reason) {
   if (draining_) return;
   draining_ = true;
-  emit({{ledger::kEvent, ledger::event::kDraining}, {"reason", reason}});
+  emit({{ledger::kEvent, ledger::event::kDraining}, {ledger::kReason, reason}});
 }
 
 bool Scheduler::all_jobs_ended() const {

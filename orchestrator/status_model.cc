@@ -86,8 +86,8 @@ void StatusModel::apply(const json& r) {
   }
   const double at = std::isfinite(t) ? t : last_time_;
   const std::string ev = field<std::string>(r, ledger::kEvent, "");
-  const std::string id = field<std::string>(r, "job", "");
-  const int rank = field<int>(r, "rank", -1);
+  const std::string id = field<std::string>(r, ledger::kJob, "");
+  const int rank = field<int>(r, ledger::kRank, -1);
 
   if (ev == ledger::event::kSessionStarted) {
     ++sessions_;
@@ -110,18 +110,18 @@ void StatusModel::apply(const json& r) {
   if (ev == ledger::event::kSessionEnded) {
     session_ended_ = at;
     session_outcome_ = field<std::string>(r, "outcome", "");
-    session_reason_ = field<std::string>(r, "reason", "");
+    session_reason_ = field<std::string>(r, ledger::kReason, "");
     return;
   }
   if (ev == ledger::event::kDraining) {
-    draining_reason_ = field<std::string>(r, "reason", "draining");
+    draining_reason_ = field<std::string>(r, ledger::kReason, "draining");
     return;
   }
   if (ev == ledger::event::kWorkerDead || ev == ledger::event::kWorkerLeft) {
     if (rank < 0) return;
     Rank& w = ranks_[rank];
     w.state = ev == ledger::event::kWorkerDead ? "dead" : "left";
-    w.reason = field<std::string>(r, "reason", "");
+    w.reason = field<std::string>(r, ledger::kReason, "");
     w.job.clear();
     if (ev == ledger::event::kWorkerDead) ++worker_deaths_;
     return;
@@ -132,7 +132,7 @@ void StatusModel::apply(const json& r) {
                      ev == ledger::event::kFailuresReset || ev == ledger::event::kStorageFailed;
   if (!known) return;
   Job& j = job(id);
-  const int attempt = field<int>(r, "attempt", 0);
+  const int attempt = field<int>(r, ledger::kAttempt, 0);
   if (ev == ledger::event::kQueued) {
     j.attempt = std::max(j.attempt, field<int>(r, "attempts_so_far", 0));
     j.failures = std::max(j.failures, field<int>(r, "failures_so_far", 0));
@@ -197,7 +197,7 @@ void StatusModel::apply(const json& r) {
   } else if (ev == ledger::event::kAttemptFailed || ev == ledger::event::kFailed) {
     ++attempt_failures_;
     j.failures = std::max(j.failures + 1, field<int>(r, "failures", 0));
-    j.reason = field<std::string>(r, "reason", "");
+    j.reason = field<std::string>(r, ledger::kReason, "");
     rank_idle_if_running(j.rank, id);
     j.rank = -1;
     j.ended = at;
@@ -211,7 +211,7 @@ void StatusModel::apply(const json& r) {
     if (ev == ledger::event::kPreempted) ++preemptions_;
     rank_idle_if_running(rank >= 0 ? rank : j.rank, id);
     j.state = ev == ledger::event::kPreempted ? "preempted" : "queued";
-    j.reason = field<std::string>(r, "reason", "");
+    j.reason = field<std::string>(r, ledger::kReason, "");
     j.rank = -1;
   } else if (ev == ledger::event::kFailuresReset) {
     j.failures = 0;

@@ -23,4 +23,10 @@ class Transport {
   virtual void forget(int rank) = 0;
 };
 
+// Sends a typed message (messages.h) under its own kind's tag: tag and body cannot disagree.
+template <typename M>
+void send_msg(Transport& t, int dest, const M& msg) {
+  t.send(dest, M::kKind, msg.encode());
+}
+
 }  // namespace amnl::orch

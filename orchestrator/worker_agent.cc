@@ -2,12 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/json_fields.h"
-#include "common/safe_path.h"
 
 namespace amnl::orch {
 
-using nlohmann::json;
 using Type = WorkerAction::Type;
 
 namespace {
@@ -26,14 +23,15 @@ WorkerAgent::WorkerAgent(WorkerIdentity me, WorkerOptions options, double now)
 
 std::vector<WorkerAction> WorkerAgent::hello() const {
   std::vector<WorkerAction> out;
-  send(MsgKind::kHello, {{"pid", me_.pid}, {"host", me_.host}}, out);
+  send(HelloMsg{me_.pid, me_.host}, out);
   return out;
 }
 
-void WorkerAgent::send(MsgKind kind, json body, std::vector<WorkerAction>& out) const {
+template <typename M>
+void WorkerAgent::send(const M& msg, std::vector<WorkerAction>& out) const {
   WorkerAction a = action(Type::kSend);
-  a.kind = kind;
-  a.body = std::move(body);
+  a.kind = M::kKind;
+  a.body = msg.encode();
   out.push_back(std::move(a));
 }
 
@@ -47,64 +45,71 @@ void WorkerAgent::exit(WorkerExit e, std::vector<WorkerAction>& out) {
 std::vector<WorkerAction> WorkerAgent::on_message(const Message& m, double now) {
   std::vector<WorkerAction> out;
   // Only rank 0 speaks to workers. While waiting for a stopped job before exiting, the old
-  // blocking loop read nothing; neither does this.
+  // blocking loop read nothing; neither does this. Any message from rank 0, even one that does
+  // not decode (and is then ignored by decode_msg), shows that the coordinator is alive.
   if (m.peer != 0 || exited_ || exit_wait_) return out;
   last_heard_ = now;
   switch (m.kind) {
-    case MsgKind::kStart: on_start(m.body, out); break;
+    case MsgKind::kStart:
+      if (auto start = decode_msg<StartMsg>(m)) on_start(*start, out);
+      break;
     case MsgKind::kAbort:
-      spdlog::info("rank {}: run aborted by the coordinator: {}", me_.rank, m.body.value("reason", ""));
-      exit(WorkerExit::kAborted, out);
+      if (auto aborted = decode_msg<AbortMsg>(m)) {
+        spdlog::info("rank {}: run aborted by the coordinator: {}", me_.rank, aborted->reason);
+        exit(WorkerExit::kAborted, out);
+      }
       break;
-    case MsgKind::kAssign: on_assign(m.body, out); break;
+    case MsgKind::kAssign:
+      if (auto assign = decode_msg<AssignMsg>(m)) on_assign(*assign, out);
+      break;
     case MsgKind::kStop:
-      spdlog::info("stop requested by the coordinator: {}", m.body.value("reason", ""));
-      if (job_) out.push_back(action(Type::kStopJob));
+      if (auto stop = decode_msg<StopMsg>(m)) {
+        spdlog::info("stop requested by the coordinator: {}", stop->reason);
+        if (job_) out.push_back(action(Type::kStopJob));
+      }
       break;
-    case MsgKind::kShutdown: on_shutdown(now, out); break;
-    case MsgKind::kPing: break;
+    case MsgKind::kShutdown:
+      if (decode_msg<ShutdownMsg>(m)) on_shutdown(now, out);
+      break;
+    case MsgKind::kPing: (void)decode_msg<PingMsg>(m); break;
     default: spdlog::warn("unexpected {} from the coordinator", to_string(m.kind));
   }
   return out;
 }
 
-void WorkerAgent::on_start(const json& body, std::vector<WorkerAction>& out) {
-  const auto start = StartMsg::decode(body);
-  if (!start) return spdlog::warn("malformed START ignored: {}", printable(dump_lossy(body)));
+void WorkerAgent::on_start(const StartMsg& start, std::vector<WorkerAction>& out) {
   started_ = true;
-  heartbeat_s_ = start->heartbeat_interval_s;
-  watchdog_s_ = start->coordinator_timeout_s;
-  opt_.job_stop_grace_s = start->stop_grace_s.value_or(opt_.job_stop_grace_s);
+  heartbeat_s_ = start.heartbeat_interval_s;
+  watchdog_s_ = start.coordinator_timeout_s;
+  opt_.job_stop_grace_s = start.stop_grace_s.value_or(opt_.job_stop_grace_s);
   WorkerAction log = action(Type::kOpenLog);
-  log.run_dir = start->run_dir;
+  log.run_dir = start.run_dir;
   out.push_back(std::move(log));
   spdlog::info("rank {} (pid {}) started: heartbeat {} s, coordinator timeout {} s", me_.rank, me_.pid,
                heartbeat_s_, watchdog_s_);
-  send(MsgKind::kReady, json::object(), out);
+  send(ReadyMsg{}, out);
 }
 
-void WorkerAgent::on_assign(const json& body, std::vector<WorkerAction>& out) {
-  const auto assign = AssignMsg::decode(body);
-  if (!assign) return spdlog::warn("malformed ASSIGN ignored: {}", printable(dump_lossy(body)));
+void WorkerAgent::on_assign(const AssignMsg& assign, std::vector<WorkerAction>& out) {
   if (job_) {
-    spdlog::error("assignment of {} while {} runs: refused", assign->job, job_->id);
+    spdlog::error("assignment of {} while {} runs: refused", assign.job, job_->id);
     JobResult r;
     r.end = JobEnd::kFailed;
     r.reason = "worker busy";
-    send(MsgKind::kResult, result_to_json(assign->job, assign->attempt, r), out);
+    send(ResultMsg::of(assign.job, assign.attempt, r), out);
     return;
   }
   WorkerAction a = action(Type::kStartJob);
-  a.request.dataset = assign->dataset;
-  a.request.seed = assign->seed;
-  a.request.data_dir = assign->data_dir;
-  a.request.job_dir = assign->job_dir;
-  a.request.attempt = assign->attempt;
-  a.request.recipe = assign->recipe;
-  a.request.threads = assign->threads;
+  a.request.dataset = assign.dataset;
+  a.request.seed = assign.seed;
+  a.request.data_dir = assign.data_dir;
+  a.request.job_dir = assign.job_dir;
+  a.request.attempt = assign.attempt;
+  a.request.recipe = assign.recipe;
+  a.request.threads = assign.threads;
   a.request.resume = true;
-  a.job = assign->job;
-  a.session = assign->session;
+  a.job = assign.job;
+  a.session = assign.session;
   spdlog::info("{} attempt {}: starting in {}", a.job, a.request.attempt, a.request.job_dir);
   job_ = Job{a.job, a.request.attempt, 0};
   out.push_back(std::move(a));
@@ -144,11 +149,11 @@ std::vector<WorkerAction> WorkerAgent::on_term_signal(int signal) {
 }
 
 void WorkerAgent::finish_job(const JobResult& r, std::vector<WorkerAction>& out) {
-  send(MsgKind::kResult, result_to_json(job_->id, job_->attempt, r), out);
+  send(ResultMsg::of(job_->id, job_->attempt, r), out);
   spdlog::info("{} attempt {}: {}{}", job_->id, job_->attempt, to_string(r.end),
                r.reason.empty() ? "" : " (" + r.reason + ")");
   job_.reset();
-  if (!sticky_stop_) send(MsgKind::kReady, json::object(), out);
+  if (!sticky_stop_) send(ReadyMsg{}, out);
 }
 
 std::vector<WorkerAction> WorkerAgent::tick(double now, JobSnapshot snap) {
@@ -160,20 +165,18 @@ std::vector<WorkerAction> WorkerAgent::tick(double now, JobSnapshot snap) {
   }
   if (job_) {
     job_->counter = snap.counter;
-    for (const JobProgress& p : snap.progress) send(MsgKind::kProgress, progress_to_json(job_->id, job_->attempt, p), out);
+    for (const JobProgress& p : snap.progress) send(ProgressMsg::of(job_->id, job_->attempt, p), out);
     if (snap.result) finish_job(*snap.result, out);
   }
   if (!job_ && !leave_reason_.empty()) {
-    send(MsgKind::kBye, {{"reason", leave_reason_}}, out);
+    send(ByeMsg{leave_reason_}, out);
     exit(WorkerExit::kLeft, out);
     return out;
   }
   if (started_ && now - last_heartbeat_ >= heartbeat_s_) {
     last_heartbeat_ = now;
-    send(MsgKind::kHeartbeat,
-         {{"job", job_ ? job_->id : ""}, {"attempt", job_ ? job_->attempt : 0}, {"counter", job_ ? job_->counter : -1}},
-         out);
-    if (!job_ && !sticky_stop_) send(MsgKind::kReady, json::object(), out);
+    send(job_ ? HeartbeatMsg{job_->id, job_->attempt, job_->counter} : HeartbeatMsg{}, out);
+    if (!job_ && !sticky_stop_) send(ReadyMsg{}, out);
   }
   if (now - last_heard_ > watchdog_s_) {
     spdlog::error("no message from the coordinator for {:.1f} s (timeout {} s): stopping by myself",
@@ -187,7 +190,7 @@ std::vector<WorkerAction> WorkerAgent::tick(double now, JobSnapshot snap) {
 void WorkerAgent::tick_exit_wait(double now, JobSnapshot& snap, std::vector<WorkerAction>& out) {
   const bool report = exit_wait_->exit == WorkerExit::kShutdown;
   if (report)
-    for (const JobProgress& p : snap.progress) send(MsgKind::kProgress, progress_to_json(job_->id, job_->attempt, p), out);
+    for (const JobProgress& p : snap.progress) send(ProgressMsg::of(job_->id, job_->attempt, p), out);
   if (snap.result) {
     if (report) {
       finish_job(*snap.result, out);

@@ -75,13 +75,14 @@ class WorkerAgent {
     double deadline;
   };
 
-  void on_start(const nlohmann::json& body, std::vector<WorkerAction>& out);
-  void on_assign(const nlohmann::json& body, std::vector<WorkerAction>& out);
+  void on_start(const StartMsg& start, std::vector<WorkerAction>& out);
+  void on_assign(const AssignMsg& assign, std::vector<WorkerAction>& out);
   void on_shutdown(double now, std::vector<WorkerAction>& out);
   void finish_job(const JobResult& r, std::vector<WorkerAction>& out);
   void exit_after_stop(WorkerExit exit, double now, std::vector<WorkerAction>& out);
   void tick_exit_wait(double now, JobSnapshot& snap, std::vector<WorkerAction>& out);
-  void send(MsgKind kind, nlohmann::json body, std::vector<WorkerAction>& out) const;
+  template <typename M>
+  void send(const M& msg, std::vector<WorkerAction>& out) const;  // a typed message (messages.h)
   void exit(WorkerExit e, std::vector<WorkerAction>& out);
 
   WorkerIdentity me_;

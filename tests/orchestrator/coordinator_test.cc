@@ -34,6 +34,10 @@ class FakeWorkers final : public Transport {
   void send(int dest, MsgKind kind, const json& body) override {
     if (forgotten_.count(dest)) ++sent_to_forgotten;  // must never happen
     if (kind == MsgKind::kStart) {
+      if (hostile) {  // mistyped HELLO and BYE: neither may be acted upon
+        inbox_.push_back(Message{MsgKind::kHello, dest, {{"pid", "x"}, {"host", 5}}});
+        inbox_.push_back(Message{MsgKind::kBye, dest, {{"reason", 7}}});
+      }
       inbox_.push_back(Message{MsgKind::kHello, dest, {{"pid", 0}, {"host", "elsewhere"}}});
       inbox_.push_back(Message{MsgKind::kReady, dest, json::object()});
     } else if (kind == MsgKind::kAssign) {
@@ -53,7 +57,7 @@ class FakeWorkers final : public Transport {
       JobResult r;
       r.end = JobEnd::kPreempted;
       r.reason = "stop requested";
-      inbox_.push_back(Message{MsgKind::kResult, dest, result_to_json(it->second.job, it->second.attempt, r)});
+      push(Message{MsgKind::kResult, dest, ResultMsg::of(it->second.job, it->second.attempt, r).encode()});
       running_.erase(it);
     } else if (kind == MsgKind::kShutdown) {
       shutdown.insert(dest);
@@ -70,7 +74,7 @@ class FakeWorkers final : public Transport {
           p.epoch = ++it->second.epoch;
           p.max_epochs = 1000;
           p.batches_done = p.epoch;
-          inbox_.push_back(Message{MsgKind::kProgress, it->first, progress_to_json(it->second.job, it->second.attempt, p)});
+          push(Message{MsgKind::kProgress, it->first, ProgressMsg::of(it->second.job, it->second.attempt, p).encode()});
         }
         ++it;
         continue;
@@ -82,7 +86,7 @@ class FakeWorkers final : public Transport {
       EXPECT_TRUE(storage_->write_atomic(j.job_dir + "/metrics.json", r.metrics.dump()).ok());
       ++trained[j.job];
       ++trained_total;
-      inbox_.push_back(Message{MsgKind::kResult, it->first, result_to_json(j.job, j.attempt, r)});
+      push(Message{MsgKind::kResult, it->first, ResultMsg::of(j.job, j.attempt, r).encode()});
       inbox_.push_back(Message{MsgKind::kReady, it->first, json::object()});
       it = running_.erase(it);
     }
@@ -90,7 +94,7 @@ class FakeWorkers final : public Transport {
     if (now - last_hb_ > 0.02) {
       last_hb_ = now;
       for (int r = 1; r < size_; ++r)
-        if (!(r == silent_rank_ && silent_)) inbox_.push_back(Message{MsgKind::kHeartbeat, r, {{"job", ""}, {"attempt", 0}, {"counter", -1}}});
+        if (!(r == silent_rank_ && silent_)) push(Message{MsgKind::kHeartbeat, r, {{"job", ""}, {"attempt", 0}, {"counter", -1}}});
     }
     if (inbox_.empty()) return std::nullopt;
     Message m = inbox_.front();
@@ -110,8 +114,25 @@ class FakeWorkers final : public Transport {
   // The coordinator's clock, when a test gives it a fake one: every poll moves it forward.
   std::shared_ptr<FakeClock> simulated;
   double simulated_seconds_per_poll = 0;
+  // Hostile workers: every HEARTBEAT, PROGRESS and RESULT comes first as two malformed copies
+  // (a string attempt, a numeric job), as a corrupt or hostile rank could send them.
+  bool hostile = false;
+  int malformed_sent = 0;
 
  private:
+  void push(Message m) {
+    if (hostile) {
+      Message bad = m;
+      bad.body["attempt"] = "x";
+      inbox_.push_back(bad);
+      bad = m;
+      bad.body["job"] = 5;
+      inbox_.push_back(std::move(bad));
+      malformed_sent += 2;
+    }
+    inbox_.push_back(std::move(m));
+  }
+
   struct Running {
     std::string job;
     int attempt;
@@ -353,6 +374,33 @@ TEST(CoordinatorTest, FinishedJobsMissingFromTheLedgerAreAdoptedAndDamagedMetric
     }
   EXPECT_EQ(adopted, 1);
   EXPECT_EQ(count_events(records, "done"), 4);
+}
+
+// Regression: json::value("attempt", 0) threw type_error on `"attempt": "x"` out of the
+// coordinator's receive loop, so one malformed message from any rank killed rank 0. Each is now
+// logged and ignored: the run completes every job once, and no worker is taken for left or dead.
+TEST(CoordinatorTest, MalformedWorkerMessagesAreIgnoredAndTheRunCompletes) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  FakeWorkers workers(3, -1, storage, /*job_seconds=*/0.05);
+  workers.hostile = true;
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  Coordinator c(workers, experiment(dir), storage, opt);
+  EXPECT_EQ(c.run(), 0);
+  EXPECT_GT(workers.malformed_sent, 0);
+  EXPECT_EQ(workers.trained.size(), 4u);
+  for (const auto& [job, n] : workers.trained) EXPECT_EQ(n, 1) << job;
+  const auto records = ledger_records(dir);
+  EXPECT_EQ(count_events(records, "done"), 4);
+  EXPECT_EQ(count_events(records, "assigned"), 4);
+  EXPECT_EQ(count_events(records, "worker_left"), 0);
+  EXPECT_EQ(count_events(records, "worker_dead"), 0);
+  for (const json& r : records)
+    if (r["event"] == "done") {
+      EXPECT_EQ(r["attempt"], 1) << r.dump();
+    }
+  EXPECT_EQ(json::parse(test::read_file(dir / "run/outcome.json"))["outcome"], "complete");
 }
 
 // A run dir entry planted as a symbolic link to elsewhere is never written through.

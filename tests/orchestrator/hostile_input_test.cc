@@ -22,38 +22,43 @@ namespace {
 using nlohmann::json;
 
 // fuzz_messages: a field of the wrong type made json::value() throw type_error inside the
-// coordinator's receive loop.
-TEST(HostileMessages, ResultWithWrongTypesDecodesAsFailure) {
+// coordinator's receive loop. The typed decoder refuses such a body (the receiver drops it).
+TEST(HostileMessages, ResultWithWrongTypesIsRefusedWithoutThrowing) {
   const json body = json::parse(R"({"job": "FD001-s1", "attempt": 1, "end": 5, "reason": ["x"],
       "metrics": 3, "epochs_run": "ten", "resumed_from_epoch": {}, "final_model": 7})");
-  ResultReport r;
-  ASSERT_NO_THROW(r = result_from_json(body));
-  EXPECT_EQ(r.end, JobEnd::kFailed);
-  EXPECT_EQ(r.epochs_run, 0);
-  EXPECT_EQ(r.resumed_from_epoch, -1);
-  EXPECT_TRUE(r.metrics.is_object());
-  EXPECT_EQ(r.final_model, "");
-  EXPECT_NE(r.reason.find("end"), std::string::npos) << r.reason;  // says what was wrong
+  std::optional<ResultMsg> r;
+  ASSERT_NO_THROW(r = ResultMsg::decode(body));
+  EXPECT_FALSE(r);
 }
 
-TEST(HostileMessages, ProgressWithWrongTypesOrHugeNumbersUsesDefaults) {
-  const json body = json::parse(R"({"epoch": "3", "max_epochs": 1e300, "val_rmse": "x",
-      "batches_done": -1e300, "checkpoint": false, "epoch_seconds": null})");
-  ProgressReport p;
-  ASSERT_NO_THROW(p = progress_from_json(body));
-  EXPECT_EQ(p.epoch, 0);
-  EXPECT_EQ(p.max_epochs, 0);  // 1e300 is no int: not converted (undefined behaviour)
-  EXPECT_EQ(p.val_rmse, 0.0);
-  EXPECT_EQ(p.batches_done, 0);
-  EXPECT_EQ(p.checkpoint, "");
+TEST(HostileMessages, ResultWithAnUnknownEndIsAFailureSayingSo) {
+  const auto r = ResultMsg::decode(json::parse(R"({"job": "FD001-s1", "attempt": 1, "end": "sure"})"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result.end, JobEnd::kFailed);
+  EXPECT_NE(r->result.reason.find("end"), std::string::npos) << r->result.reason;  // says what was wrong
 }
 
-TEST(HostileMessages, DoneWithGarbageMetricsKeepsReading) {
-  const json body = json::parse(R"({"end": "done", "epochs_run": 4, "resumed_from_epoch": 2})");
-  const ResultReport r = result_from_json(body);
-  EXPECT_EQ(r.end, JobEnd::kDone);
-  EXPECT_EQ(r.epochs_run, 4);
-  EXPECT_EQ(r.resumed_from_epoch, 2);
+TEST(HostileMessages, ProgressWithWrongTypesOrHugeNumbersIsRefused) {
+  for (const char* bad : {R"({"epoch": "3"})", R"({"max_epochs": 1e300})", R"({"val_rmse": "x"})",
+                          R"({"batches_done": -1e300})", R"({"batches_done": 18446744073709551615})",
+                          R"({"checkpoint": false})", R"({"attempt": 4294967296})"}) {
+    std::optional<ProgressMsg> p;
+    ASSERT_NO_THROW(p = ProgressMsg::decode(json::parse(bad))) << bad;
+    EXPECT_FALSE(p) << bad;  // 1e300 is no int: never converted (undefined behaviour)
+  }
+  const auto p = ProgressMsg::decode(json::parse(R"({"epoch": 3, "epoch_seconds": null})"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->progress.epoch, 3);
+  EXPECT_EQ(p->progress.epoch_seconds, 0.0);
+}
+
+TEST(HostileMessages, DoneWithoutMetricsKeepsReading) {
+  const auto r = ResultMsg::decode(json::parse(R"({"end": "done", "epochs_run": 4, "resumed_from_epoch": 2})"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result.end, JobEnd::kDone);
+  EXPECT_EQ(r->result.epochs_run, 4);
+  EXPECT_EQ(r->result.resumed_from_epoch, 2);
+  EXPECT_EQ(r->result.metrics, json::object());
 }
 
 // The coordinator reads job, attempt, counter, pid, host and reason of every body itself with
@@ -128,10 +133,12 @@ TEST(HostileUtf8, MessageBodyWithInvalidUtf8IsEncodable) {
   JobResult jr;
   jr.reason = "train_X.txt:1: non-numeric value '\xc3('";  // a truncated 2-byte sequence
   std::string bytes;
-  ASSERT_NO_THROW(bytes = encode_body(result_to_json("FD001-s1", 1, jr)));
+  ASSERT_NO_THROW(bytes = encode_body(ResultMsg::of("FD001-s1", 1, jr).encode()));
   auto decoded = decode_body(bytes);
   ASSERT_TRUE(decoded.has_value()) << bytes;
-  EXPECT_EQ(result_from_json(*decoded).end, JobEnd::kFailed);
+  const auto r = ResultMsg::decode(*decoded);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result.end, JobEnd::kFailed);
 }
 
 // Job ids name directories and ledger records: only the canonical spelling job_id() writes is

@@ -57,13 +57,14 @@ TEST(MessagesTest, ResultRoundTripAndGarbageIsNeverSuccess) {
   r.metrics = {{"test_rmse", 12.25}};
   r.epochs_run = 8;
   r.resumed_from_epoch = 4;
-  auto j = result_to_json("FD001-s1", 2, r);
-  auto back = result_from_json(*decode_body(encode_body(j)));
-  EXPECT_EQ(back.end, JobEnd::kDone);
-  EXPECT_EQ(back.metrics["test_rmse"], 12.25);
-  EXPECT_EQ(back.resumed_from_epoch, 4);
+  auto j = ResultMsg::of("FD001-s1", 2, r).encode();
+  auto back = ResultMsg::decode(*decode_body(encode_body(j)));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->result.end, JobEnd::kDone);
+  EXPECT_EQ(back->result.metrics["test_rmse"], 12.25);
+  EXPECT_EQ(back->result.resumed_from_epoch, 4);
   j["end"] = "sure";
-  EXPECT_EQ(result_from_json(j).end, JobEnd::kFailed);
+  EXPECT_EQ(ResultMsg::decode(j)->result.end, JobEnd::kFailed);
   EXPECT_FALSE(decode_body("[1,2]").has_value());
   EXPECT_FALSE(decode_body("{\"a\":").has_value());
 }

@@ -1,6 +1,9 @@
-// START and ASSIGN as typed structs: what encode writes, decode reads back; a malformed or
-// wrong-typed body decodes to nullopt instead of throwing.
+// Every message kind as a typed struct: what encode writes (the field names on the wire), decode
+// reads back; a missing field reads as its default, a wrong-typed one (or a non-object body)
+// decodes to nullopt instead of throwing, and unknown extra fields are ignored.
 #include <gtest/gtest.h>
+
+#include <limits>
 
 #include "orchestrator/messages.h"
 
@@ -61,6 +64,202 @@ TEST(TypedMessageTest, WrongTypesAndNonObjectsDecodeToNullopt) {
   EXPECT_FALSE(AssignMsg::decode({{"attempt", "2"}}));
   EXPECT_FALSE(AssignMsg::decode({{"seed", 1.5}}));
   EXPECT_FALSE(AssignMsg::decode({{"job", json::array()}}));
+}
+
+// decode(encode(m)) gives back m, through the bytes on the wire as well.
+template <typename M>
+void expect_round_trip(const M& m) {
+  const json j = m.encode();
+  const auto back = M::decode(j);
+  ASSERT_TRUE(back) << j.dump();
+  EXPECT_EQ(back->encode(), j);
+  const auto wire = M::decode(*decode_body(encode_body(j)));
+  ASSERT_TRUE(wire) << j.dump();
+  EXPECT_EQ(wire->encode(), j);
+}
+
+// Every decoder: a non-object body, and each of `fields` given a value of the wrong type, decode
+// to nullopt without throwing; unknown extra fields are ignored.
+template <typename M>
+void expect_refuses_wrong_types(const json& good, const std::vector<std::pair<const char*, json>>& bad) {
+  for (const json& not_object : {json::array(), json("text"), json(3), json(nullptr)}) {
+    std::optional<M> m;
+    ASSERT_NO_THROW(m = M::decode(not_object)) << not_object.dump();
+    EXPECT_FALSE(m) << not_object.dump();
+  }
+  for (const auto& [key, value] : bad) {
+    json body = good;
+    body[key] = value;
+    std::optional<M> m;
+    ASSERT_NO_THROW(m = M::decode(body)) << body.dump();
+    EXPECT_FALSE(m) << body.dump();
+  }
+  json extra = good;
+  extra["some_future_field"] = {{"x", 1}};
+  const auto m = M::decode(extra);
+  ASSERT_TRUE(m) << extra.dump();
+  EXPECT_EQ(m->encode(), M::decode(good)->encode());
+}
+
+const json kNotString = 5, kNotInt = "7", kFraction = 1.5, kHuge = 1e300, kNotObject = json::array({1});
+const json kBeyondInt = int64_t{1} << 40;
+
+TEST(TypedMessageTest, HelloRoundTripsAndRefusesWrongTypes) {
+  const HelloMsg m{4242, "node7"};
+  EXPECT_EQ(m.encode(), json({{"pid", 4242}, {"host", "node7"}}));
+  expect_round_trip(m);
+  expect_refuses_wrong_types<HelloMsg>(m.encode(), {{"pid", kNotInt}, {"pid", kFraction}, {"pid", kHuge},
+                                                    {"host", kNotString}, {"host", nullptr}});
+  const auto empty = HelloMsg::decode(json::object());
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->pid, 0);
+  EXPECT_EQ(empty->host, "");
+}
+
+TEST(TypedMessageTest, EmptyBodiesRoundTripAndAcceptAnyObject) {
+  EXPECT_EQ(ReadyMsg{}.encode(), json::object());
+  EXPECT_EQ(PingMsg{}.encode(), json::object());
+  EXPECT_EQ(ShutdownMsg{}.encode(), json::object());
+  expect_round_trip(ReadyMsg{});
+  expect_round_trip(PingMsg{});
+  expect_round_trip(ShutdownMsg{});
+  expect_refuses_wrong_types<ReadyMsg>(json::object(), {});
+  expect_refuses_wrong_types<PingMsg>(json::object(), {});
+  expect_refuses_wrong_types<ShutdownMsg>(json::object(), {});
+}
+
+TEST(TypedMessageTest, ReasonBodiesRoundTripAndRefuseWrongTypes) {
+  EXPECT_EQ(AbortMsg{"bad experiment"}.encode(), json({{"reason", "bad experiment"}}));
+  expect_round_trip(AbortMsg{"bad experiment"});
+  expect_round_trip(StopMsg{"SIGUSR1"});
+  expect_round_trip(ByeMsg{"signal 15"});
+  const std::vector<std::pair<const char*, json>> bad{{"reason", kNotString}, {"reason", kNotObject},
+                                                      {"reason", nullptr}};
+  expect_refuses_wrong_types<AbortMsg>(AbortMsg{"x"}.encode(), bad);
+  expect_refuses_wrong_types<StopMsg>(StopMsg{"x"}.encode(), bad);
+  expect_refuses_wrong_types<ByeMsg>(ByeMsg{"x"}.encode(), bad);
+  // Missing: "" for ABORT and STOP, "left" for BYE (what the coordinator journals).
+  EXPECT_EQ(AbortMsg::decode(json::object())->reason, "");
+  EXPECT_EQ(StopMsg::decode(json::object())->reason, "");
+  EXPECT_EQ(ByeMsg::decode(json::object())->reason, "left");
+}
+
+TEST(TypedMessageTest, HeartbeatRoundTripsAndRefusesWrongTypes) {
+  const HeartbeatMsg m{"FD001-s1", 3, int64_t{1} << 40};
+  EXPECT_EQ(m.encode(), json({{"job", "FD001-s1"}, {"attempt", 3}, {"counter", int64_t{1} << 40}}));
+  expect_round_trip(m);
+  expect_refuses_wrong_types<HeartbeatMsg>(
+      m.encode(), {{"job", kNotString}, {"job", nullptr}, {"attempt", "x"}, {"attempt", kFraction},
+                   {"attempt", kBeyondInt}, {"attempt", kHuge}, {"counter", kFraction}, {"counter", kNotInt}});
+  const auto idle = HeartbeatMsg::decode(json::object());  // what an idle worker means
+  ASSERT_TRUE(idle);
+  EXPECT_EQ(idle->job, "");
+  EXPECT_EQ(idle->attempt, 0);
+  EXPECT_EQ(idle->counter, -1);
+}
+
+TEST(TypedMessageTest, ProgressRoundTripsAndRefusesWrongTypes) {
+  JobProgress p;
+  p.epoch = 4;
+  p.max_epochs = 30;
+  p.val_rmse = 13.5;
+  p.best_val_rmse = 12.25;
+  p.epoch_seconds = 2.5;
+  p.batches_done = 4000;
+  p.checkpoint = "/run/jobs/FD001/seed_1/ckpt";
+  const ProgressMsg m = ProgressMsg::of("FD001-s1", 2, p);
+  const json j = m.encode();
+  for (const char* k : {"job", "attempt", "epoch", "max_epochs", "val_rmse", "best_val_rmse", "epoch_seconds",
+                        "batches_done", "checkpoint"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j.size(), 9u);
+  expect_round_trip(m);
+  const auto back = ProgressMsg::decode(j);
+  EXPECT_EQ(back->progress.best_val_rmse, 12.25);
+  EXPECT_EQ(back->progress.batches_done, 4000);
+  expect_refuses_wrong_types<ProgressMsg>(
+      j, {{"job", kNotString}, {"attempt", "x"}, {"attempt", kBeyondInt}, {"epoch", kNotInt}, {"epoch", kFraction},
+          {"max_epochs", kHuge}, {"val_rmse", "x"}, {"best_val_rmse", kNotObject}, {"epoch_seconds", true},
+          {"batches_done", kFraction}, {"batches_done", json(std::numeric_limits<uint64_t>::max())},
+          {"checkpoint", false}});
+}
+
+TEST(TypedMessageTest, ProgressReadsANullMeasureAsZero) {  // dump() writes a NaN as null
+  JobProgress p;
+  p.val_rmse = std::numeric_limits<double>::quiet_NaN();
+  const json wire = *decode_body(encode_body(ProgressMsg::of("FD001-s1", 1, p).encode()));
+  EXPECT_TRUE(wire["val_rmse"].is_null());
+  const auto back = ProgressMsg::decode(wire);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->progress.val_rmse, 0.0);
+}
+
+TEST(TypedMessageTest, ResultRoundTripsAndRefusesWrongTypes) {
+  JobResult r;
+  r.end = JobEnd::kDone;
+  r.metrics = {{"test_rmse", 12.25}};
+  r.epochs_run = 8;
+  r.resumed_from_epoch = 4;
+  r.final_model = "/m.pt";
+  const ResultMsg m = ResultMsg::of("FD001-s1", 2, r);
+  const json j = m.encode();
+  EXPECT_EQ(j, json({{"job", "FD001-s1"}, {"attempt", 2}, {"end", "done"}, {"reason", ""},
+                     {"metrics", {{"test_rmse", 12.25}}}, {"epochs_run", 8}, {"resumed_from_epoch", 4},
+                     {"final_model", "/m.pt"}}));
+  expect_round_trip(m);
+  for (JobEnd e : {JobEnd::kDone, JobEnd::kFailed, JobEnd::kPreempted, JobEnd::kFenced, JobEnd::kStorageFailed}) {
+    r.end = e;
+    expect_round_trip(ResultMsg::of("FD001-s1", 2, r));
+  }
+  expect_refuses_wrong_types<ResultMsg>(
+      j, {{"job", kNotString}, {"attempt", "x"}, {"attempt", kHuge}, {"end", 5}, {"end", nullptr},
+          {"reason", kNotObject}, {"metrics", 3}, {"metrics", kNotObject}, {"epochs_run", "ten"},
+          {"resumed_from_epoch", json::object()}, {"final_model", 7}});
+}
+
+TEST(TypedMessageTest, AResultWithoutAKnownEndIsAFailure) {
+  const auto missing = ResultMsg::decode({{"job", "FD001-s1"}, {"attempt", 1}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->result.end, JobEnd::kFailed);
+  EXPECT_NE(missing->result.reason.find("(none)"), std::string::npos) << missing->result.reason;
+  EXPECT_EQ(missing->result.metrics, json::object());
+  const auto unknown = ResultMsg::decode({{"end", "sure"}, {"reason", "trust me"}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->result.end, JobEnd::kFailed);
+  EXPECT_NE(unknown->result.reason.find("sure"), std::string::npos) << unknown->result.reason;
+  EXPECT_NE(unknown->result.reason.find("trust me"), std::string::npos) << unknown->result.reason;
+}
+
+TEST(TypedMessageTest, StartAndAssignRefuseWrongTypesFieldByField) {
+  const StartMsg start{"/run", 0.5, 30.0, 12.0};
+  expect_round_trip(start);
+  expect_round_trip(StartMsg{"/run", 0.5, 30.0, std::nullopt});
+  expect_refuses_wrong_types<StartMsg>(start.encode(), {{"run_dir", kNotString}, {"heartbeat_interval_s", "fast"},
+                                                        {"coordinator_timeout_s", nullptr}, {"stop_grace_s", true}});
+  AssignMsg assign;
+  assign.job = "FD001-s42";
+  assign.seed = 42;
+  expect_round_trip(assign);
+  expect_refuses_wrong_types<AssignMsg>(
+      assign.encode(), {{"job", kNotString}, {"dataset", nullptr}, {"seed", kFraction}, {"seed", kHuge},
+                        {"data_dir", 1}, {"job_dir", kNotObject}, {"attempt", "2"}, {"attempt", kBeyondInt},
+                        {"session", false}, {"threads", kNotInt}});
+}
+
+// The kind each struct sends under is its own (send_msg and WorkerAgent::send use it as the tag).
+TEST(TypedMessageTest, EachStructNamesItsKind) {
+  static_assert(HelloMsg::kKind == MsgKind::kHello);
+  static_assert(ReadyMsg::kKind == MsgKind::kReady);
+  static_assert(HeartbeatMsg::kKind == MsgKind::kHeartbeat);
+  static_assert(ProgressMsg::kKind == MsgKind::kProgress);
+  static_assert(ResultMsg::kKind == MsgKind::kResult);
+  static_assert(ByeMsg::kKind == MsgKind::kBye);
+  static_assert(StartMsg::kKind == MsgKind::kStart);
+  static_assert(AbortMsg::kKind == MsgKind::kAbort);
+  static_assert(AssignMsg::kKind == MsgKind::kAssign);
+  static_assert(PingMsg::kKind == MsgKind::kPing);
+  static_assert(StopMsg::kKind == MsgKind::kStop);
+  static_assert(ShutdownMsg::kKind == MsgKind::kShutdown);
 }
 
 }  // namespace

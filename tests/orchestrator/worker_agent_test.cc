@@ -250,6 +250,26 @@ TEST(WorkerAgentTest, AbortExits) {
             WorkerExit::kAborted);
 }
 
+// Regression: json::value("reason", "") threw type_error on a mistyped reason. A message from
+// the coordinator that does not decode is logged and ignored, like a malformed START or ASSIGN.
+TEST(WorkerAgentTest, MalformedMessagesFromTheCoordinatorAreIgnored) {
+  Fixture f;
+  f.start();
+  f.assign();
+  for (MsgKind k : {MsgKind::kAbort, MsgKind::kStop}) {
+    Actions a;
+    ASSERT_NO_THROW(a = f.agent.on_message(from_coordinator(k, {{"reason", 5}}), f.clock.now())) << to_string(k);
+    EXPECT_TRUE(a.empty()) << to_string(k);
+  }
+  for (MsgKind k : {MsgKind::kPing, MsgKind::kShutdown}) {
+    Actions a;
+    ASSERT_NO_THROW(a = f.agent.on_message(from_coordinator(k, json::array()), f.clock.now())) << to_string(k);
+    EXPECT_TRUE(a.empty()) << to_string(k);
+  }
+  EXPECT_TRUE(f.agent.has_job());
+  EXPECT_FALSE(f.agent.exited());
+}
+
 TEST(WorkerAgentTest, ATermSignalBeforeTheFirstJobLeavesWithBye) {
   Fixture f;
   f.start();
