@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -25,8 +26,9 @@ struct JobRequest {
 struct JobProgress {
   int epoch = 0;            // epochs completed so far (1-based count)
   int max_epochs = 0;
-  double val_rmse = 0.0;
-  double best_val_rmse = 0.0;
+  // NaN: not measured (selection on the test set, no best epoch yet); never 0, which reads as perfect.
+  double val_rmse = std::numeric_limits<double>::quiet_NaN();
+  double best_val_rmse = std::numeric_limits<double>::quiet_NaN();
   double epoch_seconds = 0.0;
   int64_t batches_done = 0; // grows inside an epoch too: a liveness/progress counter
   std::string checkpoint;   // path of a checkpoint written at this event, if any

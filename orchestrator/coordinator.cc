@@ -220,7 +220,8 @@ class Coordinator::Impl {
     const std::string job = r.value(ledger::kJob, "");
     if (ev == ledger::event::kProgress) {
       spdlog::debug("{} attempt {} epoch {}/{} val_rmse {:.3f}", job, r.value(ledger::kAttempt, 0),
-                    r.value("epoch", 0), r.value("max_epochs", 0), r.value("val_rmse", 0.0));
+                    r.value("epoch", 0), r.value("max_epochs", 0),
+                    r.contains("val_rmse") && r["val_rmse"].is_number() ? r["val_rmse"].get<double>() : NAN);
     } else if (ev == ledger::event::kCheckpoint || ev == ledger::event::kQueued) {
       spdlog::debug("{}: {}", ev, r.dump());
     } else if (ev == ledger::event::kAssigned) {

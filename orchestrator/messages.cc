@@ -89,7 +89,8 @@ bool read_field(const json& body, const char* key, T& out) {
 }
 
 // A measured value (val_rmse, ...): dump() writes a NaN as null, so null (or a non-finite
-// number, in process) leaves the default rather than refusing the whole report.
+// number, in process) leaves the default (NaN, "not measured", for the RMSEs) rather than
+// refusing the whole report.
 bool read_measure(const json& body, const char* key, double& out) {
   const auto it = body.find(key);
   if (it == body.end() || it->is_null()) return true;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -90,7 +91,10 @@ struct ResultReport {
 
 struct ProgressReport {
   int epoch = 0, max_epochs = 0;
-  double val_rmse = 0, best_val_rmse = 0, epoch_seconds = 0;
+  // NaN: not measured (see JobProgress); the ledger then holds null, never a perfect-looking 0.
+  double val_rmse = std::numeric_limits<double>::quiet_NaN();
+  double best_val_rmse = std::numeric_limits<double>::quiet_NaN();
+  double epoch_seconds = 0;
   int64_t batches_done = 0;
   std::string checkpoint;
 };

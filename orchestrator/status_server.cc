@@ -55,9 +55,10 @@ Status LiveStatus::serve(HttpServerOptions options) {
   if (!server) return server.status();
   server_ = std::move(*server);
   const std::string url = server_->url();
+  // Logged before status_url appears, since readers take that file as the sign that all is up.
+  spdlog::info("status: {} (status.json, metrics); also `amnl status {}`", url, run_dir_);
   Status st = storage_->write_atomic(status_url_path(run_dir_), url + "\n");
   if (!st.ok()) spdlog::warn("status server: {}", st.message());
-  spdlog::info("status: {} (status.json, metrics); also `amnl status {}`", url, run_dir_);
   return Status::Ok();
 }
 

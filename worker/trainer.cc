@@ -313,7 +313,7 @@ void Trainer::progress(const std::string& checkpoint, double epoch_seconds) {
   p.epoch = st_.epochs_done;
   p.max_epochs = cfg_.max_epochs;
   p.val_rmse = last_val_rmse_;
-  p.best_val_rmse = std::isfinite(st_.best_metric) ? st_.best_metric : 0.0;
+  if (std::isfinite(st_.best_metric)) p.best_val_rmse = st_.best_metric;  // else stays unmeasured
   p.epoch_seconds = epoch_seconds;
   p.batches_done = st_.batches_done;
   p.checkpoint = checkpoint;

@@ -90,7 +90,9 @@ TEST(StatusLiveTest, StatusCommandServerMetricsAndPageOnALiveRun) {
   url.erase(url.find_last_not_of("\n") + 1);
   ASSERT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << url;
   const int port = std::stoi(url.substr(url.rfind(':') + 1));
-  EXPECT_NE(run.output().find(url), std::string::npos) << "the URL is logged\n" << run.output();
+  // mpirun forwards the ranks' output on its own schedule: wait for the line, do not race it.
+  EXPECT_TRUE(wait_until([&] { return run.output().find(url) != std::string::npos; }, 30))
+      << "the URL is logged\n" << run.output();
 
   // Wait until training is under way, so that there is something to compare.
   json live;

@@ -3,9 +3,11 @@
 // decodes to nullopt instead of throwing, and unknown extra fields are ignored.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 #include "orchestrator/messages.h"
+#include "orchestrator/scheduler.h"
 
 namespace amnl::orch {
 namespace {
@@ -184,14 +186,30 @@ TEST(TypedMessageTest, ProgressRoundTripsAndRefusesWrongTypes) {
           {"checkpoint", false}});
 }
 
-TEST(TypedMessageTest, ProgressReadsANullMeasureAsZero) {  // dump() writes a NaN as null
-  JobProgress p;
+// Regression: an unmeasured RMSE (selection on the test set, no best epoch yet) travels as null
+// and used to come back as 0.0, which the ledger and `amnl status` then showed as a perfect score.
+TEST(TypedMessageTest, AnUnmeasuredRmseStaysUnmeasuredThroughTheWireAndTheLedger) {
+  JobProgress p;  // a worker that has no measurement yet leaves both RMSEs unset
+  p.epoch = 1;
   p.val_rmse = std::numeric_limits<double>::quiet_NaN();
   const json wire = *decode_body(encode_body(ProgressMsg::of("FD001-s1", 1, p).encode()));
   EXPECT_TRUE(wire["val_rmse"].is_null());
+  EXPECT_TRUE(wire["best_val_rmse"].is_null());
   const auto back = ProgressMsg::decode(wire);
   ASSERT_TRUE(back);
-  EXPECT_EQ(back->progress.val_rmse, 0.0);
+  EXPECT_TRUE(std::isnan(back->progress.val_rmse));
+  EXPECT_TRUE(std::isnan(back->progress.best_val_rmse));
+
+  std::vector<json> records;
+  Scheduler s({JobSpec{JobKey{"FD001", 1}, 1.0}}, SchedulerConfig{5, 20, 3},
+              [&](const json& r) { records.push_back(json::parse(r.dump())); });  // as the ledger stores it
+  s.add_worker(1, 0);
+  s.on_ready(1, 0);
+  ASSERT_EQ(s.dispatch(0).size(), 1u);
+  ASSERT_TRUE(s.on_progress(1, "FD001-s1", 1, back->progress, 1));
+  ASSERT_EQ(records.back()["event"], "progress");
+  EXPECT_TRUE(records.back()["val_rmse"].is_null()) << records.back().dump();
+  EXPECT_TRUE(records.back()["best_val_rmse"].is_null()) << records.back().dump();
 }
 
 TEST(TypedMessageTest, ResultRoundTripsAndRefusesWrongTypes) {

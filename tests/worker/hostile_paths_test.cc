@@ -34,7 +34,7 @@ TEST(HostilePaths, TrainerRefusesACheckpointsLinkLeadingOutside) {
 }
 
 TEST(HostilePaths, TrainerRefusesHostileDatasetNamesBeforeWriting) {
-  for (const std::string name : std::vector<std::string>{"../x", "/etc/x", "a/b", std::string(4096, 'a'), std::string("a\x01"),
+  for (const std::string& name : std::vector<std::string>{"../x", "/etc/x", "a/b", std::string(4096, 'a'), std::string("a\x01"),
                                  std::string("\xff\xfe")}) {
     test::TempDir job;
     JobRequest req;
@@ -66,7 +66,7 @@ TEST(HostilePaths, TrainCommandRefusesATraversalDatasetBeforeDeletingAnything) {
 }
 
 TEST(HostilePaths, SynthRefusesHostileDatasetNamesWritingNothing) {
-  for (const std::string name : std::vector<std::string>{"../x", "/tmp/x", "a/b", std::string(4096, 'a'), std::string("a\x01")}) {
+  for (const std::string& name : std::vector<std::string>{"../x", "/tmp/x", "a/b", std::string(4096, 'a'), std::string("a\x01")}) {
     test::TempDir dir;
     const auto r = test::run_command({test::amnl_binary(), "synth", "--out", dir / "data", "--dataset-name", name,
                                       "--units", "2", "--seed", "1"});
