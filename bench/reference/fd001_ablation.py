@@ -7,6 +7,7 @@
 #   RECIPES=/tmp/win/meta.json DATA_DIR=../shared/cmapss python3 fd001_ablation.py VARIANT SEED EPOCHS [KEY=VALUE...]
 import os, sys, json, copy, time, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0,os.path.dirname(os.path.abspath(__file__))); import amnl_reference as ref
+from cmapss_split import R_MAX, load_split
 torch.set_num_threads(1)
 variant=sys.argv[1]; seed=int(sys.argv[2]); epochs=int(sys.argv[3])
 cfg=json.load(open(os.environ['RECIPES']))['recipes']['quick']
@@ -14,25 +15,9 @@ for kv in sys.argv[4:]:
   k,v=kv.split('=',1); d=cfg; ks=k.split('.')
   for kk in ks[:-1]: d=d[kk]
   d[ks[-1]]=json.loads(v)
-torch.manual_seed(seed); rng=np.random.default_rng(seed)
-D=os.environ.get('DATA_DIR', os.path.join(os.path.dirname(__file__), '../../../shared/cmapss')); ds='FD001'; W=cfg['data']['window']; R=125.
-tr=np.loadtxt(f'{D}/train_{ds}.txt'); te=np.loadtxt(f'{D}/test_{ds}.txt'); rul=np.loadtxt(f'{D}/RUL_{ds}.txt')
-drop={1,5,6,10,16,18,19}; cols=[2,3,4]+[4+i for i in range(1,22) if i not in drop]
-units=np.unique(tr[:,0]); rng.shuffle(units); val_u=set(units[:20])
-trm=np.array([u not in val_u for u in tr[:,0]])
-X=tr[:,cols]; mu=X[trm].mean(0); sd=X[trm].std(0); sd[sd<1e-8]=1; f=lambda a:(a-mu)/sd
-def windows(data, us, last=False, rul_end=None):
-  xs=[];ys=[]
-  for k,u in enumerate(us):
-    d=data[data[:,0]==u]; x=f(d[:,cols]).astype(np.float32); n=len(d)
-    e0=rul_end[k] if rul_end is not None else 0
-    y=np.minimum(e0+(n-1-np.arange(n)),R).astype(np.float32)
-    if n<W: x=np.vstack([np.repeat(x[:1],W-n,0),x]); y=np.concatenate([np.repeat(y[:1],W-n),y])
-    if last: xs.append(x[-W:]); ys.append(y[-1]); continue
-    for e in range(W,len(x)+1): xs.append(x[e-W:e]); ys.append(y[e-1])
-  return torch.tensor(np.array(xs)), torch.tensor(np.array(ys))
-tu=[u for u in units if u not in val_u]
-Xtr,ytr=windows(tr,tu); Xv,yv=windows(tr,sorted(val_u)); Xte,yte=windows(te,np.unique(te[:,0]),True,rul)
+torch.manual_seed(seed); W=cfg['data']['window']; R=R_MAX
+split=load_split('FD001', seed, W, drawn_order=True)
+(Xtr,ytr),(Xv,yv),(Xte,yte)=split['train'],split['val'],split['test']
 htr=torch.where(ytr>80,0,torch.where(ytr>30,1,2))
 m=ref.DualTaskModel(cfg['model'],Xtr.shape[2])
 if variant=='noconv': m.conv=nn.Identity(); m.lstm=nn.LSTM(Xtr.shape[2],cfg['model']['lstm_hidden'],num_layers=2,batch_first=True,bidirectional=True,dropout=0.3)
