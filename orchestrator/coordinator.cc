@@ -23,6 +23,7 @@
 #include "orchestrator/run_outcome.h"
 #include "orchestrator/scheduler.h"
 #include "orchestrator/status_server.h"
+#include "orchestrator/summary_throttle.h"
 
 namespace amnl::orch {
 
@@ -286,7 +287,7 @@ class Coordinator::Impl {
     summary_timer_.expires_after(us(opt_.summary_interval_s));
     summary_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
-      print_summary();
+      if (summary_throttle_.should_print(scheduler_->counts(), clock_->now())) print_summary();
       schedule_summary();
     });
   }
@@ -510,6 +511,7 @@ class Coordinator::Impl {
   std::shared_ptr<const Clock> clock_;  // the scheduler's time: steady in production, fake in tests
   boost::asio::io_context io_;
   boost::asio::steady_timer poll_timer_, ping_timer_, summary_timer_;
+  SummaryThrottle summary_throttle_{opt_.summary_quiet_interval_s};
   boost::asio::signal_set signals_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<LiveStatus> status_;  // the read-only status server, when the experiment asks for one

@@ -1,7 +1,8 @@
 #pragma once
 // Rank 0: runs the Scheduler over a Transport inside a Boost.Asio event loop. A short timer polls
 // the transport (MPI has no completion handlers for Asio), applies deadlines and dispatches work;
-// a ping timer tells live workers the coordinator is alive; a summary timer prints progress;
+// a ping timer tells live workers the coordinator is alive; a summary timer prints progress
+// when it changes (and now and then when it does not);
 // a signal_set turns SIGUSR1/SIGUSR2/SIGTERM/SIGINT into a drain (preemption).
 #include <atomic>
 #include <memory>
@@ -16,7 +17,8 @@ namespace amnl::orch {
 
 struct CoordinatorOptions {
   double poll_interval_s = 0.005;
-  double summary_interval_s = 10.0;
+  double summary_interval_s = 10.0;         // how often the summary is considered...
+  double summary_quiet_interval_s = 300.0;  // ...and written when nothing changed (SummaryThrottle)
   double pid_check_interval_s = 0.2;
   double shutdown_grace_s = 3.0;  // to flush the last messages before returning
   // A preemption signal that arrived before the event loop could catch it (while the experiment
