@@ -1,5 +1,6 @@
 #include "orchestrator/status_model.h"
 
+#include "common/json_fields.h"
 #include "orchestrator/ledger_events.h"
 
 #include <cstdio>
@@ -42,18 +43,6 @@ namespace {
 // JSON has no NaN: unknown numbers are null.
 json number_or_null(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
-// A field of the wrong type (a hand-edited or future ledger) reads as the default.
-template <typename T>
-T field(const json& r, const char* key, T fallback) {
-  auto it = r.find(key);
-  if (it == r.end()) return fallback;
-  if constexpr (std::is_same_v<T, std::string>) {
-    return it->is_string() ? it->template get<std::string>() : fallback;
-  } else {
-    return it->is_number() ? it->template get<T>() : fallback;
-  }
-}
-
 }  // namespace
 
 void StatusModel::add_job(const std::string& id) { job(id); }
@@ -77,6 +66,9 @@ void StatusModel::rank_idle_if_running(int rank, const std::string& job) {
 }
 
 // ---- apply(): the ledger's events, one handler each ----
+// Record fields are read with common/json_fields.h: a field of the wrong type, or a number
+// beyond int range (a hand-edited, damaged or future ledger), reads as absent. Not every field
+// is type-checked by decode_ledger (ranks, attempts_so_far, failures_so_far, seconds are not).
 
 struct StatusModel::JobEvent {
   const json& record;
@@ -90,24 +82,24 @@ void StatusModel::apply(const json& r) {
   if (!r.is_object()) return;
   ++records_;
   const double at = note_time(r);
-  const std::string ev = field<std::string>(r, ledger::kEvent, "");
+  const std::string ev = string_or(r, ledger::kEvent, "");
   if (ev == ledger::event::kSessionStarted) return on_session_started(r, at);
   if (ev == ledger::event::kSessionEnded) return on_session_ended(r, at);
   if (ev == ledger::event::kDraining) return on_draining(r);
   if (ev == ledger::event::kWorkerDead) return on_worker_gone(r, /*died=*/true);
   if (ev == ledger::event::kWorkerLeft) return on_worker_gone(r, /*died=*/false);
   // Every other event is about a job. An unknown one adds no job to the view.
-  const std::string id = field<std::string>(r, ledger::kJob, "");
+  const std::string id = string_or(r, ledger::kJob, "");
   const JobHandler handler = job_handler(ev);
   if (id.empty() || handler == nullptr) return;
-  const JobEvent e{r, id, field<int>(r, ledger::kRank, -1), field<int>(r, ledger::kAttempt, 0), at};
+  const JobEvent e{r, id, int_or(r, ledger::kRank, -1), int_or(r, ledger::kAttempt, 0), at};
   (this->*handler)(job(id), e);
 }
 
 // Widens the run's time span by the record's time. A record without a readable time is taken
 // to have happened at the latest time seen so far, so that durations stay finite.
 double StatusModel::note_time(const json& r) {
-  const double t = parse_utc_iso(field<std::string>(r, "time", ""));
+  const double t = parse_utc_iso(string_or(r, "time", ""));
   if (!std::isfinite(t)) return last_time_;
   if (!std::isfinite(first_time_)) first_time_ = t;
   last_time_ = t;
@@ -118,7 +110,7 @@ double StatusModel::note_time(const json& r) {
 // each mpirun numbers anew (the previous session's dead ranks are history).
 void StatusModel::on_session_started(const json& r, double at) {
   ++sessions_;
-  session_ = field<std::string>(r, "session", "");
+  session_ = string_or(r, "session", "");
   session_started_ = at;
   session_ended_ = NAN;
   session_outcome_.clear();
@@ -126,7 +118,7 @@ void StatusModel::on_session_started(const json& r, double at) {
   draining_reason_.clear();
   ranks_.clear();
   last_heard_.clear();
-  const int n = field<int>(r, "ranks", 0);
+  const int n = int_or(r, "ranks", 0);
   for (int w = 1; w < n && w < 100000; ++w) ranks_[w];
   // A job still "running" here lost its coordinator; the new session queues it again.
   for (auto& [jid, j] : jobs_)
@@ -136,23 +128,23 @@ void StatusModel::on_session_started(const json& r, double at) {
 // The session's end stops its clock (elapsed and heartbeat ages) and gives its outcome.
 void StatusModel::on_session_ended(const json& r, double at) {
   session_ended_ = at;
-  session_outcome_ = field<std::string>(r, "outcome", "");
-  session_reason_ = field<std::string>(r, ledger::kReason, "");
+  session_outcome_ = string_or(r, "outcome", "");
+  session_reason_ = string_or(r, ledger::kReason, "");
 }
 
 // No new work is handed out: shown with the session, so a user knows why workers sit idle.
 void StatusModel::on_draining(const json& r) {
-  draining_reason_ = field<std::string>(r, ledger::kReason, "draining");
+  draining_reason_ = string_or(r, ledger::kReason, "draining");
 }
 
 // A worker died or left: it no longer counts as alive and holds no job (the scheduler's own
 // record about that job, which follows, decides the job's state).
 void StatusModel::on_worker_gone(const json& r, bool died) {
-  const int rank = field<int>(r, ledger::kRank, -1);
+  const int rank = int_or(r, ledger::kRank, -1);
   if (rank < 0) return;
   Rank& w = ranks_[rank];
   w.state = died ? "dead" : "left";
-  w.reason = field<std::string>(r, ledger::kReason, "");
+  w.reason = string_or(r, ledger::kReason, "");
   w.job.clear();
   if (died) ++worker_deaths_;
 }
@@ -179,10 +171,10 @@ StatusModel::JobHandler StatusModel::job_handler(const std::string& event) {
 // Back in the queue: attempts and failures so far (never lowered: a replay may repeat them)
 // and the last failure's reason. A preempted job keeps showing "preempted" until reassigned.
 void StatusModel::on_queued(Job& j, const JobEvent& e) {
-  j.attempt = std::max(j.attempt, field<int>(e.record, "attempts_so_far", 0));
-  j.failures = std::max(j.failures, field<int>(e.record, "failures_so_far", 0));
+  j.attempt = std::max(j.attempt, int_or(e.record, "attempts_so_far", 0));
+  j.failures = std::max(j.failures, int_or(e.record, "failures_so_far", 0));
   if (j.state != "preempted") j.state = "queued";
-  if (e.record.contains("last_failure")) j.reason = field<std::string>(e.record, "last_failure", "");
+  if (e.record.contains("last_failure")) j.reason = string_or(e.record, "last_failure", "");
   j.rank = -1;
 }
 
@@ -212,9 +204,9 @@ void StatusModel::on_assigned(Job& j, const JobEvent& e) {
 // reports epoch ends only says so with epoch_seconds.
 void StatusModel::on_progress(Job& j, const JobEvent& e) {
   const json& r = e.record;
-  const int epoch = field<int>(r, "epoch", -1);
-  j.max_epochs = field<int>(r, "max_epochs", j.max_epochs);
-  const double epoch_seconds = field<double>(r, "epoch_seconds", NAN);
+  const int epoch = int_or(r, "epoch", -1);
+  j.max_epochs = int_or(r, "max_epochs", j.max_epochs);
+  const double epoch_seconds = double_or(r, "epoch_seconds", NAN);
   const bool completed = epoch > 0 && (j.attempt_last_epoch >= 0 ? epoch > j.attempt_last_epoch
                                                                  : epoch_seconds > 0);
   if (epoch >= 0) {
@@ -225,8 +217,8 @@ void StatusModel::on_progress(Job& j, const JobEvent& e) {
   ++epochs_completed_;
   ++j.attempt_epochs;
   j.last_progress = e.at;
-  j.val_rmse = field<double>(r, "val_rmse", NAN);
-  j.best_val_rmse = field<double>(r, "best_val_rmse", j.best_val_rmse);
+  j.val_rmse = double_or(r, "val_rmse", NAN);
+  j.best_val_rmse = double_or(r, "best_val_rmse", j.best_val_rmse);
   j.epoch_seconds = epoch_seconds;
   if (std::isfinite(epoch_seconds)) j.attempt_epoch_seconds += epoch_seconds;
 }
@@ -234,7 +226,7 @@ void StatusModel::on_progress(Job& j, const JobEvent& e) {
 // A checkpoint: where a resumed attempt would start from.
 void StatusModel::on_checkpoint(Job& j, const JobEvent& e) {
   ++checkpoints_;
-  j.checkpoint_epoch = field<int>(e.record, "epoch", j.checkpoint_epoch);
+  j.checkpoint_epoch = int_or(e.record, "epoch", j.checkpoint_epoch);
 }
 
 // The job finished: its time joins the mean job length (for the run's ETA), its epochs and
@@ -242,15 +234,15 @@ void StatusModel::on_checkpoint(Job& j, const JobEvent& e) {
 void StatusModel::on_done(Job& j, const JobEvent& e) {
   j.state = "done";
   j.ended = e.at;
-  j.seconds = field<double>(e.record, "seconds", NAN);
+  j.seconds = double_or(e.record, "seconds", NAN);
   if (std::isfinite(j.seconds)) {
     done_seconds_ += j.seconds;
     ++done_count_timed_;
   }
-  j.epoch = field<int>(e.record, "epochs_run", j.epoch);
+  j.epoch = int_or(e.record, "epochs_run", j.epoch);
   if (j.max_epochs == 0) j.max_epochs = j.epoch;
-  const json m = e.record.value("metrics", json::object());
-  if (m.is_object() && m.contains("test_rmse") && m["test_rmse"].is_number()) j.test_rmse = m["test_rmse"];
+  const json m = object_or_empty(e.record, "metrics");
+  if (m.contains("test_rmse") && m["test_rmse"].is_number()) j.test_rmse = m["test_rmse"];
   rank_idle_if_running(j.rank, e.id);
   j.rank = -1;
 }
@@ -272,8 +264,8 @@ void StatusModel::on_failed(Job& j, const JobEvent& e) {
 // worker is free.
 void StatusModel::count_failure(Job& j, const JobEvent& e) {
   ++attempt_failures_;
-  j.failures = std::max(j.failures + 1, field<int>(e.record, "failures", 0));
-  j.reason = field<std::string>(e.record, ledger::kReason, "");
+  j.failures = std::max(j.failures + 1, int_or(e.record, "failures", 0));
+  j.reason = string_or(e.record, ledger::kReason, "");
   rank_idle_if_running(j.rank, e.id);
   j.rank = -1;
   j.ended = e.at;
@@ -293,7 +285,7 @@ void StatusModel::on_storage_failed(Job& j, const JobEvent& e) { requeue_without
 void StatusModel::requeue_without_fault(Job& j, const JobEvent& e, const char* state) {
   rank_idle_if_running(e.rank >= 0 ? e.rank : j.rank, e.id);
   j.state = state;
-  j.reason = field<std::string>(e.record, ledger::kReason, "");
+  j.reason = string_or(e.record, ledger::kReason, "");
   j.rank = -1;
 }
 
