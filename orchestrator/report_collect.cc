@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/json_fields.h"
 #include "orchestrator/job_id.h"
 #include "orchestrator/ledger.h"
 #include "orchestrator/ledger_events.h"
@@ -37,26 +38,30 @@ void interrupt_running(std::map<std::string, LedgerJob>& jobs, const std::string
     }
 }
 
+// Folds one ledger record into its job. Fields are read with common/json_fields.h, so a field
+// of the wrong type or beyond int range (decode_ledger does not check max_attempts, for one)
+// reads as absent: a record is never applied half-way, and nothing here throws.
 void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
-  const std::string ev = r.value(ledger::kEvent, "");
+  const std::string ev = string_or(r, ledger::kEvent, "");
   if (ev == ledger::event::kSessionEnded) return interrupt_running(jobs, "its session ended");
   // A session starting while a job still runs: the previous coordinator died without recording.
   if (ev == ledger::event::kSessionStarted) return interrupt_running(jobs, "the coordinator's session ended without a record");
   if (!r.contains(ledger::kJob) || !r[ledger::kJob].is_string()) return;
   LedgerJob& j = jobs[r[ledger::kJob].get<std::string>()];
   j.seen = true;
-  const int attempt = r.value(ledger::kAttempt, 0);
+  const int attempt = int_or(r, ledger::kAttempt, 0);
+  const std::string reason = string_or(r, ledger::kReason, "");
   if (ev == ledger::event::kQueued) {
     if (j.state != "done" && j.state != "failed" && j.reason.empty()) j.reason = "queued, not started yet";
   } else if (ev == ledger::event::kAssigned) {
     j.state = "running";
     j.attempts = std::max(j.attempts, attempt);
-    j.rank = r.value(ledger::kRank, -1);
+    j.rank = int_or(r, ledger::kRank, -1);
     j.epoch = 0;
     j.reason.clear();
   } else if (ev == ledger::event::kProgress) {
-    j.epoch = r.value("epoch", j.epoch);
-    j.max_epochs = r.value("max_epochs", j.max_epochs);
+    j.epoch = int_or(r, "epoch", j.epoch);
+    j.max_epochs = int_or(r, "max_epochs", j.max_epochs);
     if (r.contains("val_rmse") && r["val_rmse"].is_number()) j.progress[j.epoch] = r["val_rmse"].get<double>();
   } else if (ev == ledger::event::kDone) {
     j.state = "done";
@@ -64,25 +69,24 @@ void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
     j.reason.clear();
   } else if (ev == ledger::event::kAttemptFailed) {
     j.state = "pending";
-    j.failures = r.value("failures", j.failures + 1);
+    j.failures = int_or(r, "failures", j.failures + 1);
     j.reason = "attempt " + int_str(attempt) + " failed (" + int_str(j.failures) + " of " +
-               int_str(r.value("max_attempts", 0)) + " allowed): " + r.value(ledger::kReason, "") + "; to be retried";
+               int_str(int_or(r, "max_attempts", 0)) + " allowed): " + reason + "; to be retried";
   } else if (ev == ledger::event::kFailed) {
     if (j.state == "done") return;
     j.state = "failed";
-    j.failures = r.value("failures", j.failures + 1);
-    j.reason = "gave up after " + int_str(j.failures) + " failed attempts; the last: " + r.value(ledger::kReason, "");
+    j.failures = int_or(r, "failures", j.failures + 1);
+    j.reason = "gave up after " + int_str(j.failures) + " failed attempts; the last: " + reason;
   } else if (ev == ledger::event::kFailuresReset) {
     j.state = "pending";
-    j.reason = "failures reset (" + r.value(ledger::kReason, "") + "); queued again";
+    j.reason = "failures reset (" + reason + "); queued again";
   } else if (ev == ledger::event::kPreempted) {
     if (j.state == "done") return;
     j.state = "pending";
-    j.reason = "preempted at epoch " + int_str(r.value("epochs_run", j.epoch)) + " (" + r.value(ledger::kReason, "") +
-               "); a rerun resumes it";
+    j.reason = "preempted at epoch " + int_str(int_or(r, "epochs_run", j.epoch)) + " (" + reason + "); a rerun resumes it";
   } else if (ev == ledger::event::kStorageFailed) {
     j.state = "pending";
-    j.reason = "storage failed: " + r.value(ledger::kReason, "") + "; a rerun resumes it";
+    j.reason = "storage failed: " + reason + "; a rerun resumes it";
   }
 }
 
@@ -158,11 +162,11 @@ void take_ledger_state(const LedgerJob& lj, SeedResult& s) {
 void take_done_record(const Storage& storage, const json& done, bool have_file_metrics, SeedResult& s) {
   s.state = "done";
   s.reason.clear();
-  const int from = done.value("resumed_from_epoch", -1);
+  const int from = int_or(done, "resumed_from_epoch", -1);
   s.resumed_from_epoch = from;
   // An old metrics.json without run.resumes: a done record that resumed shows at least one.
   if (from >= 0) s.resumes = std::max(s.resumes, 1);
-  s.attempts = std::max(s.attempts, done.value(ledger::kAttempt, 0));
+  s.attempts = std::max(s.attempts, int_or(done, ledger::kAttempt, 0));
   if (!have_file_metrics && done.contains("metrics")) {
     const std::string problem = take_metrics(done["metrics"], "ledger done record of " + s.job, s);
     if (problem.empty()) {
@@ -173,7 +177,7 @@ void take_done_record(const Storage& storage, const json& done, bool have_file_m
       s.problems.push_back(problem);
     }
   }
-  if (s.epochs_run < 0) s.epochs_run = done.value("epochs_run", -1);
+  if (s.epochs_run < 0) s.epochs_run = int_or(done, "epochs_run", -1);
   if (!s.wall_seconds && done.contains("seconds") && done["seconds"].is_number())
     s.wall_seconds = done["seconds"].get<double>();
 }
@@ -228,8 +232,8 @@ struct LedgerFold {
   bool session_open = false;
 };
 
-// Folds ledger.jsonl, read as bytes (no lock, no repair). Its absence, damage and unusable
-// records become run warnings.
+// Folds ledger.jsonl, read as bytes (no lock, no repair). Its absence and damage become run
+// warnings.
 LedgerFold read_ledger(const Storage& storage, const std::string& ledger_file, RunResults& run) {
   LedgerFold out;
   if (!storage.exists(ledger_file)) {
@@ -246,15 +250,10 @@ LedgerFold read_ledger(const Storage& storage, const std::string& ledger_file, R
     run.warnings.push_back(ledger_file + ": " + std::to_string(replay.damaged_lines) +
                            " damaged line(s) skipped (first: " + replay.problem + "); states may miss those records");
   for (const json& r : replay.records) {
-    try {
-      fold(r, out.jobs);
-      const std::string ev = r.value(ledger::kEvent, "");
-      if (ev == ledger::event::kSessionStarted) out.session_open = true;
-      if (ev == ledger::event::kSessionEnded) out.session_open = false;
-    } catch (const json::exception& ex) {
-      run.warnings.push_back(ledger_file + ": a " + r.value(ledger::kEvent, std::string("?")) +
-                             " record is unusable: " + ex.what());
-    }
+    fold(r, out.jobs);
+    const std::string ev = string_or(r, ledger::kEvent, "");
+    if (ev == ledger::event::kSessionStarted) out.session_open = true;
+    if (ev == ledger::event::kSessionEnded) out.session_open = false;
   }
   // Jobs recorded as running when their session ended were made pending by fold already.
   return out;
