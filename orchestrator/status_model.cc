@@ -96,8 +96,8 @@ void StatusModel::apply(const json& r) {
   (this->*handler)(job(id), e);
 }
 
-// Widens the run's time span by the record's time. A record without a readable time is taken
-// to have happened at the latest time seen so far, so that durations stay finite.
+// Returns the record's time and widens the run's time span with it. A record without a
+// readable time is taken to have happened at the latest time seen so far (NaN before any).
 double StatusModel::note_time(const json& r) {
   const double t = parse_utc_iso(string_or(r, "time", ""));
   if (!std::isfinite(t)) return last_time_;
