@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/json_fields.h"
 #include "orchestrator/job_id.h"
 #include "orchestrator/ledger.h"
 #include "orchestrator/ledger_events.h"
@@ -37,26 +38,30 @@ void interrupt_running(std::map<std::string, LedgerJob>& jobs, const std::string
     }
 }
 
+// Folds one ledger record into its job. Fields are read with common/json_fields.h, so a field
+// of the wrong type or beyond int range (decode_ledger does not check max_attempts, for one)
+// reads as absent: a record is never applied half-way, and nothing here throws.
 void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
-  const std::string ev = r.value(ledger::kEvent, "");
+  const std::string ev = string_or(r, ledger::kEvent, "");
   if (ev == ledger::event::kSessionEnded) return interrupt_running(jobs, "its session ended");
   // A session starting while a job still runs: the previous coordinator died without recording.
   if (ev == ledger::event::kSessionStarted) return interrupt_running(jobs, "the coordinator's session ended without a record");
   if (!r.contains(ledger::kJob) || !r[ledger::kJob].is_string()) return;
   LedgerJob& j = jobs[r[ledger::kJob].get<std::string>()];
   j.seen = true;
-  const int attempt = r.value(ledger::kAttempt, 0);
+  const int attempt = int_or(r, ledger::kAttempt, 0);
+  const std::string reason = string_or(r, ledger::kReason, "");
   if (ev == ledger::event::kQueued) {
     if (j.state != "done" && j.state != "failed" && j.reason.empty()) j.reason = "queued, not started yet";
   } else if (ev == ledger::event::kAssigned) {
     j.state = "running";
     j.attempts = std::max(j.attempts, attempt);
-    j.rank = r.value(ledger::kRank, -1);
+    j.rank = int_or(r, ledger::kRank, -1);
     j.epoch = 0;
     j.reason.clear();
   } else if (ev == ledger::event::kProgress) {
-    j.epoch = r.value("epoch", j.epoch);
-    j.max_epochs = r.value("max_epochs", j.max_epochs);
+    j.epoch = int_or(r, "epoch", j.epoch);
+    j.max_epochs = int_or(r, "max_epochs", j.max_epochs);
     if (r.contains("val_rmse") && r["val_rmse"].is_number()) j.progress[j.epoch] = r["val_rmse"].get<double>();
   } else if (ev == ledger::event::kDone) {
     j.state = "done";
@@ -64,25 +69,24 @@ void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
     j.reason.clear();
   } else if (ev == ledger::event::kAttemptFailed) {
     j.state = "pending";
-    j.failures = r.value("failures", j.failures + 1);
+    j.failures = int_or(r, "failures", j.failures + 1);
     j.reason = "attempt " + int_str(attempt) + " failed (" + int_str(j.failures) + " of " +
-               int_str(r.value("max_attempts", 0)) + " allowed): " + r.value(ledger::kReason, "") + "; to be retried";
+               int_str(int_or(r, "max_attempts", 0)) + " allowed): " + reason + "; to be retried";
   } else if (ev == ledger::event::kFailed) {
     if (j.state == "done") return;
     j.state = "failed";
-    j.failures = r.value("failures", j.failures + 1);
-    j.reason = "gave up after " + int_str(j.failures) + " failed attempts; the last: " + r.value(ledger::kReason, "");
+    j.failures = int_or(r, "failures", j.failures + 1);
+    j.reason = "gave up after " + int_str(j.failures) + " failed attempts; the last: " + reason;
   } else if (ev == ledger::event::kFailuresReset) {
     j.state = "pending";
-    j.reason = "failures reset (" + r.value(ledger::kReason, "") + "); queued again";
+    j.reason = "failures reset (" + reason + "); queued again";
   } else if (ev == ledger::event::kPreempted) {
     if (j.state == "done") return;
     j.state = "pending";
-    j.reason = "preempted at epoch " + int_str(r.value("epochs_run", j.epoch)) + " (" + r.value(ledger::kReason, "") +
-               "); a rerun resumes it";
+    j.reason = "preempted at epoch " + int_str(int_or(r, "epochs_run", j.epoch)) + " (" + reason + "); a rerun resumes it";
   } else if (ev == ledger::event::kStorageFailed) {
     j.state = "pending";
-    j.reason = "storage failed: " + r.value(ledger::kReason, "") + "; a rerun resumes it";
+    j.reason = "storage failed: " + reason + "; a rerun resumes it";
   }
 }
 
@@ -143,6 +147,65 @@ std::string running_reason(const LedgerJob& j) {
   return s;
 }
 
+// What the ledger says of the job: its state and reason, attempts, and (without a history
+// file) the learning curve from its progress records.
+void take_ledger_state(const LedgerJob& lj, SeedResult& s) {
+  s.state = lj.state;
+  s.reason = lj.state == "running" ? running_reason(lj) : lj.reason;
+  s.attempts = std::max(s.attempts, lj.attempts);
+  if (s.history.empty())
+    for (const auto& [epoch, rmse] : lj.progress) s.history.push_back({epoch, rmse});
+}
+
+// The ledger's done record: the job is done. It says whether the final attempt resumed, and
+// stands in for metrics.json (and its epochs and wall time) when that file is missing or torn.
+void take_done_record(const Storage& storage, const json& done, bool have_file_metrics, SeedResult& s) {
+  s.state = "done";
+  s.reason.clear();
+  const int from = int_or(done, "resumed_from_epoch", -1);
+  s.resumed_from_epoch = from;
+  // An old metrics.json without run.resumes: a done record that resumed shows at least one.
+  if (from >= 0) s.resumes = std::max(s.resumes, 1);
+  s.attempts = std::max(s.attempts, int_or(done, ledger::kAttempt, 0));
+  if (!have_file_metrics && done.contains("metrics")) {
+    const std::string problem = take_metrics(done["metrics"], "ledger done record of " + s.job, s);
+    if (problem.empty()) {
+      s.metrics_source = "ledger done record";
+      if (!s.job_dir.empty() && !storage.exists(s.job_dir + "/metrics.json"))
+        s.problems.push_back(s.job_dir + "/metrics.json is missing; metrics taken from the ledger's done record");
+    } else {
+      s.problems.push_back(problem);
+    }
+  }
+  if (s.epochs_run < 0) s.epochs_run = int_or(done, "epochs_run", -1);
+  if (!s.wall_seconds && done.contains("seconds") && done["seconds"].is_number())
+    s.wall_seconds = done["seconds"].get<double>();
+}
+
+// The trainer finished but the ledger has no done record (yet, or it was lost to damage).
+void done_without_record(SeedResult& s) {
+  s.state = "done";
+  s.reason.clear();
+  s.problems.push_back("metrics.json present but the ledger has no done record for " + s.job +
+                       " (finishing right now, or the record was lost)");
+}
+
+// The last words on a seed's final state: why a seed is left out, and its protocol when its
+// metrics did not name one.
+void explain_state(SeedResult& s) {
+  if (s.state == "done" && !s.has_metrics)
+    s.problems.push_back("done, but no readable metrics: left out of the statistics");
+  if (s.state == "missing")
+    s.reason = "no ledger record and no metrics.json: never started";
+  if (s.state == "pending" && s.reason.empty()) s.reason = "queued, not started yet";
+  if (s.protocol.empty()) {
+    const std::string& sel = s.selection;
+    s.protocol = sel == "test" ? "selected on test: leaks" : sel == "validation" ? "validation selection" : "";
+  }
+}
+
+// One seed's result from its job dir's files and what the ledger says of it (`lj`: null when
+// the ledger never mentions the job).
 SeedResult build_seed(const Storage& storage, const std::string& run_dir, const JobKey& key, const LedgerJob* lj) {
   SeedResult s;
   s.dataset = key.dataset;
@@ -154,53 +217,138 @@ SeedResult build_seed(const Storage& storage, const std::string& run_dir, const 
   else
     s.problems.push_back("job dir: " + dir.message());
   const bool have_file_metrics = read_job_files(storage, s);
-
-  if (lj && lj->seen) {
-    s.state = lj->state;
-    s.reason = lj->state == "running" ? running_reason(*lj) : lj->reason;
-    s.attempts = std::max(s.attempts, lj->attempts);
-    if (s.history.empty())
-      for (const auto& [epoch, rmse] : lj->progress) s.history.push_back({epoch, rmse});
-  }
-  const json* done = lj && lj->done.is_object() ? &lj->done : nullptr;
-  if (done) {
-    s.state = "done";
-    s.reason.clear();
-    const int from = done->value("resumed_from_epoch", -1);
-    s.resumed_from_epoch = from;
-    // An old metrics.json without run.resumes: a done record that resumed shows at least one.
-    if (from >= 0) s.resumes = std::max(s.resumes, 1);
-    s.attempts = std::max(s.attempts, done->value(ledger::kAttempt, 0));
-    if (!have_file_metrics && done->contains("metrics")) {
-      const std::string problem = take_metrics((*done)["metrics"], "ledger done record of " + s.job, s);
-      if (problem.empty()) {
-        s.metrics_source = "ledger done record";
-        if (!s.job_dir.empty() && !storage.exists(s.job_dir + "/metrics.json"))
-          s.problems.push_back(s.job_dir + "/metrics.json is missing; metrics taken from the ledger's done record");
-      } else {
-        s.problems.push_back(problem);
-      }
-    }
-    if (s.epochs_run < 0) s.epochs_run = done->value("epochs_run", -1);
-    if (!s.wall_seconds && (*done).contains("seconds") && (*done)["seconds"].is_number())
-      s.wall_seconds = (*done)["seconds"].get<double>();
-  } else if (have_file_metrics) {
-    // The trainer finished but the ledger has no done record (yet, or it was lost to damage).
-    s.state = "done";
-    s.reason.clear();
-    s.problems.push_back("metrics.json present but the ledger has no done record for " + s.job +
-                         " (finishing right now, or the record was lost)");
-  }
-  if (s.state == "done" && !s.has_metrics)
-    s.problems.push_back("done, but no readable metrics: left out of the statistics");
-  if (s.state == "missing")
-    s.reason = "no ledger record and no metrics.json: never started";
-  if (s.state == "pending" && s.reason.empty()) s.reason = "queued, not started yet";
-  if (s.protocol.empty()) {
-    const std::string& sel = s.selection;
-    s.protocol = sel == "test" ? "selected on test: leaks" : sel == "validation" ? "validation selection" : "";
-  }
+  if (lj && lj->seen) take_ledger_state(*lj, s);
+  if (lj && lj->done.is_object())
+    take_done_record(storage, lj->done, have_file_metrics, s);
+  else if (have_file_metrics)
+    done_without_record(s);
+  explain_state(s);
   return s;
+}
+
+// The ledger folded per job, and whether its latest session is still open (no session_ended).
+struct LedgerFold {
+  std::map<std::string, LedgerJob> jobs;
+  bool session_open = false;
+};
+
+// Folds ledger.jsonl, read as bytes (no lock, no repair). Its absence and damage become run
+// warnings.
+LedgerFold read_ledger(const Storage& storage, const std::string& ledger_file, RunResults& run) {
+  LedgerFold out;
+  if (!storage.exists(ledger_file)) {
+    run.warnings.push_back(ledger_file + " does not exist: the run has not started");
+    return out;
+  }
+  auto bytes = storage.read(ledger_file);
+  if (!bytes) {
+    run.warnings.push_back(ledger_file + ": " + bytes.message() + "; job states come from job dirs only");
+    return out;
+  }
+  const LedgerReplay replay = decode_ledger(*bytes);
+  if (replay.damaged_lines > 0)
+    run.warnings.push_back(ledger_file + ": " + std::to_string(replay.damaged_lines) +
+                           " damaged line(s) skipped (first: " + replay.problem + "); states may miss those records");
+  for (const json& r : replay.records) {
+    fold(r, out.jobs);
+    const std::string ev = string_or(r, ledger::kEvent, "");
+    if (ev == ledger::event::kSessionStarted) out.session_open = true;
+    if (ev == ledger::event::kSessionEnded) out.session_open = false;
+  }
+  // Jobs recorded as running when their session ended were made pending by fold already.
+  return out;
+}
+
+// outcome.json's outcome; "running" while the ledger's latest session is open (a live run, or
+// one whose coordinator died); "unknown" otherwise.
+void read_run_state(const Storage& storage, bool session_open, RunResults& run) {
+  const std::string outcome_file = run.run_dir + "/outcome.json";
+  if (storage.exists(outcome_file)) {
+    std::string problem;
+    const json o = read_json_file(storage, outcome_file, problem);
+    if (o.is_object() && o.contains("outcome") && o["outcome"].is_string()) run.run_state = o["outcome"].get<std::string>();
+    if (!problem.empty()) run.warnings.push_back(problem);
+  }
+  if (session_open) run.run_state = "running";
+  if (run.run_state.empty()) run.run_state = "unknown";
+}
+
+// One result per planned (dataset, seed), in that order. Returns their job ids.
+std::set<std::string> add_planned_seeds(const Storage& storage, const std::map<std::string, LedgerJob>& ledger_jobs,
+                                        RunResults& run) {
+  std::set<std::string> planned;
+  for (const std::string& ds : run.datasets)
+    for (int64_t seed : run.seeds) {
+      const JobKey key{ds, seed};
+      const std::string id = job_id(key);
+      planned.insert(id);
+      auto it = ledger_jobs.find(id);
+      run.seeds_results.push_back(build_seed(storage, run.run_dir, key, it == ledger_jobs.end() ? nullptr : &it->second));
+    }
+  return planned;
+}
+
+// Jobs in the ledger that experiment.json does not plan (it was edited, or is missing): listed
+// after the planned ones and flagged; their datasets join the report's.
+void add_unplanned_seeds(const Storage& storage, const std::map<std::string, LedgerJob>& ledger_jobs,
+                         const std::set<std::string>& planned, const std::string& ledger_file, RunResults& run) {
+  for (const auto& [id, lj] : ledger_jobs) {
+    if (planned.count(id)) continue;
+    auto key = parse_job_id(id);
+    if (!key) {
+      run.warnings.push_back(ledger_file + ": " + key.message());
+      continue;
+    }
+    SeedResult s = build_seed(storage, run.run_dir, *key, &lj);
+    s.planned = false;
+    s.problems.push_back(s.job + " is in the ledger but not in experiment.json's datasets x seeds");
+    if (std::find(run.datasets.begin(), run.datasets.end(), key->dataset) == run.datasets.end())
+      run.datasets.push_back(key->dataset);
+    run.seeds_results.push_back(std::move(s));
+  }
+}
+
+// Why a seed is not in its dataset's statistics: "FD001-s3: failed: <reason>".
+std::string not_done_text(const SeedResult& s) {
+  std::string why = s.state == "done" ? "done but without readable metrics" : s.state + ": " + s.reason;
+  if (s.state == "done" && !s.problems.empty()) why += " (" + s.problems.back() + ")";
+  return s.job + ": " + why;
+}
+
+// A dataset's protocol: its seeds' one protocol, "mixed" when they differ, else the run's
+// selection setting.
+std::string dataset_protocol(const std::set<std::string>& seed_protocols, const std::string& run_selection) {
+  if (seed_protocols.size() == 1) return *seed_protocols.begin();
+  if (seed_protocols.size() > 1) return "mixed";
+  if (run_selection == "test") return "selected on test: leaks";
+  if (run_selection == "validation") return "validation selection";
+  return "";
+}
+
+// A dataset's statistics over its done seeds with metrics, the list of the others, the
+// published figure and (unless `with_baseline` is false) the constant baseline.
+DatasetResult dataset_result(const RunResults& run, const std::string& ds, bool with_baseline) {
+  DatasetResult d;
+  d.dataset = ds;
+  std::vector<double> rmses;
+  std::set<std::string> protocols;
+  for (const SeedResult& s : run.seeds_results) {
+    if (s.dataset != ds) continue;
+    if (s.planned) ++d.planned;
+    if (s.state == "done" && s.has_metrics) {
+      rmses.push_back(s.test_rmse);
+      if (!s.protocol.empty()) protocols.insert(s.protocol);
+    } else {
+      d.not_done.push_back(not_done_text(s));
+    }
+  }
+  d.done = static_cast<int>(rmses.size());
+  d.rmse = summarize(rmses);
+  d.reference = published_reference(ds);
+  d.protocol = dataset_protocol(protocols, run.selection);
+  if (with_baseline) d.baseline = constant_baseline(run.data_dir, ds, run.r_max);
+  else d.baseline.why_not = "not computed";
+  return d;
 }
 
 }  // namespace
@@ -219,104 +367,18 @@ Result<RunResults> collect_run_results(const Storage& storage, const std::string
   std::error_code ec;
   if (!std::filesystem::is_directory(run_dir, ec))
     return Result<RunResults>::Error("run dir " + run_dir + " does not exist (or is not a directory)");
-  RunResults run;
-  run.run_dir = run_dir;
-  run.generated = utc_now_iso();
   const std::string ledger_file = ledger_path(run_dir);
   if (!storage.exists(ledger_file) && !storage.exists(run_dir + "/experiment.json"))
     return Result<RunResults>::Error(run_dir + " is not an amnl run dir: it has neither ledger.jsonl nor experiment.json");
+  RunResults run;
+  run.run_dir = run_dir;
+  run.generated = utc_now_iso();
   read_experiment(storage, run);
-
-  std::map<std::string, LedgerJob> ledger_jobs;
-  bool session_open = false;
-  if (storage.exists(ledger_file)) {
-    auto bytes = storage.read(ledger_file);
-    if (!bytes) {
-      run.warnings.push_back(ledger_file + ": " + bytes.message() + "; job states come from job dirs only");
-    } else {
-      const LedgerReplay replay = decode_ledger(*bytes);
-      if (replay.damaged_lines > 0)
-        run.warnings.push_back(ledger_file + ": " + std::to_string(replay.damaged_lines) +
-                               " damaged line(s) skipped (first: " + replay.problem + "); states may miss those records");
-      for (const json& r : replay.records) {
-        try {
-          fold(r, ledger_jobs);
-          const std::string ev = r.value(ledger::kEvent, "");
-          if (ev == ledger::event::kSessionStarted) session_open = true;
-          if (ev == ledger::event::kSessionEnded) session_open = false;
-        } catch (const json::exception& ex) {
-          run.warnings.push_back(ledger_file + ": a " + r.value(ledger::kEvent, std::string("?")) +
-                                 " record is unusable: " + ex.what());
-        }
-      }
-      // Recorded as running but the session is over: folded at session_ended already.
-    }
-  } else {
-    run.warnings.push_back(ledger_file + " does not exist: the run has not started");
-  }
-
-  std::string outcome_problem;
-  const std::string outcome_file = run_dir + "/outcome.json";
-  if (storage.exists(outcome_file)) {
-    const json o = read_json_file(storage, outcome_file, outcome_problem);
-    if (o.is_object() && o.contains("outcome") && o["outcome"].is_string()) run.run_state = o["outcome"].get<std::string>();
-    if (!outcome_problem.empty()) run.warnings.push_back(outcome_problem);
-  }
-  if (session_open) run.run_state = "running";
-  if (run.run_state.empty()) run.run_state = "unknown";
-
-  std::set<std::string> planned;
-  for (const std::string& ds : run.datasets)
-    for (int64_t seed : run.seeds) {
-      const JobKey key{ds, seed};
-      const std::string id = job_id(key);
-      planned.insert(id);
-      auto it = ledger_jobs.find(id);
-      run.seeds_results.push_back(build_seed(storage, run_dir, key, it == ledger_jobs.end() ? nullptr : &it->second));
-    }
-  for (const auto& [id, lj] : ledger_jobs) {
-    if (planned.count(id)) continue;
-    auto key = parse_job_id(id);
-    if (!key) {
-      run.warnings.push_back(ledger_file + ": " + key.message());
-      continue;
-    }
-    SeedResult s = build_seed(storage, run_dir, *key, &lj);
-    s.planned = false;
-    s.problems.push_back(s.job + " is in the ledger but not in experiment.json's datasets x seeds");
-    if (std::find(run.datasets.begin(), run.datasets.end(), key->dataset) == run.datasets.end())
-      run.datasets.push_back(key->dataset);
-    run.seeds_results.push_back(std::move(s));
-  }
-
-  for (const std::string& ds : run.datasets) {
-    DatasetResult d;
-    d.dataset = ds;
-    std::vector<double> rmses;
-    std::set<std::string> protocols;
-    for (const SeedResult& s : run.seeds_results) {
-      if (s.dataset != ds) continue;
-      if (s.planned) ++d.planned;
-      if (s.state == "done" && s.has_metrics) {
-        rmses.push_back(s.test_rmse);
-        if (!s.protocol.empty()) protocols.insert(s.protocol);
-      } else {
-        std::string why = s.state == "done" ? "done but without readable metrics" : s.state + ": " + s.reason;
-        if (s.state == "done" && !s.problems.empty()) why += " (" + s.problems.back() + ")";
-        d.not_done.push_back(s.job + ": " + why);
-      }
-    }
-    d.done = static_cast<int>(rmses.size());
-    d.rmse = summarize(rmses);
-    d.reference = published_reference(ds);
-    if (protocols.size() == 1) d.protocol = *protocols.begin();
-    else if (protocols.size() > 1) d.protocol = "mixed";
-    else if (run.selection == "test") d.protocol = "selected on test: leaks";
-    else if (run.selection == "validation") d.protocol = "validation selection";
-    if (with_baseline) d.baseline = constant_baseline(run.data_dir, ds, run.r_max);
-    else d.baseline.why_not = "not computed";
-    run.dataset_results.push_back(std::move(d));
-  }
+  const LedgerFold ledger = read_ledger(storage, ledger_file, run);
+  read_run_state(storage, ledger.session_open, run);
+  const std::set<std::string> planned = add_planned_seeds(storage, ledger.jobs, run);
+  add_unplanned_seeds(storage, ledger.jobs, planned, ledger_file, run);
+  for (const std::string& ds : run.datasets) run.dataset_results.push_back(dataset_result(run, ds, with_baseline));
   return run;
 }
 

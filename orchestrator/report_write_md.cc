@@ -59,7 +59,10 @@ std::string per_dataset_text(const RunResults& run) {
   return out;
 }
 
-std::string report_markdown(const RunResults& run, const PlotSet& plots, const RunComparison* compare) {
+namespace {
+
+// Title, run state and recipe facts, the leak warning under selection on test, run warnings.
+std::string md_heading(const RunResults& run) {
   std::string md;
   md += "# Results report: " + run.run_dir + "\n\n";
   md += "Generated " + run.generated + " from the run dir (read only). Run state: **" + run.run_state + "**";
@@ -71,19 +74,25 @@ std::string report_markdown(const RunResults& run, const PlotSet& plots, const R
           "test RMSE below is optimistic.\n\n";
   for (const std::string& w : run.warnings) md += "> Warning: " + w + "\n>\n";
   if (!run.warnings.empty()) md += "\n";
+  return md;
+}
 
-  md += "## Per dataset: test last-cycle RMSE over seeds\n\n";
+std::string md_dataset_row(const DatasetResult& d) {
+  const SampleSummary& r = d.rmse;
+  return "| " + cell(d.dataset) + " | " + std::to_string(d.done) + " / " + std::to_string(d.planned) + " | " +
+         cell(r.n ? format_number(r.mean, 3) : "") + " | " + cell(r.n > 1 ? format_number(r.sd, 3) : "") + " | " +
+         cell(interval_text(r, 3)) + " | " + cell(r.n ? format_number(r.min, 3) : "") + " | " +
+         cell(r.n ? format_number(r.max, 3) : "") + " | " + reference_text(d) + " | " + difference_text(d) + " | " +
+         baseline_text(d) + " | " + cell(d.protocol) + " |\n";
+}
+
+// The per-dataset table, then the seeds left out of its statistics and the baselines not computed.
+std::string md_per_dataset(const RunResults& run) {
+  std::string md = "## Per dataset: test last-cycle RMSE over seeds\n\n";
   md += "| dataset | done / planned | mean | sample std | 95% t-interval | min | max | published (mean ± std) | "
         "mean − published | constant baseline | protocol |\n";
   md += "|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const DatasetResult& d : run.dataset_results) {
-    const SampleSummary& r = d.rmse;
-    md += "| " + cell(d.dataset) + " | " + std::to_string(d.done) + " / " + std::to_string(d.planned) + " | " +
-          cell(r.n ? format_number(r.mean, 3) : "") + " | " + cell(r.n > 1 ? format_number(r.sd, 3) : "") + " | " +
-          cell(interval_text(r, 3)) + " | " + cell(r.n ? format_number(r.min, 3) : "") + " | " +
-          cell(r.n ? format_number(r.max, 3) : "") + " | " + reference_text(d) + " | " + difference_text(d) + " | " +
-          baseline_text(d) + " | " + cell(d.protocol) + " |\n";
-  }
+  for (const DatasetResult& d : run.dataset_results) md += md_dataset_row(d);
   md += "\n";
   bool any_not_done = false;
   for (const DatasetResult& d : run.dataset_results) any_not_done |= !d.not_done.empty();
@@ -95,42 +104,53 @@ std::string report_markdown(const RunResults& run, const PlotSet& plots, const R
   }
   for (const DatasetResult& d : run.dataset_results)
     if (!d.baseline.available) md += "- " + d.dataset + " baseline not computed: " + cell(d.baseline.why_not) + "\n";
+  return md;
+}
 
-  md += "\n## Per seed\n\n";
+std::string md_seed_row(const SeedResult& s) {
+  const bool m = s.has_metrics;
+  std::string note = s.reason;
+  for (const std::string& p : s.problems) note += (note.empty() ? "" : "; ") + p;
+  std::string resumes = std::to_string(s.resumes);
+  if (s.resumed_from_epoch >= 0) resumes += " (last from epoch " + std::to_string(s.resumed_from_epoch) + ")";
+  return "| " + cell(s.job) + " | " + s.state + " | " + cell(m ? format_number(s.test_rmse, 3) : "") + " | " +
+         cell(m ? format_number(s.test_mae, 3) : "") + " | " + cell(m ? format_number(s.nasa_score, 1) : "") +
+         " | " + cell(m ? format_number(s.health_accuracy, 3) : "") + " | " +
+         cell(m ? format_number(s.health_macro_f1, 3) : "") + " | " + optional_int(s.best_epoch) + " | " +
+         optional_int(s.epochs_run) + " | " + cell(s.wall_seconds ? format_number(*s.wall_seconds, 1) : "") +
+         " | " + std::to_string(s.attempts) + " | " + resumes + " | " + cell(s.protocol) + " | " + cell(note) +
+         " |\n";
+}
+
+std::string md_per_seed(const RunResults& run) {
+  std::string md = "\n## Per seed\n\n";
   md += "| job | state | test RMSE | MAE | NASA score | health acc | health F1 | best epoch | epochs run | wall s | "
         "attempts | resumes | protocol | reason / problems |\n";
   md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const SeedResult& s : run.seeds_results) {
-    const bool m = s.has_metrics;
-    std::string note = s.reason;
-    for (const std::string& p : s.problems) note += (note.empty() ? "" : "; ") + p;
-    std::string resumes = std::to_string(s.resumes);
-    if (s.resumed_from_epoch >= 0) resumes += " (last from epoch " + std::to_string(s.resumed_from_epoch) + ")";
-    md += "| " + cell(s.job) + " | " + s.state + " | " + cell(m ? format_number(s.test_rmse, 3) : "") + " | " +
-          cell(m ? format_number(s.test_mae, 3) : "") + " | " + cell(m ? format_number(s.nasa_score, 1) : "") +
-          " | " + cell(m ? format_number(s.health_accuracy, 3) : "") + " | " +
-          cell(m ? format_number(s.health_macro_f1, 3) : "") + " | " + optional_int(s.best_epoch) + " | " +
-          optional_int(s.epochs_run) + " | " + cell(s.wall_seconds ? format_number(*s.wall_seconds, 1) : "") +
-          " | " + std::to_string(s.attempts) + " | " + resumes + " | " + cell(s.protocol) + " | " + cell(note) +
-          " |\n";
-  }
+  for (const SeedResult& s : run.seeds_results) md += md_seed_row(s);
+  return md;
+}
 
-  md += "\n## Plots\n\n";
+// The images (as plots/<file>), or why they are missing.
+std::string md_plots(const PlotSet& plots) {
+  std::string md = "\n## Plots\n\n";
   if (!plots.rendered && plots.images.empty()) md += "Plots not rendered: " + plots.why_not + "\n";
   for (const PlotImage& p : plots.images) md += "### " + p.title + "\n\n![" + p.title + "](plots/" + p.file + ")\n\n";
   if (plots.rendered && !plots.why_not.empty()) md += "Some plots are missing: " + plots.why_not + "\n";
+  return md;
+}
 
-  if (compare) md += "\n" + comparison_markdown(*compare);
-
-  md += "\n## How to read this\n\n"
-        "- **RMSE** is on the last cycle of each test unit, true RUL capped at r_max. The interval is "
-        "mean ± t(0.975, n−1)·s/√n over done seeds; one seed gives no interval.\n"
-        "- **Constant baseline**: every test unit predicted as the mean capped RUL of all training rows "
-        "(computed from the data files). A model near it has learnt little.\n"
-        "- **Published** figures (5 seeds, GPU, up to 500 epochs, selected on test) exist for FD001–FD004 only.\n"
-        "- **Resumes** count real resumes from a checkpoint, not attempts; failed, running, pending and "
-        "missing seeds are listed with their reason and left out of the statistics.\n"
-        "- Machine-readable: `results.json`, `per_seed.csv` (columns: ";
+std::string md_how_to_read() {
+  std::string md =
+      "\n## How to read this\n\n"
+      "- **RMSE** is on the last cycle of each test unit, true RUL capped at r_max. The interval is "
+      "mean ± t(0.975, n−1)·s/√n over done seeds; one seed gives no interval.\n"
+      "- **Constant baseline**: every test unit predicted as the mean capped RUL of all training rows "
+      "(computed from the data files). A model near it has learnt little.\n"
+      "- **Published** figures (5 seeds, GPU, up to 500 epochs, selected on test) exist for FD001–FD004 only.\n"
+      "- **Resumes** count real resumes from a checkpoint, not attempts; failed, running, pending and "
+      "missing seeds are listed with their reason and left out of the statistics.\n"
+      "- Machine-readable: `results.json`, `per_seed.csv` (columns: ";
   bool first = true;
   for (const auto& [name, meaning] : per_seed_columns()) {
     md += (first ? "" : ", ") + std::string("`") + name + "`";
@@ -138,6 +158,14 @@ std::string report_markdown(const RunResults& run, const PlotSet& plots, const R
   }
   md += ").\n";
   return md;
+}
+
+}  // namespace
+
+std::string report_markdown(const RunResults& run, const PlotSet& plots, const RunComparison* compare) {
+  std::string md = md_heading(run) + md_per_dataset(run) + md_per_seed(run) + md_plots(plots);
+  if (compare) md += "\n" + comparison_markdown(*compare);
+  return md + md_how_to_read();
 }
 
 }  // namespace amnl::orch

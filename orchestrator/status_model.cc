@@ -1,5 +1,6 @@
 #include "orchestrator/status_model.h"
 
+#include "common/json_fields.h"
 #include "orchestrator/ledger_events.h"
 
 #include <cstdio>
@@ -42,18 +43,6 @@ namespace {
 // JSON has no NaN: unknown numbers are null.
 json number_or_null(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
-// A field of the wrong type (a hand-edited or future ledger) reads as the default.
-template <typename T>
-T field(const json& r, const char* key, T fallback) {
-  auto it = r.find(key);
-  if (it == r.end()) return fallback;
-  if constexpr (std::is_same_v<T, std::string>) {
-    return it->is_string() ? it->template get<std::string>() : fallback;
-  } else {
-    return it->is_number() ? it->template get<T>() : fallback;
-  }
-}
-
 }  // namespace
 
 void StatusModel::add_job(const std::string& id) { job(id); }
@@ -76,235 +65,374 @@ void StatusModel::rank_idle_if_running(int rank, const std::string& job) {
   }
 }
 
+// ---- apply(): the ledger's events, one handler each ----
+// Record fields are read with common/json_fields.h: a field of the wrong type, or a number
+// beyond int range (a hand-edited, damaged or future ledger), reads as absent. Not every field
+// is type-checked by decode_ledger (ranks, attempts_so_far, failures_so_far, seconds are not).
+
+struct StatusModel::JobEvent {
+  const json& record;
+  const std::string& id;
+  int rank;     // the worker concerned; -1 when the record names none
+  int attempt;  // 0 when the record names none
+  double at;    // the record's time, or the latest time seen before it
+};
+
 void StatusModel::apply(const json& r) {
   if (!r.is_object()) return;
   ++records_;
-  const double t = parse_utc_iso(field<std::string>(r, "time", ""));
-  if (std::isfinite(t)) {
-    if (!std::isfinite(first_time_)) first_time_ = t;
-    last_time_ = t;
-  }
-  const double at = std::isfinite(t) ? t : last_time_;
-  const std::string ev = field<std::string>(r, ledger::kEvent, "");
-  const std::string id = field<std::string>(r, ledger::kJob, "");
-  const int rank = field<int>(r, ledger::kRank, -1);
+  const double at = note_time(r);
+  const std::string ev = string_or(r, ledger::kEvent, "");
+  if (ev == ledger::event::kSessionStarted) return on_session_started(r, at);
+  if (ev == ledger::event::kSessionEnded) return on_session_ended(r, at);
+  if (ev == ledger::event::kDraining) return on_draining(r);
+  if (ev == ledger::event::kWorkerDead) return on_worker_gone(r, /*died=*/true);
+  if (ev == ledger::event::kWorkerLeft) return on_worker_gone(r, /*died=*/false);
+  // Every other event is about a job. An unknown one adds no job to the view.
+  const std::string id = string_or(r, ledger::kJob, "");
+  const JobHandler handler = job_handler(ev);
+  if (id.empty() || handler == nullptr) return;
+  const JobEvent e{r, id, int_or(r, ledger::kRank, -1), int_or(r, ledger::kAttempt, 0), at};
+  (this->*handler)(job(id), e);
+}
 
-  if (ev == ledger::event::kSessionStarted) {
-    ++sessions_;
-    session_ = field<std::string>(r, "session", "");
-    session_started_ = at;
-    session_ended_ = NAN;
-    session_outcome_.clear();
-    session_reason_.clear();
-    draining_reason_.clear();
-    // Ranks are numbered afresh by each mpirun: the previous session's dead ranks are history.
-    ranks_.clear();
-    last_heard_.clear();
-    const int n = field<int>(r, "ranks", 0);
-    for (int w = 1; w < n && w < 100000; ++w) ranks_[w];
-    // A job still "running" here lost its coordinator; the new session queues it again.
-    for (auto& [jid, j] : jobs_)
-      if (j.state == "running") j.state = "queued";
-    return;
-  }
-  if (ev == ledger::event::kSessionEnded) {
-    session_ended_ = at;
-    session_outcome_ = field<std::string>(r, "outcome", "");
-    session_reason_ = field<std::string>(r, ledger::kReason, "");
-    return;
-  }
-  if (ev == ledger::event::kDraining) {
-    draining_reason_ = field<std::string>(r, ledger::kReason, "draining");
-    return;
-  }
-  if (ev == ledger::event::kWorkerDead || ev == ledger::event::kWorkerLeft) {
-    if (rank < 0) return;
-    Rank& w = ranks_[rank];
-    w.state = ev == ledger::event::kWorkerDead ? "dead" : "left";
-    w.reason = field<std::string>(r, ledger::kReason, "");
-    w.job.clear();
-    if (ev == ledger::event::kWorkerDead) ++worker_deaths_;
-    return;
-  }
-  if (id.empty()) return;  // every other event is about a job
-  const bool known = ev == ledger::event::kQueued || ev == ledger::event::kAssigned || ev == ledger::event::kProgress || ev == ledger::event::kCheckpoint ||
-                     ev == ledger::event::kDone || ev == ledger::event::kAttemptFailed || ev == ledger::event::kFailed || ev == ledger::event::kPreempted ||
-                     ev == ledger::event::kFailuresReset || ev == ledger::event::kStorageFailed;
-  if (!known) return;
-  Job& j = job(id);
-  const int attempt = field<int>(r, ledger::kAttempt, 0);
-  if (ev == ledger::event::kQueued) {
-    j.attempt = std::max(j.attempt, field<int>(r, "attempts_so_far", 0));
-    j.failures = std::max(j.failures, field<int>(r, "failures_so_far", 0));
-    if (j.state != "preempted") j.state = "queued";
-    if (r.contains("last_failure")) j.reason = field<std::string>(r, "last_failure", "");
-    j.rank = -1;
-  } else if (ev == ledger::event::kAssigned) {
-    ++assignments_;
-    j.state = "running";
-    j.attempt = attempt;
-    j.rank = rank;
-    j.started = at;
-    j.ended = j.seconds = j.last_progress = NAN;
-    j.attempt_epoch_seconds = 0;
-    j.attempt_epochs = 0;
-    j.attempt_last_epoch = -1;
-    if (rank >= 0) {
-      Rank& w = ranks_[rank];
-      w.state = "busy";
-      w.job = id;
-      w.attempt = attempt;
-    }
-  } else if (ev == ledger::event::kProgress) {
-    // Workers report when the epoch count changes, including once when training starts (epoch 0,
-    // or the epoch a resumed attempt starts from, with no validation yet): only a count that grew
-    // is a completed epoch. A trainer that reports epoch ends only says so with epoch_seconds.
-    const int epoch = field<int>(r, "epoch", -1);
-    j.max_epochs = field<int>(r, "max_epochs", j.max_epochs);
-    const double epoch_seconds = field<double>(r, "epoch_seconds", NAN);
-    const bool completed = epoch > 0 && (j.attempt_last_epoch >= 0 ? epoch > j.attempt_last_epoch
-                                                                   : epoch_seconds > 0);
-    if (epoch >= 0) {
-      j.epoch = epoch;
-      j.attempt_last_epoch = epoch;
-    }
-    if (completed) {
-      ++epochs_completed_;
-      ++j.attempt_epochs;
-      j.last_progress = at;
-      j.val_rmse = field<double>(r, "val_rmse", NAN);
-      j.best_val_rmse = field<double>(r, "best_val_rmse", j.best_val_rmse);
-      j.epoch_seconds = epoch_seconds;
-      if (std::isfinite(epoch_seconds)) j.attempt_epoch_seconds += epoch_seconds;
-    }
-  } else if (ev == ledger::event::kCheckpoint) {
-    ++checkpoints_;
-    j.checkpoint_epoch = field<int>(r, "epoch", j.checkpoint_epoch);
-  } else if (ev == ledger::event::kDone) {
-    j.state = "done";
-    j.ended = at;
-    j.seconds = field<double>(r, "seconds", NAN);
-    if (std::isfinite(j.seconds)) {
-      done_seconds_ += j.seconds;
-      ++done_count_timed_;
-    }
-    j.epoch = field<int>(r, "epochs_run", j.epoch);
-    if (j.max_epochs == 0) j.max_epochs = j.epoch;
-    const json m = r.value("metrics", json::object());
-    if (m.is_object() && m.contains("test_rmse") && m["test_rmse"].is_number()) j.test_rmse = m["test_rmse"];
-    rank_idle_if_running(j.rank, id);
-    j.rank = -1;
-  } else if (ev == ledger::event::kAttemptFailed || ev == ledger::event::kFailed) {
-    ++attempt_failures_;
-    j.failures = std::max(j.failures + 1, field<int>(r, "failures", 0));
-    j.reason = field<std::string>(r, ledger::kReason, "");
-    rank_idle_if_running(j.rank, id);
-    j.rank = -1;
-    j.ended = at;
-    if (ev == ledger::event::kFailed) {
-      ++failed_jobs_ever_;
-      j.state = "failed";
-    } else {
-      j.state = "queued";
-    }
-  } else if (ev == ledger::event::kPreempted || ev == ledger::event::kStorageFailed) {
-    if (ev == ledger::event::kPreempted) ++preemptions_;
-    rank_idle_if_running(rank >= 0 ? rank : j.rank, id);
-    j.state = ev == ledger::event::kPreempted ? "preempted" : "queued";
-    j.reason = field<std::string>(r, ledger::kReason, "");
-    j.rank = -1;
-  } else if (ev == ledger::event::kFailuresReset) {
-    j.failures = 0;
-    if (j.state == "failed") j.state = "queued";
+// Returns the record's time and widens the run's time span with it. A record without a
+// readable time is taken to have happened at the latest time seen so far (NaN before any).
+double StatusModel::note_time(const json& r) {
+  const double t = parse_utc_iso(string_or(r, "time", ""));
+  if (!std::isfinite(t)) return last_time_;
+  if (!std::isfinite(first_time_)) first_time_ = t;
+  last_time_ = t;
+  return t;
+}
+
+// A new session (a new mpirun): the session facts start afresh, and so do the ranks, which
+// each mpirun numbers anew (the previous session's dead ranks are history).
+void StatusModel::on_session_started(const json& r, double at) {
+  ++sessions_;
+  session_ = string_or(r, "session", "");
+  session_started_ = at;
+  session_ended_ = NAN;
+  session_outcome_.clear();
+  session_reason_.clear();
+  draining_reason_.clear();
+  ranks_.clear();
+  last_heard_.clear();
+  const int n = int_or(r, "ranks", 0);
+  for (int w = 1; w < n && w < 100000; ++w) ranks_[w];
+  // A job still "running" here lost its coordinator; the new session queues it again.
+  for (auto& [jid, j] : jobs_)
+    if (j.state == "running") j.state = "queued";
+}
+
+// The session's end stops its clock (elapsed and heartbeat ages) and gives its outcome.
+void StatusModel::on_session_ended(const json& r, double at) {
+  session_ended_ = at;
+  session_outcome_ = string_or(r, "outcome", "");
+  session_reason_ = string_or(r, ledger::kReason, "");
+}
+
+// No new work is handed out: shown with the session, so a user knows why workers sit idle.
+void StatusModel::on_draining(const json& r) {
+  draining_reason_ = string_or(r, ledger::kReason, "draining");
+}
+
+// A worker died or left: it no longer counts as alive and holds no job (the scheduler's own
+// record about that job, which follows, decides the job's state).
+void StatusModel::on_worker_gone(const json& r, bool died) {
+  const int rank = int_or(r, ledger::kRank, -1);
+  if (rank < 0) return;
+  Rank& w = ranks_[rank];
+  w.state = died ? "dead" : "left";
+  w.reason = string_or(r, ledger::kReason, "");
+  w.job.clear();
+  if (died) ++worker_deaths_;
+}
+
+// The handler of a job event; nullptr for an event the view does not know.
+StatusModel::JobHandler StatusModel::job_handler(const std::string& event) {
+  namespace ev = ledger::event;
+  static const std::map<std::string, JobHandler> kHandlers = {
+      {ev::kQueued, &StatusModel::on_queued},
+      {ev::kAssigned, &StatusModel::on_assigned},
+      {ev::kProgress, &StatusModel::on_progress},
+      {ev::kCheckpoint, &StatusModel::on_checkpoint},
+      {ev::kDone, &StatusModel::on_done},
+      {ev::kAttemptFailed, &StatusModel::on_attempt_failed},
+      {ev::kFailed, &StatusModel::on_failed},
+      {ev::kPreempted, &StatusModel::on_preempted},
+      {ev::kStorageFailed, &StatusModel::on_storage_failed},
+      {ev::kFailuresReset, &StatusModel::on_failures_reset},
+  };
+  const auto it = kHandlers.find(event);
+  return it == kHandlers.end() ? nullptr : it->second;
+}
+
+// Back in the queue: attempts and failures so far (never lowered: a replay may repeat them)
+// and the last failure's reason. A preempted job keeps showing "preempted" until reassigned.
+void StatusModel::on_queued(Job& j, const JobEvent& e) {
+  j.attempt = std::max(j.attempt, int_or(e.record, "attempts_so_far", 0));
+  j.failures = std::max(j.failures, int_or(e.record, "failures_so_far", 0));
+  if (j.state != "preempted") j.state = "queued";
+  if (e.record.contains("last_failure")) j.reason = string_or(e.record, "last_failure", "");
+  j.rank = -1;
+}
+
+// A new attempt starts on a worker: the attempt's clock and epoch pace start afresh, and the
+// worker shows busy with it.
+void StatusModel::on_assigned(Job& j, const JobEvent& e) {
+  ++assignments_;
+  j.state = "running";
+  j.attempt = e.attempt;
+  j.rank = e.rank;
+  j.started = e.at;
+  j.ended = j.seconds = j.last_progress = NAN;
+  j.attempt_epoch_seconds = 0;
+  j.attempt_epochs = 0;
+  j.attempt_last_epoch = -1;
+  if (e.rank >= 0) {
+    Rank& w = ranks_[e.rank];
+    w.state = "busy";
+    w.job = e.id;
+    w.attempt = e.attempt;
   }
 }
 
-json StatusModel::snapshot(double now, const json& outcome) const {
-  const bool ended = std::isfinite(session_ended_);
-  const double end = ended ? session_ended_ : now;
-  int queued = 0, running = 0, done = 0, failed = 0, preempted = 0;
+// Workers report when the epoch count changes, including once when training starts (epoch 0,
+// or the epoch a resumed attempt starts from, with no validation yet): only a count that grew
+// is a completed epoch, which moves the RMSEs and the pace used for the ETA. A trainer that
+// reports epoch ends only says so with epoch_seconds.
+void StatusModel::on_progress(Job& j, const JobEvent& e) {
+  const json& r = e.record;
+  const int epoch = int_or(r, "epoch", -1);
+  j.max_epochs = int_or(r, "max_epochs", j.max_epochs);
+  const double epoch_seconds = double_or(r, "epoch_seconds", NAN);
+  const bool completed = epoch > 0 && (j.attempt_last_epoch >= 0 ? epoch > j.attempt_last_epoch
+                                                                 : epoch_seconds > 0);
+  if (epoch >= 0) {
+    j.epoch = epoch;
+    j.attempt_last_epoch = epoch;
+  }
+  if (!completed) return;
+  ++epochs_completed_;
+  ++j.attempt_epochs;
+  j.last_progress = e.at;
+  j.val_rmse = double_or(r, "val_rmse", NAN);
+  j.best_val_rmse = double_or(r, "best_val_rmse", j.best_val_rmse);
+  j.epoch_seconds = epoch_seconds;
+  if (std::isfinite(epoch_seconds)) j.attempt_epoch_seconds += epoch_seconds;
+}
+
+// A checkpoint: where a resumed attempt would start from.
+void StatusModel::on_checkpoint(Job& j, const JobEvent& e) {
+  ++checkpoints_;
+  j.checkpoint_epoch = int_or(e.record, "epoch", j.checkpoint_epoch);
+}
+
+// The job finished: its time joins the mean job length (for the run's ETA), its epochs and
+// test RMSE are final, and its worker is free.
+void StatusModel::on_done(Job& j, const JobEvent& e) {
+  j.state = "done";
+  j.ended = e.at;
+  j.seconds = double_or(e.record, "seconds", NAN);
+  if (std::isfinite(j.seconds)) {
+    done_seconds_ += j.seconds;
+    ++done_count_timed_;
+  }
+  j.epoch = int_or(e.record, "epochs_run", j.epoch);
+  if (j.max_epochs == 0) j.max_epochs = j.epoch;
+  const json m = object_or_empty(e.record, "metrics");
+  if (m.contains("test_rmse") && m["test_rmse"].is_number()) j.test_rmse = m["test_rmse"];
+  rank_idle_if_running(j.rank, e.id);
+  j.rank = -1;
+}
+
+// An attempt failed and the job will be retried: queued again.
+void StatusModel::on_attempt_failed(Job& j, const JobEvent& e) {
+  count_failure(j, e);
+  j.state = "queued";
+}
+
+// The job gave up after its last allowed attempt.
+void StatusModel::on_failed(Job& j, const JobEvent& e) {
+  count_failure(j, e);
+  ++failed_jobs_ever_;
+  j.state = "failed";
+}
+
+// What every failed attempt changes: the failure counts and reason, the attempt's end, and its
+// worker is free.
+void StatusModel::count_failure(Job& j, const JobEvent& e) {
+  ++attempt_failures_;
+  j.failures = std::max(j.failures + 1, int_or(e.record, "failures", 0));
+  j.reason = string_or(e.record, ledger::kReason, "");
+  rank_idle_if_running(j.rank, e.id);
+  j.rank = -1;
+  j.ended = e.at;
+}
+
+// The attempt stopped without the job's fault (a stop request): shown as "preempted".
+void StatusModel::on_preempted(Job& j, const JobEvent& e) {
+  ++preemptions_;
+  requeue_without_fault(j, e, "preempted");
+}
+
+// The worker could not write the job's output: queued again, costing no attempt.
+void StatusModel::on_storage_failed(Job& j, const JobEvent& e) { requeue_without_fault(j, e, "queued"); }
+
+// The attempt ended without a failure being counted: the worker (the record's, else the job's)
+// is free and the job waits in `state` with the reason shown.
+void StatusModel::requeue_without_fault(Job& j, const JobEvent& e, const char* state) {
+  rank_idle_if_running(e.rank >= 0 ? e.rank : j.rank, e.id);
+  j.state = state;
+  j.reason = string_or(e.record, ledger::kReason, "");
+  j.rank = -1;
+}
+
+// `amnl run --retry-failed`: the failure count starts over and a failed job is queued again.
+void StatusModel::on_failures_reset(Job& j, const JobEvent&) {
+  j.failures = 0;
+  if (j.state == "failed") j.state = "queued";
+}
+
+// ---- snapshot(): the status document, part by part ----
+
+struct StatusModel::WorkerTally {
   int alive = 0, dead = 0, left = 0;
   json dead_ranks = json::array();
-  for (const auto& [r, w] : ranks_) {
-    if (w.state == "dead") {
-      ++dead;
-      dead_ranks.push_back(r);
-    } else if (w.state == "left") {
-      ++left;
-    } else {
-      ++alive;
-    }
-  }
-  auto host_of = [&](int rank) -> json {
-    auto it = rank_info_.find(rank);
-    return it == rank_info_.end() || it->second.host.empty() ? json(nullptr) : json(it->second.host);
-  };
+};
 
-  json jobs = json::array();
-  double running_work = 0;
-  int running_unknown = 0;
-  double epoch_seconds_sum = 0;
+struct StatusModel::JobTally {
+  int queued = 0, running = 0, done = 0, failed = 0, preempted = 0;
+  double running_work = 0;  // seconds the running jobs whose pace is known have left
+  int running_unknown = 0;  // running jobs without a pace yet
+  double epoch_seconds_sum = 0;  // over the running attempts' completed epochs
   int epoch_seconds_n = 0, max_epochs_seen = 0;
-  for (const auto& [id, j] : jobs_) {
+
+  void count(const Job& j) {
     if (j.state == "queued") ++queued;
     else if (j.state == "running") ++running;
     else if (j.state == "done") ++done;
     else if (j.state == "failed") ++failed;
     else if (j.state == "preempted") ++preempted;
     max_epochs_seen = std::max(max_epochs_seen, j.max_epochs);
+  }
+
+  // An epoch's wall time as the ledger saw it (data loading, validation and checkpoints
+  // included), which is what the ETA is about; the trainer's epoch_seconds when times are
+  // missing. NaN before the attempt completed an epoch.
+  static double epoch_pace(const Job& j) {
+    if (j.attempt_epochs > 0 && j.last_progress > j.started) return (j.last_progress - j.started) / j.attempt_epochs;
+    if (j.attempt_epochs > 0) return j.attempt_epoch_seconds / j.attempt_epochs;
+    return NAN;
+  }
+
+  // A running job's ETA (NaN while its pace or length is unknown), adding its pace and the work
+  // it has left (while the session lives) to the tally.
+  double add_running(const Job& j, bool ended) {
+    const double per_epoch = epoch_pace(j);
+    if (!std::isfinite(per_epoch) || j.max_epochs <= 0) {
+      ++running_unknown;
+      return NAN;
+    }
+    const double eta = std::max(0, j.max_epochs - j.epoch) * per_epoch;
+    epoch_seconds_sum += per_epoch * j.attempt_epochs;
+    epoch_seconds_n += j.attempt_epochs;
+    if (!ended) running_work += eta;
+    return eta;
+  }
+};
+
+json StatusModel::snapshot(double now, const json& outcome) const {
+  const bool ended = std::isfinite(session_ended_);
+  const double end = ended ? session_ended_ : now;  // clocks stop when the session ended
+  const WorkerTally workers = tally_workers();
+  JobTally tally;
+  const json jobs = job_documents(end, ended, tally);
+  const std::string state = sessions_ == 0 ? "not started" : ended ? "ended" : "running";
+  return json{{"now", format_utc_iso(now)},
+              {"state", state},
+              {"session", session_document(ended)},
+              {"coordinator", coordinator_document()},
+              {"elapsed_s", number_or_null(end - session_started_)},
+              {"eta_s", run_eta(tally, workers.alive, ended)},
+              {"totals", totals_document(tally, workers)},
+              {"dead_ranks", workers.dead_ranks},
+              {"jobs", jobs},
+              {"ranks", rank_documents(now, ended)},
+              {"ledger", {{"records", records_}, {"damaged_lines", damaged_lines_}, {"problem", ledger_problem_}}},
+              {"outcome", outcome}};
+}
+
+StatusModel::WorkerTally StatusModel::tally_workers() const {
+  WorkerTally t;
+  for (const auto& [r, w] : ranks_) {
+    if (w.state == "dead") {
+      ++t.dead;
+      t.dead_ranks.push_back(r);
+    } else if (w.state == "left") {
+      ++t.left;
+    } else {
+      ++t.alive;
+    }
+  }
+  return t;
+}
+
+// One document per job, in job id order; each job is added to `tally`. Elapsed time is the
+// current attempt's for a running job and the job's run time for a done one.
+json StatusModel::job_documents(double end, bool ended, JobTally& tally) const {
+  json docs = json::array();
+  for (const auto& [id, j] : jobs_) {
+    tally.count(j);
     double elapsed = NAN, eta = NAN;
     if (j.state == "running") {
       elapsed = end - j.started;
-      // An epoch's wall time as the ledger saw it (data loading, validation and checkpoints
-      // included), which is what the ETA is about; the trainer's epoch_seconds when times are missing.
-      double per_epoch = NAN;
-      if (j.attempt_epochs > 0 && j.last_progress > j.started)
-        per_epoch = (j.last_progress - j.started) / j.attempt_epochs;
-      else if (j.attempt_epochs > 0)
-        per_epoch = j.attempt_epoch_seconds / j.attempt_epochs;
-      if (std::isfinite(per_epoch) && j.max_epochs > 0) {
-        eta = std::max(0, j.max_epochs - j.epoch) * per_epoch;
-        epoch_seconds_sum += per_epoch * j.attempt_epochs;
-        epoch_seconds_n += j.attempt_epochs;
-        if (!ended) running_work += eta;
-      } else {
-        ++running_unknown;
-      }
+      eta = tally.add_running(j, ended);
     } else if (j.state == "done") {
       elapsed = std::isfinite(j.seconds) ? j.seconds : j.ended - j.started;
     }
-    jobs.push_back({{"job", id},
-                    {"state", j.state},
-                    {"attempt", j.attempt},
-                    {"rank", j.rank >= 0 ? json(j.rank) : json(nullptr)},
-                    {"host", j.rank >= 0 ? host_of(j.rank) : json(nullptr)},
-                    {"epoch", j.epoch},
-                    {"max_epochs", j.max_epochs},
-                    {"val_rmse", number_or_null(j.val_rmse)},
-                    {"best_val_rmse", number_or_null(j.best_val_rmse)},
-                    {"epoch_seconds", number_or_null(j.epoch_seconds)},
-                    {"elapsed_s", number_or_null(elapsed)},
-                    {"eta_s", number_or_null(eta)},
-                    {"failures", j.failures},
-                    {"checkpoint_epoch", j.checkpoint_epoch >= 0 ? json(j.checkpoint_epoch) : json(nullptr)},
-                    {"test_rmse", j.test_rmse},
-                    {"reason", j.reason}});
+    docs.push_back(job_document(id, j, elapsed, eta));
   }
+  return docs;
+}
 
-  // The run's ETA, a rough estimate: what the running jobs have left plus the pending ones at
-  // the mean job length, shared among the live workers.
-  json run_eta = nullptr;
-  const int pending = queued + preempted;
-  if (pending + running == 0) {
-    run_eta = 0;
-  } else if (!ended && alive > 0) {
-    double job_seconds = done_count_timed_ > 0 ? done_seconds_ / done_count_timed_ : NAN;
-    if (!std::isfinite(job_seconds) && epoch_seconds_n > 0 && max_epochs_seen > 0)
-      job_seconds = max_epochs_seen * epoch_seconds_sum / epoch_seconds_n;
-    if (std::isfinite(job_seconds))
-      run_eta = (running_work + running_unknown * job_seconds + pending * job_seconds) / alive;
-  }
+json StatusModel::job_document(const std::string& id, const Job& j, double elapsed, double eta) const {
+  return {{"job", id},
+          {"state", j.state},
+          {"attempt", j.attempt},
+          {"rank", j.rank >= 0 ? json(j.rank) : json(nullptr)},
+          {"host", j.rank >= 0 ? host_of(j.rank) : json(nullptr)},
+          {"epoch", j.epoch},
+          {"max_epochs", j.max_epochs},
+          {"val_rmse", number_or_null(j.val_rmse)},
+          {"best_val_rmse", number_or_null(j.best_val_rmse)},
+          {"epoch_seconds", number_or_null(j.epoch_seconds)},
+          {"elapsed_s", number_or_null(elapsed)},
+          {"eta_s", number_or_null(eta)},
+          {"failures", j.failures},
+          {"checkpoint_epoch", j.checkpoint_epoch >= 0 ? json(j.checkpoint_epoch) : json(nullptr)},
+          {"test_rmse", j.test_rmse},
+          {"reason", j.reason}};
+}
 
+// The run's ETA, a rough estimate: what the running jobs have left plus the pending ones at
+// the mean job length (of the done jobs, else from the running ones' pace), shared among the
+// live workers. 0 when nothing is left; null when it cannot be told.
+json StatusModel::run_eta(const JobTally& t, int alive, bool ended) const {
+  const int pending = t.queued + t.preempted;
+  if (pending + t.running == 0) return 0;
+  if (ended || alive <= 0) return nullptr;
+  double job_seconds = done_count_timed_ > 0 ? done_seconds_ / done_count_timed_ : NAN;
+  if (!std::isfinite(job_seconds) && t.epoch_seconds_n > 0 && t.max_epochs_seen > 0)
+    job_seconds = t.max_epochs_seen * t.epoch_seconds_sum / t.epoch_seconds_n;
+  if (!std::isfinite(job_seconds)) return nullptr;
+  return (t.running_work + t.running_unknown * job_seconds + pending * job_seconds) / alive;
+}
+
+// One document per worker rank of the latest session. A heartbeat age only for a live rank
+// of a live session (others are not expected to be heard from).
+json StatusModel::rank_documents(double now, bool ended) const {
   json ranks = json::array();
   for (const auto& [r, w] : ranks_) {
     auto info = rank_info_.find(r);
@@ -320,45 +448,47 @@ json StatusModel::snapshot(double now, const json& outcome) const {
                                              ? json(std::max(0.0, now - heard->second)) : json(nullptr)},
                      {"reason", w.reason}});
   }
-  auto coordinator = rank_info_.find(0);
+  return ranks;
+}
 
-  std::string state = sessions_ == 0 ? "not started" : ended ? "ended" : "running";
-  json doc{{"now", format_utc_iso(now)},
-           {"state", state},
-           {"session", {{"id", session_},
-                        {"number", sessions_},
-                        {"started", format_utc_iso(session_started_)},
-                        {"ended", ended ? json(format_utc_iso(session_ended_)) : json(nullptr)},
-                        {"outcome", session_outcome_},
-                        {"reason", session_reason_},
-                        {"draining", draining_reason_.empty() ? json(nullptr) : json(draining_reason_)}}},
-           {"coordinator", coordinator == rank_info_.end()
-                               ? json(nullptr)
-                               : json{{"pid", coordinator->second.pid}, {"host", coordinator->second.host}}},
-           {"elapsed_s", number_or_null(end - session_started_)},
-           {"eta_s", run_eta},
-           {"totals", {{"jobs", static_cast<int>(jobs_.size())},
-                       {"queued", queued},
-                       {"running", running},
-                       {"done", done},
-                       {"failed", failed},
-                       {"preempted", preempted},
-                       {"workers_alive", alive},
-                       {"workers_dead", dead},
-                       {"workers_left", left},
-                       {"epochs_completed", epochs_completed_},
-                       {"checkpoints", checkpoints_},
-                       {"assignments", assignments_},
-                       {"attempt_failures", attempt_failures_},
-                       {"worker_deaths", worker_deaths_},
-                       {"preemptions", preemptions_},
-                       {"sessions", sessions_}}},
-           {"dead_ranks", dead_ranks},
-           {"jobs", jobs},
-           {"ranks", ranks},
-           {"ledger", {{"records", records_}, {"damaged_lines", damaged_lines_}, {"problem", ledger_problem_}}},
-           {"outcome", outcome}};
-  return doc;
+json StatusModel::host_of(int rank) const {
+  auto it = rank_info_.find(rank);
+  return it == rank_info_.end() || it->second.host.empty() ? json(nullptr) : json(it->second.host);
+}
+
+json StatusModel::session_document(bool ended) const {
+  return {{"id", session_},
+          {"number", sessions_},
+          {"started", format_utc_iso(session_started_)},
+          {"ended", ended ? json(format_utc_iso(session_ended_)) : json(nullptr)},
+          {"outcome", session_outcome_},
+          {"reason", session_reason_},
+          {"draining", draining_reason_.empty() ? json(nullptr) : json(draining_reason_)}};
+}
+
+json StatusModel::coordinator_document() const {
+  auto coordinator = rank_info_.find(0);
+  if (coordinator == rank_info_.end()) return nullptr;
+  return {{"pid", coordinator->second.pid}, {"host", coordinator->second.host}};
+}
+
+json StatusModel::totals_document(const JobTally& jobs, const WorkerTally& workers) const {
+  return {{"jobs", static_cast<int>(jobs_.size())},
+          {"queued", jobs.queued},
+          {"running", jobs.running},
+          {"done", jobs.done},
+          {"failed", jobs.failed},
+          {"preempted", jobs.preempted},
+          {"workers_alive", workers.alive},
+          {"workers_dead", workers.dead},
+          {"workers_left", workers.left},
+          {"epochs_completed", epochs_completed_},
+          {"checkpoints", checkpoints_},
+          {"assignments", assignments_},
+          {"attempt_failures", attempt_failures_},
+          {"worker_deaths", worker_deaths_},
+          {"preemptions", preemptions_},
+          {"sessions", sessions_}};
 }
 
 }  // namespace amnl::orch

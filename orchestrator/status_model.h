@@ -68,8 +68,44 @@ class StatusModel {
     std::string job, reason;
     int attempt = 0;
   };
+  struct JobEvent;     // a ledger record about one job, with the fields most handlers read
+  struct JobTally;     // per-state job counts and the work left, summed for totals and the ETA
+  struct WorkerTally;  // alive / dead / left worker ranks
+  using JobHandler = void (StatusModel::*)(Job&, const JobEvent&);
+
   Job& job(const std::string& id) { return jobs_[id]; }
   void rank_idle_if_running(int rank, const std::string& job);
+
+  // apply(): one handler per event (or group of events).
+  double note_time(const nlohmann::json& record);
+  void on_session_started(const nlohmann::json& record, double at);
+  void on_session_ended(const nlohmann::json& record, double at);
+  void on_draining(const nlohmann::json& record);
+  void on_worker_gone(const nlohmann::json& record, bool died);
+  static JobHandler job_handler(const std::string& event);
+  void on_queued(Job& j, const JobEvent& e);
+  void on_assigned(Job& j, const JobEvent& e);
+  void on_progress(Job& j, const JobEvent& e);
+  void on_checkpoint(Job& j, const JobEvent& e);
+  void on_done(Job& j, const JobEvent& e);
+  void on_attempt_failed(Job& j, const JobEvent& e);
+  void on_failed(Job& j, const JobEvent& e);
+  void count_failure(Job& j, const JobEvent& e);
+  void on_preempted(Job& j, const JobEvent& e);
+  void on_storage_failed(Job& j, const JobEvent& e);
+  void requeue_without_fault(Job& j, const JobEvent& e, const char* state);
+  void on_failures_reset(Job& j, const JobEvent& e);
+
+  // snapshot(): the document's parts.
+  WorkerTally tally_workers() const;
+  nlohmann::json job_documents(double end, bool ended, JobTally& tally) const;
+  nlohmann::json job_document(const std::string& id, const Job& j, double elapsed, double eta) const;
+  nlohmann::json run_eta(const JobTally& tally, int alive, bool ended) const;
+  nlohmann::json rank_documents(double now, bool ended) const;
+  nlohmann::json host_of(int rank) const;
+  nlohmann::json session_document(bool ended) const;
+  nlohmann::json coordinator_document() const;
+  nlohmann::json totals_document(const JobTally& jobs, const WorkerTally& workers) const;
 
   std::map<std::string, Job> jobs_;
   std::map<int, Rank> ranks_;  // worker ranks of the latest session

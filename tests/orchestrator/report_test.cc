@@ -300,6 +300,34 @@ TEST_F(ReportTest, SelectionOnTestIsLabelledAsLeaking) {
   EXPECT_NE(read_file(leak.run_dir + "/results/report.md").find("Selected on test: leaks"), std::string::npos);
 }
 
+// max_attempts is a field decode_ledger does not type-check. Read with json::value(), a string
+// there threw part-way through the attempt_failed record: the seed was left "pending" with the
+// reason of a job never started, and a warning called the record unusable; a number beyond
+// int range was converted with undefined behaviour. Such a field reads as if it were absent.
+TEST_F(ReportTest, AMistypedFieldTheLedgerDoesNotCheckIsReadAsAbsent) {
+  ReportRunDir d;
+  d.experiment({"FD001"}, {1, 2, 3});
+  const std::vector<json> max_attempts = {"3", 1e300, nullptr};  // null: the field left out
+  for (int s = 1; s <= 3; ++s) {
+    d.record({{"event", "assigned"}, {"job", d.job("FD001", s)}, {"attempt", 1}, {"rank", 1}});
+    json failed = {{"event", "attempt_failed"}, {"job", d.job("FD001", s)}, {"attempt", 1}, {"failures", 1},
+                   {"reason", "out of memory"}};
+    if (!max_attempts[s - 1].is_null()) failed["max_attempts"] = max_attempts[s - 1];
+    d.record(failed);
+  }
+  auto run = collect_run_results(*storage, d.run_dir, /*with_baseline=*/false);
+  ASSERT_TRUE(run.ok()) << run.message();
+  EXPECT_TRUE(run->warnings.empty()) << json(run->warnings).dump();
+  ASSERT_EQ(run->seeds_results.size(), 3u);
+  const std::string absent = run->seeds_results[2].reason;
+  EXPECT_NE(absent.find("attempt 1 failed"), std::string::npos) << absent;
+  EXPECT_NE(absent.find("out of memory"), std::string::npos) << absent;
+  for (const SeedResult& s : run->seeds_results) {
+    EXPECT_EQ(s.state, "pending") << s.job;
+    EXPECT_EQ(s.reason, absent) << s.job;
+  }
+}
+
 TEST_F(ReportTest, NotARunDirIsAClearError) {
   test::TempDir empty;
   auto s = write_report(*storage, empty.path(), empty / "out", no_plots);

@@ -224,6 +224,29 @@ TEST(StatusModel, UnknownEventsAndWrongTypesAreIgnored) {
   EXPECT_FALSE(dump_status_json(doc).empty());
 }
 
+// ranks, attempts_so_far and failures_so_far are fields decode_ledger does not type-check. Out
+// of int range they were converted with wrap-around (2^32 + 3 ranks showed 2 idle workers,
+// 2^32 + 2 attempts showed 2) or, for a double, undefined behaviour. They read as absent, as a
+// wrong type does.
+TEST(StatusModel, NumbersBeyondIntRangeAreIgnoredNotWrapped) {
+  Records rec;
+  StatusModel m;
+  m.apply(rec.at(0, {{"event", "session_started"}, {"session", "s1"}, {"ranks", 4294967299LL}}));
+  m.apply(rec.at(0, {{"event", "queued"}, {"job", "A-s1"}, {"attempts_so_far", 4294967298LL},
+                     {"failures_so_far", 1e300}}));
+  m.apply(rec.at(1, {{"event", "queued"}, {"job", "B-s1"}, {"attempts_so_far", -4294967294LL},
+                     {"failures_so_far", -1e300}}));
+  const json doc = m.snapshot(Records::kStart + 2);
+  EXPECT_EQ(doc["ranks"].size(), 0u) << doc["ranks"].dump();
+  EXPECT_EQ(doc["totals"]["workers_alive"], 0);
+  for (const char* id : {"A-s1", "B-s1"}) {
+    const json* j = find_job(doc, id);
+    ASSERT_NE(j, nullptr) << id;
+    EXPECT_EQ((*j)["attempt"], 0) << id;
+    EXPECT_EQ((*j)["failures"], 0) << id;
+  }
+}
+
 TEST(StatusModel, HeartbeatAgesOnlyForLiveRanksOfALiveSession) {
   Records rec;
   StatusModel m;
