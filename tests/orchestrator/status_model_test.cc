@@ -127,7 +127,7 @@ TEST(StatusModel, DeathRetryDoneAndFailureAreFollowed) {
   EXPECT_DOUBLE_EQ(a["elapsed_s"].get<double>(), 1.0);
   // The ranks table: 1 dead with its reason, 2 busy with A-s1's second attempt.
   for (const json& r : doc["ranks"]) {
-    if (r["rank"] == 1) EXPECT_EQ(r["state"], "dead");
+    if (r["rank"] == 1) { EXPECT_EQ(r["state"], "dead"); }
     if (r["rank"] == 2) {
       EXPECT_EQ(r["state"], "busy");
       EXPECT_EQ(r["job"], "A-s1");
@@ -256,8 +256,8 @@ TEST(StatusModel, HeartbeatAgesOnlyForLiveRanksOfALiveSession) {
   m.apply(rec.at(6, {{"event", "worker_dead"}, {"rank", 2}, {"reason", "r"}}));
   const json doc = m.snapshot(Records::kStart + 6);
   for (const json& r : doc["ranks"]) {
-    if (r["rank"] == 1) EXPECT_DOUBLE_EQ(r["heartbeat_age_s"].get<double>(), 0.5);
-    if (r["rank"] == 2) EXPECT_TRUE(r["heartbeat_age_s"].is_null());
+    if (r["rank"] == 1) { EXPECT_DOUBLE_EQ(r["heartbeat_age_s"].get<double>(), 0.5); }
+    if (r["rank"] == 2) { EXPECT_TRUE(r["heartbeat_age_s"].is_null()); }
   }
 }
 
