@@ -70,8 +70,11 @@ void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
   } else if (ev == ledger::event::kAttemptFailed) {
     j.state = "pending";
     j.failures = int_or(r, "failures", j.failures + 1);
-    j.reason = "attempt " + int_str(attempt) + " failed (" + int_str(j.failures) + " of " +
-               int_str(int_or(r, "max_attempts", 0)) + " allowed): " + reason + "; to be retried";
+    // Without a readable max_attempts the count stands alone: "1 of 0 allowed" would be false.
+    const int allowed = int_or(r, "max_attempts", 0);
+    j.reason = "attempt " + int_str(attempt) + " failed (" + int_str(j.failures) +
+               (allowed > 0 ? " of " + int_str(allowed) + " allowed" : " failure so far") + "): " + reason +
+               "; to be retried";
   } else if (ev == ledger::event::kFailed) {
     if (j.state == "done") return;
     j.state = "failed";

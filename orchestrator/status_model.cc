@@ -101,7 +101,6 @@ void StatusModel::apply(const json& r) {
 double StatusModel::note_time(const json& r) {
   const double t = parse_utc_iso(string_or(r, "time", ""));
   if (!std::isfinite(t)) return last_time_;
-  if (!std::isfinite(first_time_)) first_time_ = t;
   last_time_ = t;
   return t;
 }
@@ -256,7 +255,6 @@ void StatusModel::on_attempt_failed(Job& j, const JobEvent& e) {
 // The job gave up after its last allowed attempt.
 void StatusModel::on_failed(Job& j, const JobEvent& e) {
   count_failure(j, e);
-  ++failed_jobs_ever_;
   j.state = "failed";
 }
 

@@ -113,8 +113,8 @@ class StatusModel {
   std::map<int, double> last_heard_;
   int records_ = 0;
   std::string session_, session_outcome_, session_reason_, draining_reason_;
-  double first_time_ = NAN, session_started_ = NAN, session_ended_ = NAN, last_time_ = NAN;
-  int sessions_ = 0, assignments_ = 0, attempt_failures_ = 0, failed_jobs_ever_ = 0;
+  double session_started_ = NAN, session_ended_ = NAN, last_time_ = NAN;
+  int sessions_ = 0, assignments_ = 0, attempt_failures_ = 0;
   int64_t epochs_completed_ = 0, checkpoints_ = 0, preemptions_ = 0, worker_deaths_ = 0;
   double done_seconds_ = 0;
   int done_count_timed_ = 0;

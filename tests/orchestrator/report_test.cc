@@ -322,6 +322,7 @@ TEST_F(ReportTest, AMistypedFieldTheLedgerDoesNotCheckIsReadAsAbsent) {
   const std::string absent = run->seeds_results[2].reason;
   EXPECT_NE(absent.find("attempt 1 failed"), std::string::npos) << absent;
   EXPECT_NE(absent.find("out of memory"), std::string::npos) << absent;
+  EXPECT_EQ(absent.find("of 0 allowed"), std::string::npos) << absent;  // no made-up limit
   for (const SeedResult& s : run->seeds_results) {
     EXPECT_EQ(s.state, "pending") << s.job;
     EXPECT_EQ(s.reason, absent) << s.job;
