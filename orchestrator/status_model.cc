@@ -96,7 +96,7 @@ void StatusModel::apply(const json& r) {
   (this->*handler)(job(id), e);
 }
 
-// Returns the record's time and widens the run's time span with it. A record without a
+// Returns the record's time and remembers it as the latest seen. A record without a
 // readable time is taken to have happened at the latest time seen so far (NaN before any).
 double StatusModel::note_time(const json& r) {
   const double t = parse_utc_iso(string_or(r, "time", ""));
