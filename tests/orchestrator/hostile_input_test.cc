@@ -63,12 +63,12 @@ TEST(HostileMessages, DoneWithoutMetricsKeepsReading) {
 
 // The coordinator reads job, attempt, counter, pid, host and reason of every body itself with
 // json::value(): a mistyped field threw out of its receive loop and killed rank 0. Such a body
-// is now dropped at decode time, like any corrupt message.
+// is now dropped at decode time, like any corrupt message (a truncated or non-object body too).
 TEST(HostileMessages, BodiesWithMistypedKnownFieldsAreDropped) {
   for (const char* bad : {R"({"job": 5})", R"({"job": null})", R"({"attempt": "1"})", R"({"attempt": 1e300})",
                           R"({"attempt": 4294967296})", R"({"counter": 1.5})", R"({"pid": "x"})",
                           R"({"host": 1})", R"({"reason": {}})", R"({"metrics": [1]})",
-                          R"({"val_rmse": "x"})", R"({"epoch": -1e300})"}) {
+                          R"({"val_rmse": "x"})", R"({"epoch": -1e300})", "[1,2]", R"({"a":)", ""}) {
     EXPECT_FALSE(decode_body(bad).has_value()) << bad;
   }
   for (const char* good : {R"({"job": "FD001-s1", "attempt": 2, "counter": -1})", R"({"pid": 123, "host": "n1"})",

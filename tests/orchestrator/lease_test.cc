@@ -2,7 +2,6 @@
 
 #include "orchestrator/job_id.h"
 #include "orchestrator/lease.h"
-#include "orchestrator/messages.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {
@@ -49,24 +48,6 @@ TEST(LeaseTest, TheSameAttemptNumberOfAnotherSessionIsFenced) {
   EXPECT_TRUE(lease_owned_by(*storage, jd, 3, "new-session"));
   test::write_file(lease_path(jd), R"({"job": "FD001-s1", "attempt": 3})");  // no session: nobody's
   EXPECT_FALSE(lease_owned_by(*storage, jd, 3, "new-session"));
-}
-
-TEST(MessagesTest, ResultRoundTripAndGarbageIsNeverSuccess) {
-  JobResult r;
-  r.end = JobEnd::kDone;
-  r.metrics = {{"test_rmse", 12.25}};
-  r.epochs_run = 8;
-  r.resumed_from_epoch = 4;
-  auto j = ResultMsg::of("FD001-s1", 2, r).encode();
-  auto back = ResultMsg::decode(*decode_body(encode_body(j)));
-  ASSERT_TRUE(back);
-  EXPECT_EQ(back->result.end, JobEnd::kDone);
-  EXPECT_EQ(back->result.metrics["test_rmse"], 12.25);
-  EXPECT_EQ(back->result.resumed_from_epoch, 4);
-  j["end"] = "sure";
-  EXPECT_EQ(ResultMsg::decode(j)->result.end, JobEnd::kFailed);
-  EXPECT_FALSE(decode_body("[1,2]").has_value());
-  EXPECT_FALSE(decode_body("{\"a\":").has_value());
 }
 
 }  // namespace
