@@ -42,6 +42,26 @@ TEST(DualTaskModel, SizesFollowTheConfig) {
   EXPECT_EQ(no_hidden->forward(torch::randn({2, 30, 17})).logits.size(1), 4);
 }
 
+// Every preset builds a working model whose CNN front end has one Conv1d per entry of
+// conv_channels: the quick preset uses a single conv layer, the paper three.
+TEST(DualTaskModel, EveryPresetBuildsWithOneConvLayerPerChannelEntry) {
+  for (const std::string& name : RecipeConfig::preset_names()) {
+    const RecipeConfig::Model c = RecipeConfig::preset(name)->model;
+    torch::manual_seed(1);
+    DualTaskModel m(c, 17);
+    size_t convs = 0;
+    for (const auto& module : m->modules(/*include_self=*/false))
+      if (module->as<torch::nn::Conv1d>() != nullptr) ++convs;
+    EXPECT_EQ(convs, c.conv_channels.size()) << name;
+    m->eval();
+    const auto out = m->forward(torch::randn({3, 30, 17}));
+    EXPECT_EQ(out.rul.sizes(), (std::vector<int64_t>{3})) << name;
+    EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{3, 3})) << name;
+  }
+  EXPECT_EQ(RecipeConfig::preset("quick")->model.conv_channels.size(), 1u);
+  EXPECT_EQ(RecipeConfig().model.conv_channels.size(), 3u);
+}
+
 // The dropout rates take effect in training mode only: with them on, two passes over the same input
 // differ; with every rate 0, or in eval mode, they are identical.
 TEST(DualTaskModel, DropoutSettingsActInTrainingModeOnly) {
