@@ -280,7 +280,7 @@ Result<RecipeConfig> RecipeConfig::preset(const std::string& name) {
   RecipeConfig c;
   if (name == "paper") return c;
   if (name == "quick") {
-    // FD001 on one CPU core in ~4-6 min (~10 s per epoch, early stop near epoch 25): a narrower
+    // FD001 on one CPU core in ~4-6 min (~11-13 s per epoch, early stop near epoch 25): a narrower
     // model, fewer epochs, a shorter warm-up, patience and EMA horizon (~2 epochs of steps) scaled
     // to that budget; the recipe's blocks are all there. This small model overfits FD001 after ~10
     // epochs. Values measured on real FD001, 3 seeds each (bench/ACCURACY-variants.md), chosen by
