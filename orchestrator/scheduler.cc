@@ -216,11 +216,7 @@ bool Scheduler::on_result(int rank, const std::string& job, int attempt, const R
       attempt_failed(*j, "fenced unexpectedly: " + r.reason, now);
       break;
     case JobEnd::kStorageFailed:
-      // The disk, not the job: no attempt is charged. The coordinator asks storage_failure()
-      // and stops the run cleanly; the job resumes from its newest checkpoint on the rerun.
-      emit(attempt_record(ledger::event::kStorageFailed, job, attempt, rank, {{ledger::kReason, r.reason}}));
-      if (storage_failure_.empty()) storage_failure_ = job + ": " + r.reason;
-      requeue_front(*j);
+      storage_failed(*j, attempt, rank, r.reason);
       break;
   }
   return true;
@@ -334,14 +330,23 @@ std::vector<Assignment> Scheduler::dispatch(double now) {
   return out;
 }
 
-void Scheduler::assignment_failed(const Assignment& a, const std::string& reason, double now) {
+void Scheduler::assignment_failed(const Assignment& a, const std::string& reason, double /*now*/) {
   JobStatus* j = current_attempt(a.rank, a.job, a.attempt);
   if (!j) return;
   WorkerStatus& w = workers_[a.rank];
   w.state = WorkerState::kIdle;
   w.ready = true;
   w.job.clear();
-  attempt_failed(*j, reason, now);
+  storage_failed(*j, a.attempt, a.rank, reason);
+}
+
+// The disk, not the job: no attempt is charged. The coordinator asks storage_failure() and
+// stops the run cleanly; the job resumes from its newest checkpoint on the rerun.
+void Scheduler::storage_failed(JobStatus& j, int attempt, int rank, const std::string& reason) {
+  const std::string job = j.spec.id();
+  emit(attempt_record(ledger::event::kStorageFailed, job, attempt, rank, {{ledger::kReason, reason}}));
+  if (storage_failure_.empty()) storage_failure_ = job + ": " + reason;
+  requeue_front(j);
 }
 
 void Scheduler::start_draining(const std::string& reason) {

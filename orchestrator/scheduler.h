@@ -132,6 +132,8 @@ class Scheduler {
   // Pairs ready workers with queued jobs. The caller must write the lease and send each one, or
   // call assignment_failed.
   std::vector<Assignment> dispatch(double now);
+  // The lease could not be written: a storage failure of the run dir, not of the job, so no
+  // attempt is charged; the job is queued again and storage_failure() says why.
   void assignment_failed(const Assignment& a, const std::string& reason, double now);
 
   // Gives every failed job a fresh retry budget and queues it (a deliberate user decision, e.g.
@@ -160,6 +162,7 @@ class Scheduler {
   // A running job lost its attempt (death, own failure, lease error): retry or fail it.
   void attempt_failed(JobStatus& j, const std::string& reason, double now);
   void requeue_front(JobStatus& j);
+  void storage_failed(JobStatus& j, int attempt, int rank, const std::string& reason);
   void worker_lost(int rank, WorkerState state, const std::string& reason, double now);
   void emit(nlohmann::json record);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -14,6 +15,19 @@ namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
+
+// What fills a small disk, for a failure message: every file with its size, the largest first.
+std::string disk_listing(const std::string& root) {
+  std::vector<std::pair<uintmax_t, std::string>> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->is_regular_file(ec)) files.emplace_back(it->file_size(ec), it->path().string());
+  std::sort(files.rbegin(), files.rend());
+  std::string out = "\nfiles on the small disk:\n";
+  for (const auto& [size, path] : files) out += "  " + std::to_string(size) + "  " + path + "\n";
+  return out;
+}
 
 class MpiHardeningTest : public ::testing::Test {
  protected:
@@ -138,7 +152,7 @@ TEST_F(MpiHardeningTest, TheRunDirDiskFillingUpStopsCleanlyAndTheRerunCompletes)
   rerun.set_run_dir(disk / "run");
   ASSERT_NE(rerun.wait(180), -1000) << rerun.output();
   const json outcome = read_json(disk / "run/outcome.json");
-  ASSERT_EQ(outcome["outcome"], "complete") << outcome.dump() << rerun.output();
+  ASSERT_EQ(outcome["outcome"], "complete") << outcome.dump() << disk_listing(disk.path()) << rerun.output();
   EXPECT_TRUE(ledger_events(disk / "run", "failed").empty());
   expect_each_done_once(disk / "run", jobs);
 

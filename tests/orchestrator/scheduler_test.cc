@@ -254,6 +254,27 @@ TEST(SchedulerTest, AStorageFailureCostsNoAttemptAndIsReported) {
   EXPECT_EQ(again.s.counts().queued, 1);
 }
 
+// Regression: the coordinator's own lease write failing on a full run dir charged the job a
+// failed attempt, so with max_attempts 1 a job was failed for good by the disk.
+TEST(SchedulerTest, AnUnwritableLeaseCostsNoAttemptAndIsAStorageFailure) {
+  Harness h(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1});
+  h.s.add_worker(1, h.clock.now());
+  h.s.on_ready(1, h.clock.now());
+  const auto a = h.s.dispatch(h.clock.now());
+  ASSERT_EQ(a.size(), 1u);
+  h.s.assignment_failed(a[0], "cannot assign: writing lease: No space left on device", h.clock.now());
+  EXPECT_NE(h.s.storage_failure().find("No space left"), std::string::npos);
+  EXPECT_EQ(h.s.jobs().at("FD001-s1").failures, 0);
+  EXPECT_EQ(h.s.counts().queued, 1);
+  EXPECT_TRUE(h.events("failed").empty());
+  EXPECT_TRUE(h.events("attempt_failed").empty());
+  EXPECT_EQ(h.events("storage_failed").size(), 1u);
+  EXPECT_TRUE(h.s.may_send(1));  // the worker did nothing wrong either
+  Harness again(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1}, h.records);  // nor on replay
+  EXPECT_EQ(again.s.jobs().at("FD001-s1").failures, 0);
+  EXPECT_EQ(again.s.counts().queued, 1);
+}
+
 TEST(SchedulerTest, DepartedWorkerGetsNothingAndItsJobIsRequeuedWithoutPenalty) {
   Harness h(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1});
   h.s.add_worker(1, h.clock.now());
