@@ -337,7 +337,7 @@ class Coordinator::Impl {
       check_pids(now);
     }
     for (int r : scheduler_->check_deadlines(now)) transport_.forget(r);
-    for (const Assignment& a : scheduler_->dispatch(now)) send_assignment(a, now);
+    for (const Assignment& a : scheduler_->dispatch(now)) send_assignment(a);
     transport_.progress();
     maybe_finish();
   }
@@ -352,12 +352,12 @@ class Coordinator::Impl {
     }
   }
 
-  void send_assignment(const Assignment& a, double now) {
+  void send_assignment(const Assignment& a) {
     auto dir = job_dir(exp_.run_dir, a.key);
     Status st = dir.ok() ? write_lease(*storage_, *dir, a.job, a.attempt, a.rank, session_) : dir.status();
     if (!st.ok()) {
       // Without a lease the attempt could not be fenced later: do not start it.
-      scheduler_->assignment_failed(a, "cannot assign: " + st.message(), now);
+      scheduler_->assignment_failed(a, "cannot assign: " + st.message());
       return;
     }
     AssignMsg assign;

@@ -330,7 +330,7 @@ std::vector<Assignment> Scheduler::dispatch(double now) {
   return out;
 }
 
-void Scheduler::assignment_failed(const Assignment& a, const std::string& reason, double /*now*/) {
+void Scheduler::assignment_failed(const Assignment& a, const std::string& reason) {
   JobStatus* j = current_attempt(a.rank, a.job, a.attempt);
   if (!j) return;
   WorkerStatus& w = workers_[a.rank];

@@ -134,7 +134,7 @@ class Scheduler {
   std::vector<Assignment> dispatch(double now);
   // The lease could not be written: a storage failure of the run dir, not of the job, so no
   // attempt is charged; the job is queued again and storage_failure() says why.
-  void assignment_failed(const Assignment& a, const std::string& reason, double now);
+  void assignment_failed(const Assignment& a, const std::string& reason);
 
   // Gives every failed job a fresh retry budget and queues it (a deliberate user decision, e.g.
   // after fixing a data file); records "failures_reset". Returns the jobs reset.
@@ -159,7 +159,7 @@ class Scheduler {
 
  private:
   JobStatus* current_attempt(int rank, const std::string& job, int attempt);
-  // A running job lost its attempt (death, own failure, lease error): retry or fail it.
+  // A running job lost its attempt (death, own failure, fencing): retry or fail it.
   void attempt_failed(JobStatus& j, const std::string& reason, double now);
   void requeue_front(JobStatus& j);
   void storage_failed(JobStatus& j, int attempt, int rank, const std::string& reason);

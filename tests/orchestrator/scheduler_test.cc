@@ -262,7 +262,7 @@ TEST(SchedulerTest, AnUnwritableLeaseCostsNoAttemptAndIsAStorageFailure) {
   h.s.on_ready(1, h.clock.now());
   const auto a = h.s.dispatch(h.clock.now());
   ASSERT_EQ(a.size(), 1u);
-  h.s.assignment_failed(a[0], "cannot assign: writing lease: No space left on device", h.clock.now());
+  h.s.assignment_failed(a[0], "cannot assign: writing lease: No space left on device");
   EXPECT_NE(h.s.storage_failure().find("No space left"), std::string::npos);
   EXPECT_EQ(h.s.jobs().at("FD001-s1").failures, 0);
   EXPECT_EQ(h.s.counts().queued, 1);
