@@ -52,9 +52,10 @@ struct RecipeConfig {
     // The scale the RUL term is computed on: "normalised" (RUL / R_max, the model's output scale)
     // or "cycles" (RUL in cycles, R_max^2 ~ 15,625 times larger at R_max = 125). amnl.md does not
     // say which; the scale changes the balance with the cross-entropy term at fixed 0.5/0.5.
-    // Measured on FD001 (quick preset, seeds 1-3, bench/ACCURACY-variants.md): normalised
-    // 16.83 +- 0.60 test RMSE, cycles 17.29 +- 0.80; not significant, but normalised has the lower
-    // mean and spread and trains longer before stopping, so it is the default.
+    // Measured on FD001 with the quick preset of then (seeds 1-3, bench/ACCURACY-variants.md
+    // section 1): normalised 16.83 +- 0.60 test RMSE, cycles 17.29 +- 0.80; not significant, but
+    // normalised had the lower mean and spread, so it is the default (paper and tiny presets). The
+    // quick preset uses cycles since section 9's measurement with its smaller model.
     std::string rul_scale = "normalised";
   } loss;
 

@@ -116,6 +116,10 @@ TEST(RecipeConfig, PresetsDifferAndUnknownPresetIsAnError) {
   ASSERT_TRUE(paper.ok() && quick.ok() && tiny.ok());
   EXPECT_EQ(paper->to_json(), RecipeConfig().to_json());
   EXPECT_LT(quick->model.lstm_hidden, paper->model.lstm_hidden);
+  // The quick preset's RUL term is on cycles (ACCURACY-variants.md section 9); the others keep the
+  // normalised default.
+  EXPECT_EQ(quick->loss.rul_scale, "cycles");
+  EXPECT_EQ(tiny->loss.rul_scale, "normalised");
   EXPECT_LE(tiny->model.lstm_hidden, 16);
   EXPECT_LE(tiny->max_epochs, 10);
   EXPECT_LT(tiny->checkpoint.every_epochs, tiny->max_epochs);
