@@ -13,6 +13,9 @@
 #     RUN_DIR    run dir (default runs/accuracy-<commit>); rerunning with the same RUN_DIR resumes
 #     DATA_DIR   C-MAPSS directory (default: the experiment's data_dir, ../shared/cmapss)
 #     OUT        the Markdown written (default bench/ACCURACY.md)
+#     NOTES      hand-written caveats appended to OUT when the file exists (default
+#                bench/ACCURACY-notes.md): what the generated tables cannot know, such as which
+#                seeds were used to choose the preset and what seeds never used to choose it give
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -23,6 +26,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 run_dir=${RUN_DIR:-$root/runs/accuracy-${commit%% *}}
 out=${OUT:-bench/ACCURACY.md}
+notes=${NOTES:-bench/ACCURACY-notes.md}
 
 [[ -x $bin ]] || { echo "accuracy.sh: no amnl binary at $bin (build it first: scripts/build.sh)" >&2; exit 2; }
 [[ -f $experiment ]] || { echo "accuracy.sh: no experiment file $experiment" >&2; exit 2; }
@@ -90,5 +94,9 @@ for r in rows:
 print(f"\nThe full report (plots, report.html) is in `{run_dir}/results/`. Results are bit-identical "
       "only on the same thread count and the same CPU kernel path (see README, Reproducibility).")
 PY
+if [[ -f $notes ]]; then
+  printf '\n## Notes (from %s, written by hand)\n\n' "$notes" >> "$out"
+  cat "$notes" >> "$out"
+fi
 echo "accuracy.sh: wrote $out (run dir $run_dir, $wall s)" >&2
 cat "$out"
