@@ -7,6 +7,8 @@
 # A benchmark, not a ctest test. Builds nothing.
 #
 #   bench/accuracy.sh [EXPERIMENT]
+#   Relative paths (EXPERIMENT and every variable below) are relative to the directory it is
+#   called from; the defaults are in the project tree.
 #   Environment:
 #     AMNL_BIN   amnl binary (default build/app/amnl)
 #     RANKS      worker ranks (default: the number of cores)
@@ -17,16 +19,27 @@
 #                bench/ACCURACY-notes.md): what the generated tables cannot know, such as which
 #                seeds were used to choose the preset and what seeds never used to choose it give
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$PWD
-experiment=${1:-examples/cmapss-quick.json}
-bin=${AMNL_BIN:-build/app/amnl}
+caller=$PWD
+root=$(cd "$(dirname "$0")/.." && pwd)
+# A path the user gave, made absolute against the caller's directory (the script works from the
+# project root below, where a relative run dir would otherwise land somewhere else).
+given() { if [[ $1 == /* ]]; then printf '%s' "$1"; else printf '%s' "$caller/$1"; fi; }
+cd "$root"
+experiment=$root/examples/cmapss-quick.json
+[[ -n ${1:-} ]] && experiment=$(given "$1")
+bin=$root/build/app/amnl
+[[ -n ${AMNL_BIN:-} ]] && bin=$(given "$AMNL_BIN")
 ranks=${RANKS:-$(nproc)}
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
-run_dir=${RUN_DIR:-$root/runs/accuracy-${commit%% *}}
-out=${OUT:-bench/ACCURACY.md}
-notes=${NOTES:-bench/ACCURACY-notes.md}
+run_dir=$root/runs/accuracy-${commit%% *}
+[[ -n ${RUN_DIR:-} ]] && run_dir=$(given "$RUN_DIR")
+out=$root/bench/ACCURACY.md
+[[ -n ${OUT:-} ]] && out=$(given "$OUT")
+notes=$root/bench/ACCURACY-notes.md
+[[ -n ${NOTES:-} ]] && notes=$(given "$NOTES")
+data_dir=
+[[ -n ${DATA_DIR:-} ]] && data_dir=$(given "$DATA_DIR")
 
 [[ -x $bin ]] || { echo "accuracy.sh: no amnl binary at $bin (build it first: scripts/build.sh)" >&2; exit 2; }
 [[ -f $experiment ]] || { echo "accuracy.sh: no experiment file $experiment" >&2; exit 2; }
@@ -37,12 +50,12 @@ command -v mpirun >/dev/null || { echo "accuracy.sh: mpirun not found (scripts/i
 mkdir -p "$run_dir"
 exp_dir=$(cd "$(dirname "$experiment")" && pwd)
 resolved=$run_dir.experiment.json
-python3 - "$experiment" "$exp_dir" "$run_dir" "${DATA_DIR:-}" > "$resolved" <<'PY'
+python3 - "$experiment" "$exp_dir" "$run_dir" "$data_dir" > "$resolved" <<'PY'
 import json, os, sys
 path, exp_dir, run_dir, data_dir = sys.argv[1:5]
 e = json.load(open(path))
 e["run_dir"] = run_dir
-e["data_dir"] = os.path.abspath(data_dir) if data_dir else os.path.normpath(os.path.join(exp_dir, e["data_dir"]))
+e["data_dir"] = data_dir if data_dir else os.path.normpath(os.path.join(exp_dir, e["data_dir"]))
 print(json.dumps(e, indent=2))
 PY
 "$bin" run --check "$resolved"
@@ -58,7 +71,7 @@ wall=$(( $(date +%s) - start ))
 "$bin" report "$run_dir" > "$run_dir.report.txt" || true
 [[ -f $run_dir/results/results.json ]] || { echo "accuracy.sh: no report in $run_dir/results" >&2; exit 1; }
 
-python3 - "$run_dir" "$wall" "$commit" "$ranks" "$experiment" > "$out" <<'PY'
+python3 - "$run_dir" "$wall" "$commit" "$ranks" "${experiment#"$root"/}" > "$out" <<'PY'
 import csv, json, os, platform, subprocess, sys
 run_dir, wall, commit, ranks, experiment = sys.argv[1:6]
 res = json.load(open(f"{run_dir}/results/results.json"))
@@ -95,7 +108,7 @@ print(f"\nThe full report (plots, report.html) is in `{run_dir}/results/`. Resul
       "only on the same thread count and the same CPU kernel path (see README, Reproducibility).")
 PY
 if [[ -f $notes ]]; then
-  printf '\n## Notes (from %s, written by hand)\n\n' "$notes" >> "$out"
+  printf '\n## Notes (from %s, written by hand)\n\n' "${notes#"$root"/}" >> "$out"
   cat "$notes" >> "$out"
 fi
 echo "accuracy.sh: wrote $out (run dir $run_dir, $wall s)" >&2
