@@ -26,6 +26,10 @@ struct JobRequest {
 struct JobProgress {
   int epoch = 0;            // epochs completed so far (1-based count)
   int max_epochs = 0;
+  // The epoch after which early stopping ends the job unless the selection metric improves first
+  // (at most max_epochs); 0: not known. What an ETA should count to: max_epochs alone is the
+  // worst case, often several times too long (quick preset: stops near 23 of 45).
+  int early_stop_epoch = 0;
   // NaN: not measured (selection on the test set, no best epoch yet); never 0, which reads as perfect.
   double val_rmse = std::numeric_limits<double>::quiet_NaN();
   double best_val_rmse = std::numeric_limits<double>::quiet_NaN();

@@ -148,15 +148,16 @@ std::optional<HeartbeatMsg> HeartbeatMsg::decode(const json& body) {
 
 ProgressMsg ProgressMsg::of(const std::string& job, int attempt, const JobProgress& p) {
   return ProgressMsg{job, attempt,
-                     ProgressReport{p.epoch, p.max_epochs, p.val_rmse, p.best_val_rmse, p.epoch_seconds,
-                                    p.batches_done, p.checkpoint}};
+                     ProgressReport{p.epoch, p.max_epochs, p.early_stop_epoch, p.val_rmse, p.best_val_rmse,
+                                    p.epoch_seconds, p.batches_done, p.checkpoint}};
 }
 
 json ProgressMsg::encode() const {
   const ProgressReport& p = progress;
   return {{"job", job},           {"attempt", attempt},     {"epoch", p.epoch},
-          {"max_epochs", p.max_epochs}, {"val_rmse", p.val_rmse}, {"best_val_rmse", p.best_val_rmse},
-          {"epoch_seconds", p.epoch_seconds}, {"batches_done", p.batches_done}, {"checkpoint", p.checkpoint}};
+          {"max_epochs", p.max_epochs}, {"early_stop_epoch", p.early_stop_epoch}, {"val_rmse", p.val_rmse},
+          {"best_val_rmse", p.best_val_rmse}, {"epoch_seconds", p.epoch_seconds}, {"batches_done", p.batches_done},
+          {"checkpoint", p.checkpoint}};
 }
 
 std::optional<ProgressMsg> ProgressMsg::decode(const json& body) {
@@ -165,6 +166,7 @@ std::optional<ProgressMsg> ProgressMsg::decode(const json& body) {
   ProgressReport& p = m.progress;
   const bool ok = read_field(body, "job", m.job) && read_field(body, "attempt", m.attempt) &&
                   read_field(body, "epoch", p.epoch) && read_field(body, "max_epochs", p.max_epochs) &&
+                  read_field(body, "early_stop_epoch", p.early_stop_epoch) &&
                   read_measure(body, "val_rmse", p.val_rmse) && read_measure(body, "best_val_rmse", p.best_val_rmse) &&
                   read_measure(body, "epoch_seconds", p.epoch_seconds) &&
                   read_field(body, "batches_done", p.batches_done) && read_field(body, "checkpoint", p.checkpoint);

@@ -22,8 +22,8 @@ std::string mistyped_field(const json& j) {
   if (!j.is_object()) return "not a JSON object";
   static const char* const kStrings[] = {"job",         "event",   "reason",  "host",    "dataset", "end",
                                          "checkpoint",  "final_model", "run_dir", "data_dir", "job_dir", "session"};
-  static const char* const kInts[] = {"attempt",    "rank",     "epoch",   "max_epochs", "epochs_run",
-                                      "resumed_from_epoch", "failures", "threads"};
+  static const char* const kInts[] = {"attempt",    "rank",     "epoch",   "max_epochs", "early_stop_epoch",
+                                      "epochs_run", "resumed_from_epoch", "failures", "threads"};
   static const char* const kInt64s[] = {"counter", "seed", "pid", "batches_done"};
   // Reals may be null: a NaN (a diverged epoch) is written as null by dump().
   static const char* const kReals[] = {"val_rmse", "best_val_rmse", "epoch_seconds", "heartbeat_interval_s",

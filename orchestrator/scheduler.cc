@@ -174,9 +174,13 @@ bool Scheduler::on_progress(int rank, const std::string& job, int attempt, const
   }
   j->epoch = p.epoch;
   j->max_epochs = p.max_epochs;
-  emit(attempt_record(ledger::event::kProgress, job, attempt, rank,
-                      {{"epoch", p.epoch}, {"max_epochs", p.max_epochs}, {"val_rmse", p.val_rmse},
-                       {"best_val_rmse", p.best_val_rmse}, {"epoch_seconds", p.epoch_seconds}}));
+  json fields{{"epoch", p.epoch},
+              {"max_epochs", p.max_epochs},
+              {"val_rmse", p.val_rmse},
+              {"best_val_rmse", p.best_val_rmse},
+              {"epoch_seconds", p.epoch_seconds}};
+  if (p.early_stop_epoch > 0) fields["early_stop_epoch"] = p.early_stop_epoch;
+  emit(attempt_record(ledger::event::kProgress, job, attempt, rank, std::move(fields)));
   if (!p.checkpoint.empty())
     emit(attempt_record(ledger::event::kCheckpoint, job, attempt, rank, {{"epoch", p.epoch}, {"path", p.checkpoint}}));
   return true;

@@ -91,6 +91,7 @@ struct ResultReport {
 
 struct ProgressReport {
   int epoch = 0, max_epochs = 0;
+  int early_stop_epoch = 0;  // see JobProgress; 0: not known (then the ledger record lacks it)
   // NaN: not measured (see JobProgress); the ledger then holds null, never a perfect-looking 0.
   double val_rmse = std::numeric_limits<double>::quiet_NaN();
   double best_val_rmse = std::numeric_limits<double>::quiet_NaN();

@@ -48,7 +48,8 @@ void add_status_command(CLI::App& app, int& exit_code) {
       "status",
       "Show what a run is doing (or did): one line per job (state, attempt, rank, host, epoch, best validation "
       "RMSE, elapsed, ETA), totals and dead ranks, read from RUN_DIR (ledger.jsonl, ranks/, outcome.json) "
-      "without changing it. Works while `amnl run` is live and after it ended.");
+      "without changing it. Works while `amnl run` is live and after it ended. A running job's ETA counts to the "
+      "epoch early stopping ends it at if validation does not improve again (each improvement moves it later).");
   cmd->add_option("run_dir", args->run_dir, "the run dir (the experiment's run_dir)")->required();
   cmd->add_flag("--json", args->json, "print the status document as one line of JSON (for scripts)");
   cmd->add_option("--watch", args->watch_s, "redraw every SECONDS until Ctrl-C")->check(CLI::Range(0.1, 86400.0));

@@ -205,6 +205,7 @@ void StatusModel::on_progress(Job& j, const JobEvent& e) {
   const json& r = e.record;
   const int epoch = int_or(r, "epoch", -1);
   j.max_epochs = int_or(r, "max_epochs", j.max_epochs);
+  j.early_stop_epoch = int_or(r, "early_stop_epoch", 0);
   const double epoch_seconds = double_or(r, "epoch_seconds", NAN);
   const bool completed = epoch > 0 && (j.attempt_last_epoch >= 0 ? epoch > j.attempt_last_epoch
                                                                  : epoch_seconds > 0);
@@ -326,14 +327,17 @@ struct StatusModel::JobTally {
   }
 
   // A running job's ETA (NaN while its pace or length is unknown), adding its pace and the work
-  // it has left (while the session lives) to the tally.
+  // it has left (while the session lives) to the tally. It counts to the epoch early stopping
+  // ends the job at if the selection metric does not improve again (each improvement moves it
+  // later); to max_epochs when the trainer did not say (older ledgers, other trainers).
   double add_running(const Job& j, bool ended) {
     const double per_epoch = epoch_pace(j);
     if (!std::isfinite(per_epoch) || j.max_epochs <= 0) {
       ++running_unknown;
       return NAN;
     }
-    const double eta = std::max(0, j.max_epochs - j.epoch) * per_epoch;
+    const int last_epoch = j.early_stop_epoch > 0 ? std::min(j.early_stop_epoch, j.max_epochs) : j.max_epochs;
+    const double eta = std::max(0, last_epoch - j.epoch) * per_epoch;
     epoch_seconds_sum += per_epoch * j.attempt_epochs;
     epoch_seconds_n += j.attempt_epochs;
     if (!ended) running_work += eta;
@@ -403,6 +407,7 @@ json StatusModel::job_document(const std::string& id, const Job& j, double elaps
           {"host", j.rank >= 0 ? host_of(j.rank) : json(nullptr)},
           {"epoch", j.epoch},
           {"max_epochs", j.max_epochs},
+          {"early_stop_epoch", j.early_stop_epoch > 0 ? json(j.early_stop_epoch) : json(nullptr)},
           {"val_rmse", number_or_null(j.val_rmse)},
           {"best_val_rmse", number_or_null(j.best_val_rmse)},
           {"epoch_seconds", number_or_null(j.epoch_seconds)},

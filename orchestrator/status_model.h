@@ -53,6 +53,7 @@ class StatusModel {
     std::string state = "queued";  // queued|running|done|failed|preempted
     int attempt = 0, rank = -1, failures = 0;
     int epoch = 0, max_epochs = 0;
+    int early_stop_epoch = 0;  // the attempt's latest report of it (0: not known)
     double val_rmse = NAN, best_val_rmse = NAN, epoch_seconds = NAN;
     double attempt_epoch_seconds = 0;  // sum over this attempt's epochs, for the ETA
     int attempt_epochs = 0;

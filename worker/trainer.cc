@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <sstream>
 
@@ -145,7 +146,10 @@ class Trainer {
   std::vector<torch::Tensor> best_ema_;
   CheckpointStore store_;
   std::vector<std::string> names_;
-  double last_val_rmse_ = 0;
+  // The selection metric of this attempt's latest evaluated epoch; NaN until it evaluated one, so
+  // that the reports before that (epoch 0, the first epoch's batches, a resumed attempt's first
+  // batches) say "not measured" rather than a 0.0 that reads as perfect.
+  double last_val_rmse_ = std::numeric_limits<double>::quiet_NaN();
   int resumed_from_ = -1;
   double epoch_seconds_total_ = 0;  // this attempt's epochs, for the ETA
   int epochs_timed_ = 0;
@@ -312,6 +316,8 @@ void Trainer::progress(const std::string& checkpoint, double epoch_seconds) {
   JobProgress p;
   p.epoch = st_.epochs_done;
   p.max_epochs = cfg_.max_epochs;
+  p.early_stop_epoch =
+      std::min(cfg_.max_epochs, st_.epochs_done + std::max(0, cfg_.early_stop_patience - st_.bad_epochs));
   p.val_rmse = last_val_rmse_;
   if (std::isfinite(st_.best_metric)) p.best_val_rmse = st_.best_metric;  // else stays unmeasured
   p.epoch_seconds = epoch_seconds;

@@ -202,6 +202,32 @@ TEST(StatusModel, StartReportsAreNotCompletedEpochs) {
   EXPECT_DOUBLE_EQ(doc["jobs"][0]["eta_s"].get<double>(), 6.0);  // 2 epochs left at 3 s (assigned at 1)
 }
 
+// A job that early stopping will end before max_epochs: its ETA counts to that epoch, not to
+// max_epochs (which made a quick-preset run of about 80 min show an ETA of almost 7 hours).
+// A ledger without the field (older runs) keeps the max_epochs estimate.
+TEST(StatusModel, EtaCountsToTheEarlyStopEpochWhenTheTrainerReportsIt) {
+  auto doc_after = [](const json& extra) {
+    Records rec;
+    StatusModel m;
+    m.apply(rec.at(0, {{"event", "session_started"}, {"session", "s1"}, {"ranks", 2}}));
+    m.apply(rec.at(0, {{"event", "assigned"}, {"job", "A-s1"}, {"attempt", 1}, {"rank", 1}}));
+    json progress{{"event", "progress"}, {"job", "A-s1"}, {"attempt", 1}, {"rank", 1}, {"epoch", 1},
+                  {"max_epochs", 45}, {"val_rmse", 13.1}, {"best_val_rmse", 13.1}, {"epoch_seconds", 10.0}};
+    progress.update(extra);
+    m.apply(rec.at(10, progress));  // one epoch in 10 s
+    return m.snapshot(Records::kStart + 10);
+  };
+  const json with = doc_after({{"early_stop_epoch", 16}});
+  EXPECT_DOUBLE_EQ(with["jobs"][0]["eta_s"].get<double>(), 150.0);  // 15 epochs left at 10 s
+  EXPECT_EQ(with["jobs"][0]["early_stop_epoch"], 16);
+  EXPECT_DOUBLE_EQ(with["eta_s"].get<double>(), 150.0);
+  const json without = doc_after(json::object());
+  EXPECT_DOUBLE_EQ(without["jobs"][0]["eta_s"].get<double>(), 440.0);  // 44 epochs to max_epochs
+  EXPECT_TRUE(without["jobs"][0]["early_stop_epoch"].is_null());
+  // Never past max_epochs, whatever a record says.
+  EXPECT_DOUBLE_EQ(doc_after({{"early_stop_epoch", 90}})["jobs"][0]["eta_s"].get<double>(), 440.0);
+}
+
 TEST(StatusModel, UnknownEventsAndWrongTypesAreIgnored) {
   Records rec;
   StatusModel m;

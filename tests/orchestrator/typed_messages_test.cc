@@ -164,6 +164,7 @@ TEST(TypedMessageTest, ProgressRoundTripsAndRefusesWrongTypes) {
   JobProgress p;
   p.epoch = 4;
   p.max_epochs = 30;
+  p.early_stop_epoch = 19;
   p.val_rmse = 13.5;
   p.best_val_rmse = 12.25;
   p.epoch_seconds = 2.5;
@@ -171,17 +172,18 @@ TEST(TypedMessageTest, ProgressRoundTripsAndRefusesWrongTypes) {
   p.checkpoint = "/run/jobs/FD001/seed_1/ckpt";
   const ProgressMsg m = ProgressMsg::of("FD001-s1", 2, p);
   const json j = m.encode();
-  for (const char* k : {"job", "attempt", "epoch", "max_epochs", "val_rmse", "best_val_rmse", "epoch_seconds",
-                        "batches_done", "checkpoint"})
+  for (const char* k : {"job", "attempt", "epoch", "max_epochs", "early_stop_epoch", "val_rmse", "best_val_rmse",
+                        "epoch_seconds", "batches_done", "checkpoint"})
     EXPECT_TRUE(j.contains(k)) << k;
-  EXPECT_EQ(j.size(), 9u);
+  EXPECT_EQ(j.size(), 10u);
   expect_round_trip(m);
   const auto back = ProgressMsg::decode(j);
+  EXPECT_EQ(back->progress.early_stop_epoch, 19);
   EXPECT_EQ(back->progress.best_val_rmse, 12.25);
   EXPECT_EQ(back->progress.batches_done, 4000);
   expect_refuses_wrong_types<ProgressMsg>(
       j, {{"job", kNotString}, {"attempt", "x"}, {"attempt", kBeyondInt}, {"epoch", kNotInt}, {"epoch", kFraction},
-          {"max_epochs", kHuge}, {"val_rmse", "x"}, {"best_val_rmse", kNotObject}, {"epoch_seconds", true},
+          {"max_epochs", kHuge}, {"early_stop_epoch", kFraction}, {"early_stop_epoch", "19"}, {"val_rmse", "x"}, {"best_val_rmse", kNotObject}, {"epoch_seconds", true},
           {"batches_done", kFraction}, {"batches_done", json(std::numeric_limits<uint64_t>::max())},
           {"checkpoint", false}});
 }

@@ -47,6 +47,7 @@ class RecipeTraining : public ::testing::Test {
     std::string dir;
     JobResult result;
     json history, metrics;
+    std::vector<JobProgress> progress;  // every report the trainer made, in order
   };
 
   static void SetUpTestSuite() {
@@ -118,7 +119,9 @@ class RecipeTraining : public ::testing::Test {
     if (it != runs_->end()) return it->second;
     Run r;
     r.dir = *dir_ / name;
-    r.result = run_training_job(request(r.dir, recipe), JobCallbacks{});
+    JobCallbacks cb;
+    cb.on_progress = [&r](const JobProgress& p) { r.progress.push_back(p); };
+    r.result = run_training_job(request(r.dir, recipe), cb);
     if (r.result.end == JobEnd::kDone) {
       r.history = json::parse(test::read_file(r.dir + "/SYN_v7_seed11_history.json"));
       r.metrics = json::parse(test::read_file(r.dir + "/metrics.json"));
@@ -259,6 +262,17 @@ TEST_F(RecipeTraining, EarlyStoppingFiresAfterPatienceEpochsWithoutImprovement) 
   ASSERT_EQ(r.history.size(), static_cast<size_t>(run_epochs));
   EXPECT_TRUE(r.history[best - 1]["improved"].get<bool>());
   for (int e = best + 1; e <= run_epochs; ++e) EXPECT_FALSE(r.history[e - 1]["improved"].get<bool>()) << e;
+  // Every progress report from the best epoch on names the epoch the job then really stopped at
+  // (what `amnl status` counts its ETA to).
+  int reports = 0;
+  for (const JobProgress& p : r.progress) {
+    EXPECT_LE(p.early_stop_epoch, regressing()["max_epochs"].get<int>()) << p.epoch;
+    EXPECT_GE(p.early_stop_epoch, p.epoch) << p.epoch;
+    if (p.epoch < best) continue;
+    EXPECT_EQ(p.early_stop_epoch, run_epochs) << "reported at epoch " << p.epoch;
+    ++reports;
+  }
+  EXPECT_GT(reports, 0);
 }
 
 // Replays LrSchedule on the run's own selection metric: the history's lr column must be that
@@ -373,6 +387,43 @@ TEST_F(RecipeTraining, TestSelectionEarlyStopsOnTestRmseAndResumesIdentically) {
     for (auto& e : *h) e.erase("seconds");
   EXPECT_EQ(a, b);
   EXPECT_EQ(second.metrics["weights_crc32"], r.metrics["weights_crc32"]);
+}
+
+// Each report is the validation RMSE of the epoch it names (or unmeasured) and never a 0.0 that
+// reads as perfect. Regression: the reports made before an attempt's first evaluation (epoch 0,
+// the batches of the first epoch, and those of a resumed attempt) carried 0.0, which drew a
+// perfect point into the report's learning curve of a running job and overwrote the real value
+// of the epoch a resumed attempt started from.
+TEST_F(RecipeTraining, ProgressNeverReportsAnUnmeasuredValidationRmseAsANumber) {
+  auto expect_each_report_measured_or_nan = [](const std::vector<JobProgress>& reports, const json& history) {
+    ASSERT_FALSE(reports.empty());
+    for (const JobProgress& p : reports) {
+      if (std::isnan(p.val_rmse)) continue;
+      ASSERT_GT(p.epoch, 0) << "a validation RMSE before any epoch: " << p.val_rmse;
+      EXPECT_DOUBLE_EQ(p.val_rmse, history[p.epoch - 1]["val_rmse"].get<double>()) << "epoch " << p.epoch;
+    }
+  };
+  const Run& fresh = run("regressing", regressing());
+  ASSERT_EQ(fresh.result.end, JobEnd::kDone) << fresh.result.reason;
+  EXPECT_TRUE(std::isnan(fresh.progress.front().val_rmse));
+  expect_each_report_measured_or_nan(fresh.progress, fresh.history);
+
+  // Stopped in its second epoch, then resumed: the resumed attempt's first reports, made before
+  // it evaluated anything, are unmeasured too.
+  test::TempDir job;
+  std::atomic<bool> stop{false};
+  JobCallbacks first;
+  first.stop_requested = &stop;
+  first.on_progress = [&](const JobProgress& p) { stop = p.epoch >= 1; };
+  ASSERT_EQ(run_training_job(request(job.path(), tiny()), first).end, JobEnd::kPreempted);
+  std::vector<JobProgress> resumed;
+  JobCallbacks second;
+  second.on_progress = [&](const JobProgress& p) { resumed.push_back(p); };
+  const JobResult r = run_training_job(request(job.path(), tiny()), second);
+  ASSERT_EQ(r.end, JobEnd::kDone) << r.reason;
+  ASSERT_EQ(r.resumed_from_epoch, 1);
+  EXPECT_TRUE(std::isnan(resumed.front().val_rmse)) << resumed.front().val_rmse;
+  expect_each_report_measured_or_nan(resumed, json::parse(test::read_file(job / "SYN_v7_seed11_history.json")));
 }
 
 TEST_F(RecipeTraining, LossScaleIsPartOfTheRecipeAndItsCheckpoints) {
