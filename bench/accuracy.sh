@@ -3,7 +3,7 @@
 # (default examples/cmapss-quick.json: FD001..FD004 x 3 seeds, quick preset, leak-free
 # selection, 1 thread per rank) with `mpirun --enable-recovery`, builds the results report and
 # writes bench/ACCURACY.md (per dataset mean +- std against the published figures, the
-# constant baseline, per-seed rows, wall time, commit, machine). About 65-80 min on 2 cores (79 min measured, a CI run beside it for 35 min).
+# constant baseline, per-seed rows, wall time, commit, machine). About 65-105 min on 2 cores (79 and 103 min measured, a CI run beside it for the first 35 and 70 min).
 # A benchmark, not a ctest test. Builds nothing.
 #
 #   bench/accuracy.sh [EXPERIMENT]
