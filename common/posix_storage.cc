@@ -7,8 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "common/storage.h"
 
@@ -102,13 +100,39 @@ class PosixStorage final : public Storage {
     return st;
   }
 
+  // Regular files only: a FIFO or device planted where a run file belongs (outcome.json, the
+  // ledger, a manifest) would block the reader for ever or never end, and a directory would read
+  // as an empty file. O_NONBLOCK keeps the open itself from waiting on a FIFO's writer.
   Result<std::string> read(const std::string& path) const override {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Result<std::string>::Error("cannot open " + path + ": " + std::strerror(errno));
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    if (in.bad()) return Result<std::string>::Error("cannot read " + path);
-    return buf.str();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return Result<std::string>::Error(errno_text("cannot open", path));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const std::string message = errno_text("cannot stat", path);
+      ::close(fd);
+      return Result<std::string>::Error(message);
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return Result<std::string>::Error("cannot read " + path + ": not a regular file (" +
+                                        (S_ISDIR(st.st_mode) ? "a directory" : "a FIFO, socket or device") + ")");
+    }
+    std::string bytes;
+    bytes.reserve(static_cast<size_t>(st.st_size));
+    char chunk[1 << 16];
+    for (;;) {
+      const ssize_t n = ::read(fd, chunk, sizeof chunk);
+      if (n == 0) break;
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const std::string message = errno_text("cannot read", path);
+        ::close(fd);
+        return Result<std::string>::Error(message);
+      }
+      bytes.append(chunk, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return bytes;
   }
 
   bool exists(const std::string& path) const override {

@@ -121,11 +121,15 @@ class Coordinator::Impl {
  private:
   // --- refusals and recovery ------------------------------------------------------------------
   // The run cannot start (another experiment's run dir, unreadable ledger): the workers exit and
-  // outcome.json says so, so that no script mistakes an old outcome for this session's.
+  // outcome.json says so, so that no script mistakes an old outcome for this session's; the
+  // outcome it replaces stays in it as the run's last session.
   int refuse(const std::string& reason) {
     spdlog::error("{}", reason);
     abort_workers(transport_, reason);
-    Status st = write_outcome(*storage_, exp_.run_dir, make_refused_outcome(exp_.run_dir, reason));
+    json replaced = nullptr;
+    if (auto bytes = storage_->read(exp_.run_dir + "/outcome.json"); bytes.ok())
+      replaced = json::parse(*bytes, nullptr, false);
+    Status st = write_outcome(*storage_, exp_.run_dir, make_refused_outcome(exp_.run_dir, reason, replaced));
     if (!st.ok()) spdlog::error("{}", st.message());
     return kExitUsage;
   }

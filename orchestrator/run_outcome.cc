@@ -52,7 +52,31 @@ nlohmann::json make_outcome(RunOutcome o, const Scheduler& s, const std::string&
           {"updated", utc_now_iso()}};
 }
 
-nlohmann::json make_refused_outcome(const std::string& run_dir, const std::string& reason) {
+namespace {
+
+// What a refusal keeps of the outcome it replaces: the last session that ran (a refusal replacing
+// a refusal passes the older one's on). Known keys only, whatever else the file holds.
+nlohmann::json last_session_of(const nlohmann::json& replaced) {
+  if (!replaced.is_object()) return nullptr;
+  const auto kind = replaced.find("outcome");
+  if (kind == replaced.end() || !kind->is_string()) return nullptr;
+  if (*kind == to_string(RunOutcome::kRefused)) {
+    const auto older = replaced.find("last_session");
+    if (older == replaced.end() || !older->is_object()) return nullptr;
+    const auto older_kind = older->find("outcome");
+    if (older_kind == older->end() || *older_kind == *kind) return nullptr;  // one level at most
+    return last_session_of(*older);
+  }
+  nlohmann::json kept = nlohmann::json::object();
+  for (const char* key : {"outcome", "exit_code", "rerun", "jobs", "reason", "updated"})
+    if (const auto it = replaced.find(key); it != replaced.end()) kept[key] = *it;
+  return kept;
+}
+
+}  // namespace
+
+nlohmann::json make_refused_outcome(const std::string& run_dir, const std::string& reason,
+                                    const nlohmann::json& replaced) {
   return {{"outcome", to_string(RunOutcome::kRefused)},
           {"rerun", false},
           {"exit_code", exit_code_of(RunOutcome::kRefused)},
@@ -61,7 +85,8 @@ nlohmann::json make_refused_outcome(const std::string& run_dir, const std::strin
           {"dead_ranks", nlohmann::json::array()},
           {"reason", reason},
           {"run_dir", run_dir},
-          {"updated", utc_now_iso()}};
+          {"updated", utc_now_iso()},
+          {"last_session", last_session_of(replaced)}};
 }
 
 Status write_outcome(Storage& storage, const std::string& run_dir, const nlohmann::json& outcome) {

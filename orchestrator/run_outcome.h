@@ -9,7 +9,9 @@
 //    "run_dir": "...", "updated": "<UTC>"}
 // "running" is written at start: found after the run, it means the coordinator itself died.
 // "refused": this session could not start (a different experiment's run dir, an unreadable
-// ledger); exit_code 2 and rerun false, since the same command would be refused again.
+// ledger); exit_code 2 and rerun false, since the same command would be refused again. It keeps
+// the outcome it replaces under "last_session" (outcome, exit_code, rerun, jobs, reason, updated),
+// so that a refused resubmission never hides that the run dir's own run was complete, or not.
 #include <string>
 #include <vector>
 
@@ -27,7 +29,9 @@ int exit_code_of(RunOutcome o);
 
 nlohmann::json make_outcome(RunOutcome o, const Scheduler& s, const std::string& run_dir,
                             const std::string& reason);
-nlohmann::json make_refused_outcome(const std::string& run_dir, const std::string& reason);
+// `replaced`: the outcome.json found in the run dir (null when none or unreadable).
+nlohmann::json make_refused_outcome(const std::string& run_dir, const std::string& reason,
+                                    const nlohmann::json& replaced = nullptr);
 Status write_outcome(Storage& storage, const std::string& run_dir, const nlohmann::json& outcome);
 
 }  // namespace amnl::orch

@@ -98,9 +98,16 @@ std::string format_status_table(const json& st) {
     out << "warning: the coordinator (pid " << text(coordinator, "pid") << " on " << text(coordinator, "host")
         << ") is gone; the ledger stops where it died. Rerun the same command to resume.\n";
   const json outcome = member(st, "outcome");
-  if (outcome.is_object())
+  if (outcome.is_object()) {
     out << "outcome.json: " << text(outcome, "outcome") << " (exit " << text(outcome, "exit_code") << ")"
         << (text(outcome, "reason", "").empty() ? "" : ": " + text(outcome, "reason")) << "\n";
+    // A refused resubmission replaced the outcome of the session that really ran: show that too.
+    const json last = member(outcome, "last_session");
+    if (last.is_object())
+      out << "  the run's last session before that: " << text(last, "outcome") << " (exit "
+          << text(last, "exit_code") << ", " << text(last, "updated") << ")"
+          << (text(last, "reason", "").empty() ? "" : ": " + text(last, "reason")) << "\n";
+  }
   const json ledger = member(st, "ledger");
   if (ledger.is_object() && count(ledger, "damaged_lines") > 0)
     out << "warning: ledger.jsonl has " << count(ledger, "damaged_lines")

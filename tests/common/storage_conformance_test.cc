@@ -1,7 +1,12 @@
 // One conformance suite run against every Storage implementation (c10d Store style).
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 
 #include "common/fault_injecting_storage.h"
@@ -51,6 +56,27 @@ TEST_P(StorageConformance, MissingFileIsAnErrorNamingThePath) {
   ASSERT_FALSE(got.ok());
   EXPECT_NE(got.message().find("nope"), std::string::npos) << got.message();
   EXPECT_FALSE(storage_->exists(dir_ / "nope"));
+}
+
+// Regression: a FIFO planted where a run file belongs (outcome.json, the ledger) blocked every
+// reader for ever (`amnl status` hung, as would the coordinator's replay); a directory read as an
+// empty file. Both are errors naming the path, at once.
+TEST_P(StorageConformance, ReadingAFifoOrADirectoryIsAnErrorNamingThePath) {
+  const std::string fifo = dir_ / "outcome.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto got = std::async(std::launch::async, [&] { return storage_->read(fifo); });
+  ASSERT_EQ(got.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+      << "read() blocks on a FIFO";  // the test process then hangs in ~future: ctest's timeout ends it
+  const auto from_fifo = got.get();
+  ASSERT_FALSE(from_fifo.ok());
+  EXPECT_NE(from_fifo.message().find(fifo), std::string::npos) << from_fifo.message();
+  EXPECT_NE(from_fifo.message().find("not a regular file"), std::string::npos) << from_fifo.message();
+
+  const std::string directory = dir_ / "ledger.jsonl";
+  std::filesystem::create_directory(directory);
+  const auto from_directory = storage_->read(directory);
+  ASSERT_FALSE(from_directory.ok());
+  EXPECT_NE(from_directory.message().find(directory), std::string::npos) << from_directory.message();
 }
 
 TEST_P(StorageConformance, MakeDirsListAndRemove) {

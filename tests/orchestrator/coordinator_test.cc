@@ -265,6 +265,18 @@ TEST(CoordinatorTest, ARefusedRunLeavesARefusedOutcome) {
   EXPECT_EQ(outcome["exit_code"], 2);
   EXPECT_NE(outcome["reason"].get<std::string>().find("seeds"), std::string::npos) << outcome.dump();
   EXPECT_TRUE(workers.assigned.empty());
+  // Regression: the refusal erased the complete run's outcome ("jobs": null). It keeps it as the
+  // run's last session, and a second refusal keeps that same session, not the first refusal.
+  ASSERT_TRUE(outcome["last_session"].is_object()) << outcome.dump();
+  EXPECT_EQ(outcome["last_session"]["outcome"], "complete");
+  EXPECT_EQ(outcome["last_session"]["exit_code"], 0);
+  EXPECT_EQ(outcome["last_session"]["jobs"]["done"], 4);
+  FakeWorkers again(3, -1, storage);
+  Coordinator refused_again(again, changed, storage);
+  EXPECT_EQ(refused_again.run(), 2);
+  const json second = json::parse(test::read_file(dir / "run/outcome.json"));
+  EXPECT_EQ(second["outcome"], "refused");
+  EXPECT_EQ(second["last_session"], outcome["last_session"]);
 }
 
 // Regression (data loss): a ledger that could not be written was logged and ignored. Now the

@@ -327,6 +327,22 @@ TEST_F(StatusLoadTest, ReadsLedgerRanksOutcomeAndExperimentWithoutChangingThem) 
   EXPECT_NE(table.find("outcome.json: running"), std::string::npos) << table;
 }
 
+// A refused resubmission replaces outcome.json; the table still says how the run itself ended.
+TEST_F(StatusLoadTest, ARefusedOutcomeShowsTheRunsLastSession) {
+  Records rec;
+  write_ledger(two_job_run(rec));
+  test::write_file(dir_ / "outcome.json",
+                   json{{"outcome", "refused"}, {"exit_code", 2}, {"reason", "they differ at 'seeds'"},
+                        {"last_session", {{"outcome", "complete"}, {"exit_code", 0}, {"updated", "2026-12-07T05:03:43Z"}}}}
+                       .dump());
+  auto doc = load_run_status(*storage_, dir_.path(), Records::kStart + 6);
+  ASSERT_TRUE(doc.ok()) << doc.message();
+  const std::string table = format_status_table(*doc);
+  EXPECT_NE(table.find("outcome.json: refused (exit 2): they differ at 'seeds'"), std::string::npos) << table;
+  EXPECT_NE(table.find("last session before that: complete (exit 0, 2026-12-07T05:03:43Z)"), std::string::npos)
+      << table;
+}
+
 TEST_F(StatusLoadTest, GarbageLedgerAndBadOutcomeAreReportedNotFatal) {
   test::write_file(dir_ / "ledger.jsonl", std::string("\x00\xff garbage\nmore garbage", 24));
   test::write_file(dir_ / "outcome.json", "not json");
