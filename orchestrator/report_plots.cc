@@ -217,7 +217,10 @@ std::string strip_script(const RunResults& run, const std::string& dir, const st
   std::string s = preamble(terminal, 1100, 650, png);
   s += "set title " + gp_quote("Test last-cycle RMSE per seed" + std::string(run.selection == "test" ? " (selected on test: leaks)" : "")) + "\n";
   s += "set ylabel 'test RMSE (cycles)'\nset xlabel 'dataset (done / planned seeds)'\nset yrange [0:*]\n";
-  s += "set xtics (" + xtics + ")\nset xrange [0.4:" + num(x + 0.6) + "]\nset key outside bottom center horizontal\n";
+  s += "set xtics (" + xtics + ")\nset xrange [0.4:" + num(x + 0.6) + "]\n";
+  // The legend goes under the x label in a margin kept for it: gnuplot's "key outside bottom"
+  // drew its opaque box over the x label once the entries wrapped to two rows.
+  s += "set bmargin 7\nset key at screen 0.5, screen 0.015 center bottom horizontal\n";
   return s + plot + "\n";
 }
 
