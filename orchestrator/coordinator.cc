@@ -245,6 +245,9 @@ class Coordinator::Impl {
       spdlog::warn("rank {} {}: {}{}", r.value(ledger::kRank, -1),
                    ev == ledger::event::kWorkerDead ? "declared dead" : "left",
                    r.value(ledger::kReason, ""), job.empty() ? "" : " (was running " + job + ")");
+    } else if (ev == ledger::event::kWorkerExcluded) {
+      spdlog::warn("rank {} excluded: no new jobs this session: {}", r.value(ledger::kRank, -1),
+                   r.value(ledger::kReason, ""));
     } else if (ev == ledger::event::kPreempted) {
       spdlog::info("{} preempted on rank {} (attempt {}): {}; it will resume from its checkpoint", job,
                    r.value(ledger::kRank, -1), r.value(ledger::kAttempt, 0), r.value(ledger::kReason, ""));
@@ -300,10 +303,11 @@ class Coordinator::Impl {
     const Counts c = scheduler_->counts();
     const double mean = scheduler_->mean_job_seconds();
     const int remaining = c.queued + c.running;
-    const double eta = c.live_workers > 0 && mean > 0
-                           ? mean * std::ceil(static_cast<double>(remaining) / c.live_workers) : 0;
-    spdlog::info("summary: {} done, {} running, {} queued, {} failed; {} live / {} lost workers; elapsed {}, ETA {}",
-                 c.done, c.running, c.queued, c.failed, c.live_workers, c.dead_workers,
+    const double eta = c.usable_workers() > 0 && mean > 0
+                           ? mean * std::ceil(static_cast<double>(remaining) / c.usable_workers()) : 0;
+    spdlog::info("summary: {} done, {} running, {} queued, {} failed; {} live{} / {} lost workers; elapsed {}, ETA {}",
+                 c.done, c.running, c.queued, c.failed, c.live_workers,
+                 c.excluded_workers ? " (" + std::to_string(c.excluded_workers) + " excluded)" : "", c.dead_workers,
                  fmt_duration(clock_->now() - start_time_), remaining == 0 ? "0" : fmt_duration(eta));
   }
 
@@ -454,6 +458,11 @@ class Coordinator::Impl {
     } else if (c.live_workers == 0 && clock_->now() - start_time_ > 0) {
       final_ = RunOutcome::kIncomplete;
       final_reason_ = "no live worker left";
+    } else if (c.usable_workers() == 0 && !scheduler_->any_busy() && clock_->now() - start_time_ > 0) {
+      final_ = RunOutcome::kIncomplete;
+      final_reason_ = "no usable worker left: " + std::to_string(c.excluded_workers) +
+                      " rank(s) excluded after failing jobs that then finished elsewhere (see the log); "
+                      "rerun on healthy nodes to finish";
     } else {
       return;
     }

@@ -50,6 +50,9 @@ inline constexpr const char* kFailuresReset = "failures_reset";
 // Scheduler: a worker died / left. Fields: rank, reason, [job, attempt when it was busy].
 inline constexpr const char* kWorkerDead = "worker_dead";
 inline constexpr const char* kWorkerLeft = "worker_left";
+// Scheduler: a live worker gets no new job this session (RankHealth: it failed several jobs in a
+// row that then finished elsewhere). Fields: rank, reason.
+inline constexpr const char* kWorkerExcluded = "worker_excluded";
 // Scheduler: no new work is handed out. Fields: reason.
 inline constexpr const char* kDraining = "draining";
 }  // namespace event

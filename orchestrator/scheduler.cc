@@ -206,6 +206,7 @@ bool Scheduler::on_result(int rank, const std::string& job, int attempt, const R
       emit(attempt_record(ledger::event::kDone, job, attempt, rank,
                           {{"epochs_run", r.epochs_run}, {"resumed_from_epoch", r.resumed_from_epoch},
                            {"final_model", r.final_model}, {"seconds", now - j->started_at}, {"metrics", r.metrics}}));
+      exclude(health_.on_done(rank, job));
       break;
     case JobEnd::kPreempted:
       emit(attempt_record(ledger::event::kPreempted, job, attempt, rank,
@@ -214,10 +215,12 @@ bool Scheduler::on_result(int rank, const std::string& job, int attempt, const R
       break;
     case JobEnd::kFailed:
       attempt_failed(*j, r.reason, now);
+      exclude(health_.on_failure(rank, job, r.reason));
       break;
     case JobEnd::kFenced:
       // The current attempt cannot be fenced unless its lease was lost: retry it.
       attempt_failed(*j, "fenced unexpectedly: " + r.reason, now);
+      exclude(health_.on_failure(rank, job, "fenced unexpectedly: " + r.reason));
       break;
     case JobEnd::kStorageFailed:
       storage_failed(*j, attempt, rank, r.reason);
@@ -306,17 +309,36 @@ std::vector<int> Scheduler::check_deadlines(double now) {
   return dead;
 }
 
+void Scheduler::exclude(const std::vector<RankHealth::Exclusion>& exclusions) {
+  for (const RankHealth::Exclusion& e : exclusions)
+    emit({{ledger::kEvent, ledger::event::kWorkerExcluded}, {ledger::kRank, e.rank}, {ledger::kReason, e.reason}});
+}
+
+bool Scheduler::better_left_to_another(const JobStatus& job, int rank) const {
+  const std::string id = job.spec.id();
+  if (!health_.failed_on(id, rank)) return false;
+  for (const auto& [other, w] : workers_)
+    if (other != rank && may_send(other) && !health_.excluded(other) && !health_.failed_on(id, other)) return true;
+  return false;
+}
+
 std::vector<Assignment> Scheduler::dispatch(double now) {
   std::vector<Assignment> out;
   if (draining_) return out;
+  // Drop queue entries that are no longer queued (defensive: each job is queued once).
+  queue_.erase(std::remove_if(queue_.begin(), queue_.end(),
+                              [this](const std::string& id) { return jobs_.at(id).state != JobState::kQueued; }),
+               queue_.end());
   for (auto& [rank, w] : workers_) {
     if (queue_.empty()) break;
-    if (w.state != WorkerState::kIdle || !w.ready) continue;
-    // Skip queue entries that are no longer queued (defensive: each job is queued once).
-    while (!queue_.empty() && jobs_.at(queue_.front()).state != JobState::kQueued) queue_.pop_front();
-    if (queue_.empty()) break;
-    JobStatus& j = jobs_.at(queue_.front());
-    queue_.pop_front();
+    if (w.state != WorkerState::kIdle || !w.ready || health_.excluded(rank)) continue;
+    // The first queued job this rank should take; none: it waits (the others go elsewhere).
+    const auto pick = std::find_if(queue_.begin(), queue_.end(), [&](const std::string& id) {
+      return !better_left_to_another(jobs_.at(id), rank);
+    });
+    if (pick == queue_.end()) continue;
+    JobStatus& j = jobs_.at(*pick);
+    queue_.erase(pick);
     j.state = JobState::kRunning;
     j.attempt += 1;
     j.rank = rank;
@@ -404,6 +426,7 @@ Counts Scheduler::counts() const {
   for (const auto& [r, w] : workers_) {
     if (may_send(r)) ++c.live_workers;
     else ++c.dead_workers;
+    if (may_send(r) && health_.excluded(r)) ++c.excluded_workers;
   }
   return c;
 }

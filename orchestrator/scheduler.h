@@ -29,6 +29,7 @@
 
 #include "common/job.h"
 #include "orchestrator/job_id.h"
+#include "orchestrator/rank_health.h"
 
 namespace amnl::orch {
 
@@ -103,6 +104,8 @@ struct ProgressReport {
 struct Counts {
   int done = 0, failed = 0, running = 0, queued = 0;
   int live_workers = 0, dead_workers = 0;
+  int excluded_workers = 0;  // live, but given no new job (RankHealth); counted in live_workers too
+  int usable_workers() const { return live_workers - excluded_workers; }
 };
 
 // Receives each state change; the coordinator appends it to the ledger and logs it.
@@ -131,7 +134,8 @@ class Scheduler {
   // Applies the deadlines; returns ranks newly declared dead.
   std::vector<int> check_deadlines(double now);
   // Pairs ready workers with queued jobs. The caller must write the lease and send each one, or
-  // call assignment_failed.
+  // call assignment_failed. An excluded rank gets nothing, and a job does not go back to a rank
+  // it failed on while another usable rank could take it (RankHealth).
   std::vector<Assignment> dispatch(double now);
   // The lease could not be written: a storage failure of the run dir, not of the job, so no
   // attempt is charged; the job is queued again and storage_failure() says why.
@@ -150,6 +154,7 @@ class Scheduler {
   bool all_jobs_ended() const;     // every job done or failed
   bool any_busy() const;
   bool may_send(int rank) const;   // live (idle or busy): the only ranks a message may go to
+  bool excluded(int rank) const { return health_.excluded(rank); }
   std::vector<int> live_ranks() const;
   std::vector<int> busy_ranks() const;
   Counts counts() const;
@@ -165,6 +170,10 @@ class Scheduler {
   void requeue_front(JobStatus& j);
   void storage_failed(JobStatus& j, int attempt, int rank, const std::string& reason);
   void worker_lost(int rank, WorkerState state, const std::string& reason, double now);
+  void exclude(const std::vector<RankHealth::Exclusion>& exclusions);
+  // Whether `rank` should leave `job` to another rank: it failed the job here, and some other
+  // usable rank has not.
+  bool better_left_to_another(const JobStatus& job, int rank) const;
   void emit(nlohmann::json record);
 
   SchedulerConfig config_;
@@ -172,6 +181,7 @@ class Scheduler {
   std::map<std::string, JobStatus> jobs_;
   std::deque<std::string> queue_;
   std::map<int, WorkerStatus> workers_;
+  RankHealth health_;
   bool draining_ = false;
   std::string storage_failure_;
   double done_seconds_ = 0;

@@ -76,7 +76,9 @@ std::string format_status_table(const json& st) {
       << count(totals, "preempted") << " preempted, " << count(totals, "failed") << " failed; "
       << count(totals, "epochs_completed") << " epochs, " << count(totals, "assignments") << " assignments, "
       << count(totals, "attempt_failures") << " failed attempts\n";
-  out << "workers: " << count(totals, "workers_alive") << " alive, " << count(totals, "workers_dead") << " dead";
+  out << "workers: " << count(totals, "workers_alive") << " alive";
+  if (count(totals, "workers_excluded") > 0) out << " (" << count(totals, "workers_excluded") << " excluded)";
+  out << ", " << count(totals, "workers_dead") << " dead";
   const json dead = member(st, "dead_ranks");
   if (!dead.empty()) {
     out << " (rank";
@@ -88,6 +90,8 @@ std::string format_status_table(const json& st) {
     const std::string state = text(r, "state");
     if (state == "dead" || state == "left")
       out << "  rank " << text(r, "rank") << " " << state << ": " << text(r, "reason") << "\n";
+    else if (member(r, "excluded") == json(true))
+      out << "  rank " << text(r, "rank") << " excluded (" << state << "): " << text(r, "reason") << "\n";
   }
   for (const json& j : member(st, "jobs"))
     if (text(j, "state") == "failed" || (!text(j, "reason", "").empty() && text(j, "state") != "done"))

@@ -88,6 +88,7 @@ void StatusModel::apply(const json& r) {
   if (ev == ledger::event::kDraining) return on_draining(r);
   if (ev == ledger::event::kWorkerDead) return on_worker_gone(r, /*died=*/true);
   if (ev == ledger::event::kWorkerLeft) return on_worker_gone(r, /*died=*/false);
+  if (ev == ledger::event::kWorkerExcluded) return on_worker_excluded(r);
   // Every other event is about a job. An unknown one adds no job to the view.
   const std::string id = string_or(r, ledger::kJob, "");
   const JobHandler handler = job_handler(ev);
@@ -146,6 +147,14 @@ void StatusModel::on_worker_gone(const json& r, bool died) {
   w.reason = string_or(r, ledger::kReason, "");
   w.job.clear();
   if (died) ++worker_deaths_;
+}
+
+void StatusModel::on_worker_excluded(const json& r) {
+  const int rank = int_or(r, ledger::kRank, -1);
+  if (rank < 0) return;
+  Rank& w = ranks_[rank];
+  w.excluded = true;
+  w.reason = string_or(r, ledger::kReason, "");
 }
 
 // The handler of a job event; nullptr for an event the view does not know.
@@ -298,6 +307,7 @@ void StatusModel::on_failures_reset(Job& j, const JobEvent&) {
 
 struct StatusModel::WorkerTally {
   int alive = 0, dead = 0, left = 0;
+  int excluded = 0;  // of the alive ones
   json dead_ranks = json::array();
 };
 
@@ -357,7 +367,7 @@ json StatusModel::snapshot(double now, const json& outcome) const {
               {"session", session_document(ended)},
               {"coordinator", coordinator_document()},
               {"elapsed_s", number_or_null(end - session_started_)},
-              {"eta_s", run_eta(tally, workers.alive, ended)},
+              {"eta_s", run_eta(tally, workers.alive - workers.excluded, ended)},
               {"totals", totals_document(tally, workers)},
               {"dead_ranks", workers.dead_ranks},
               {"jobs", jobs},
@@ -376,6 +386,7 @@ StatusModel::WorkerTally StatusModel::tally_workers() const {
       ++t.left;
     } else {
       ++t.alive;
+      if (w.excluded) ++t.excluded;
     }
   }
   return t;
@@ -449,6 +460,7 @@ json StatusModel::rank_documents(double now, bool ended) const {
                      {"pid", info == rank_info_.end() ? json(nullptr) : json(info->second.pid)},
                      {"heartbeat_age_s", heard != last_heard_.end() && live && !ended
                                              ? json(std::max(0.0, now - heard->second)) : json(nullptr)},
+                     {"excluded", w.excluded},
                      {"reason", w.reason}});
   }
   return ranks;
@@ -485,6 +497,7 @@ json StatusModel::totals_document(const JobTally& jobs, const WorkerTally& worke
           {"workers_alive", workers.alive},
           {"workers_dead", workers.dead},
           {"workers_left", workers.left},
+          {"workers_excluded", workers.excluded},
           {"epochs_completed", epochs_completed_},
           {"checkpoints", checkpoints_},
           {"assignments", assignments_},

@@ -68,10 +68,11 @@ class StatusModel {
     std::string state = "idle";  // idle|busy|dead|left
     std::string job, reason;
     int attempt = 0;
+    bool excluded = false;  // alive, but given no new job (a worker_excluded record; reason says why)
   };
   struct JobEvent;     // a ledger record about one job, with the fields most handlers read
   struct JobTally;     // per-state job counts and the work left, summed for totals and the ETA
-  struct WorkerTally;  // alive / dead / left worker ranks
+  struct WorkerTally;  // alive (of which excluded) / dead / left worker ranks
   using JobHandler = void (StatusModel::*)(Job&, const JobEvent&);
 
   Job& job(const std::string& id) { return jobs_[id]; }
@@ -83,6 +84,7 @@ class StatusModel {
   void on_session_ended(const nlohmann::json& record, double at);
   void on_draining(const nlohmann::json& record);
   void on_worker_gone(const nlohmann::json& record, bool died);
+  void on_worker_excluded(const nlohmann::json& record);
   static JobHandler job_handler(const std::string& event);
   void on_queued(Job& j, const JobEvent& e);
   void on_assigned(Job& j, const JobEvent& e);

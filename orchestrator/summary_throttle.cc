@@ -6,7 +6,7 @@ namespace amnl::orch {
 namespace {
 
 auto as_tuple(const Counts& c) {
-  return std::tie(c.done, c.failed, c.running, c.queued, c.live_workers, c.dead_workers);
+  return std::tie(c.done, c.failed, c.running, c.queued, c.live_workers, c.dead_workers, c.excluded_workers);
 }
 
 }  // namespace

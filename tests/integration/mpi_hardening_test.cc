@@ -1,5 +1,6 @@
 // Faults under real mpirun that the first tests did not name: SIGINT and SIGUSR2 to mpirun, a
-// hung trainer in a live rank, two sessions on one run dir, and the run dir's disk filling up.
+// hung trainer in a live rank, two sessions on one run dir, the run dir's disk filling up, and
+// a rank on a node that cannot see the data.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -168,6 +169,46 @@ TEST_F(MpiHardeningTest, TheRunDirDiskFillingUpStopsCleanlyAndTheRerunCompletes)
       json b = read_json(calm / ("run/jobs/" + ds + "/seed_" + std::to_string(seed) + "/metrics.json"));
       EXPECT_EQ(a, b) << ds << seed;
     }
+}
+
+// A node without the data mount: rank 2 runs in its own mount namespace where the data dir is an
+// empty tmpfs, so every job it gets fails at once ("cannot open .../train_A.txt"), and it is
+// always the first rank to ask for work again. Regression: it took every job back and failed
+// them all for good (max_attempts 2) while rank 1 trained. Now no job goes back to the rank it
+// failed on, rank 2 is excluded once a job it failed finished elsewhere, and rank 1 trains all.
+TEST_F(MpiHardeningTest, ARankOnANodeWithoutTheDataFailsNoJobForGood) {
+  const CommandResult can = run_command({"unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /mnt"});
+  if (can.exit_code != 0) GTEST_SKIP() << "no private mount namespace here (unshare -m): " << can.output;
+  const std::vector<std::string> jobs{"A-s1", "A-s2", "A-s3", "A-s4", "A-s5"};
+  const std::string exp = write_orch_experiment(dir_, {"A"}, {1, 2, 3, 4, 5}, json{{"fault", {{"max_attempts", 2}}}});
+  const std::string data = dir_ / "data";
+  Spawned mpirun({"mpirun", "--allow-run-as-root", "--oversubscribe", "--enable-recovery",
+                  "-np", "2", amnl_binary(), "run", exp, ":",
+                  "-np", "1", "unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs \"$0\" && exec \"$1\" run \"$2\"",
+                  data, amnl_binary(), exp},
+                 dir_ / "mpirun.log");
+  ASSERT_NE(mpirun.wait(300), -1000) << read_file(dir_ / "mpirun.log");
+  const std::string log = read_file(dir_ / "mpirun.log");
+  const json outcome = read_json(run_dir() + "/outcome.json");
+  ASSERT_EQ(outcome["outcome"], "complete") << outcome.dump() << log;
+  EXPECT_TRUE(ledger_events(run_dir(), "failed").empty()) << log;
+  expect_each_done_once(run_dir(), jobs);
+  for (const json& r : ledger_events(run_dir(), "done")) EXPECT_EQ(r["rank"], 1) << r.dump();
+  // Rank 2 did fail attempts (it really was broken), each job at most once, with the reason.
+  const auto failures = ledger_events(run_dir(), "attempt_failed");
+  ASSERT_FALSE(failures.empty()) << log;
+  std::set<std::string> failed_jobs;
+  for (const json& r : failures) {
+    EXPECT_TRUE(failed_jobs.insert(r["job"].get<std::string>()).second) << "failed twice: " << r.dump();
+    EXPECT_NE(r["reason"].get<std::string>().find("train_A.txt"), std::string::npos) << r.dump();
+  }
+  const auto excluded = ledger_events(run_dir(), "worker_excluded");
+  ASSERT_EQ(excluded.size(), 1u) << log;
+  EXPECT_EQ(excluded[0]["rank"], 2);
+  EXPECT_NE(log.find("rank 2 excluded"), std::string::npos) << log;
+  // amnl status says so too.
+  const CommandResult status = run_command({amnl_binary(), "status", run_dir()});
+  EXPECT_NE(status.output.find("(1 excluded)"), std::string::npos) << status.output;
 }
 
 }  // namespace

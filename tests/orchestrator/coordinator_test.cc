@@ -49,6 +49,15 @@ class FakeWorkers final : public Transport {
         silent_ = true;
         return;
       }
+      if (gone_silent_.count(dest)) return;
+      if (broken.count(dest)) {  // a node that cannot run anything: fails at once
+        JobResult r;
+        r.end = JobEnd::kFailed;
+        r.reason = "cannot open the data: No such file or directory";
+        push(Message{MsgKind::kResult, dest, ResultMsg::of(job, attempt, r).encode()});
+        inbox_.push_back(Message{MsgKind::kReady, dest, json::object()});
+        return;
+      }
       running_[dest] = Running{job, attempt, body["job_dir"], body["dataset"], body["seed"], clock_.now() + job_seconds_,
                                clock_.now(), 0};
     } else if (kind == MsgKind::kStop) {
@@ -88,13 +97,14 @@ class FakeWorkers final : public Transport {
       ++trained_total;
       push(Message{MsgKind::kResult, it->first, ResultMsg::of(j.job, j.attempt, r).encode()});
       inbox_.push_back(Message{MsgKind::kReady, it->first, json::object()});
+      if (++done_by_[it->first] == silent_after_done[it->first]) gone_silent_.insert(it->first);
       it = running_.erase(it);
     }
     // Heartbeats from every worker that still talks.
     if (now - last_hb_ > 0.02) {
       last_hb_ = now;
       for (int r = 1; r < size_; ++r)
-        if (!(r == silent_rank_ && silent_)) push(Message{MsgKind::kHeartbeat, r, {{"job", ""}, {"attempt", 0}, {"counter", -1}}});
+        if (!(r == silent_rank_ && silent_) && !gone_silent_.count(r)) push(Message{MsgKind::kHeartbeat, r, {{"job", ""}, {"attempt", 0}, {"counter", -1}}});
     }
     if (inbox_.empty()) return std::nullopt;
     Message m = inbox_.front();
@@ -118,6 +128,8 @@ class FakeWorkers final : public Transport {
   // (a string attempt, a numeric job), as a corrupt or hostile rank could send them.
   bool hostile = false;
   int malformed_sent = 0;
+  std::set<int> broken;                  // ranks that fail every job at once
+  std::map<int, int> silent_after_done;  // rank -> jobs it finishes before it goes silent for good
 
  private:
   void push(Message m) {
@@ -146,6 +158,8 @@ class FakeWorkers final : public Transport {
   std::shared_ptr<Storage> storage_;
   double job_seconds_;
   std::map<int, Running> running_;
+  std::map<int, int> done_by_;
+  std::set<int> gone_silent_;
   std::deque<Message> inbox_;
   std::set<int> forgotten_;
   SteadyClock clock_;
@@ -277,6 +291,31 @@ TEST(CoordinatorTest, ARefusedRunLeavesARefusedOutcome) {
   const json second = json::parse(test::read_file(dir / "run/outcome.json"));
   EXPECT_EQ(second["outcome"], "refused");
   EXPECT_EQ(second["last_session"], outcome["last_session"]);
+}
+
+// Rank 1 fails every job (a node without the data) and is excluded once rank 2 finishes one of
+// them; then rank 2 dies. The excluded rank is alive but may run nothing: the run must end
+// "incomplete" (rerun elsewhere), not wait for ever, and not fail the jobs on rank 1.
+TEST(CoordinatorTest, WhenOnlyExcludedRanksAreLeftTheRunEndsIncompleteForARerun) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  FakeWorkers workers(3, -1, storage, /*job_seconds=*/0.3);
+  workers.broken = {1};
+  workers.silent_after_done = {{2, 2}};
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  Coordinator c(workers, experiment(dir), storage, opt);
+  EXPECT_EQ(c.run(), 75);
+  const json outcome = json::parse(test::read_file(dir / "run/outcome.json"));
+  EXPECT_EQ(outcome["outcome"], "incomplete") << outcome.dump();
+  EXPECT_EQ(outcome["rerun"], true);
+  EXPECT_NE(outcome["reason"].get<std::string>().find("no usable worker left"), std::string::npos) << outcome.dump();
+  EXPECT_EQ(outcome["jobs"]["done"], 2);
+  EXPECT_EQ(outcome["jobs"]["failed"], 0);
+  const auto records = ledger_records(dir);
+  EXPECT_EQ(count_events(records, "worker_excluded"), 1);
+  EXPECT_EQ(count_events(records, "worker_dead"), 1);
+  EXPECT_EQ(workers.shutdown.count(1), 1u);  // the excluded rank is told to exit
 }
 
 // Regression (data loss): a ledger that could not be written was logged and ignored. Now the

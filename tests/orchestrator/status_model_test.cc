@@ -149,6 +149,31 @@ TEST(StatusModel, DeathRetryDoneAndFailureAreFollowed) {
   EXPECT_NE(table.find("dead (rank 1)"), std::string::npos) << table;
 }
 
+// A rank the scheduler excluded (RankHealth) is alive but takes no work: the table says which
+// and why, the ETA leaves it out, and a new session (ranks numbered anew) forgets it.
+TEST(StatusModel, AnExcludedRankIsShownWithItsReasonAndLeftOutOfTheEta) {
+  Records rec;
+  StatusModel m;
+  for (const json& r : two_job_run(rec)) m.apply(r);
+  m.apply(rec.at(6, {{"event", "worker_excluded"}, {"rank", 2}, {"reason", "failed 3 jobs in a row"}}));
+  json doc = m.snapshot(Records::kStart + 7);
+  EXPECT_EQ(doc["totals"]["workers_alive"], 2);
+  EXPECT_EQ(doc["totals"]["workers_excluded"], 1);
+  json rank2;
+  for (const json& r : doc["ranks"])
+    if (r["rank"] == 2) rank2 = r;
+  EXPECT_EQ(rank2["excluded"], true);
+  EXPECT_EQ(rank2["reason"], "failed 3 jobs in a row");
+  const std::string table = format_status_table(doc);
+  EXPECT_NE(table.find("workers: 2 alive (1 excluded)"), std::string::npos) << table;
+  EXPECT_NE(table.find("rank 2 excluded (busy): failed 3 jobs in a row"), std::string::npos) << table;
+  // With the only other rank excluded too, nothing can run the queue: no ETA.
+  m.apply(rec.at(6, {{"event", "worker_excluded"}, {"rank", 1}, {"reason", "x"}}));
+  EXPECT_TRUE(m.snapshot(Records::kStart + 7)["eta_s"].is_null());
+  m.apply(rec.at(20, {{"event", "session_started"}, {"session", "s2"}, {"ranks", 3}}));
+  EXPECT_EQ(m.snapshot(Records::kStart + 21)["totals"]["workers_excluded"], 0);
+}
+
 TEST(StatusModel, PreemptionAndANewSessionRenumberRanks) {
   Records rec;
   StatusModel m;
