@@ -51,6 +51,9 @@ std::string status_metrics_text(const json& st) {
   p.sample("amnl_workers", {{"state", "alive"}}, num(totals, "workers_alive"));
   p.sample("amnl_workers", {{"state", "dead"}}, num(totals, "workers_dead"));
   p.sample("amnl_workers", {{"state", "left"}}, num(totals, "workers_left"));
+  p.family("amnl_workers_excluded", "gauge",
+           "Alive worker ranks given no new job: they failed jobs that then finished on another rank.");
+  p.sample("amnl_workers_excluded", num(totals, "workers_excluded"));
 
   p.family("amnl_worker_heartbeat_age_seconds", "gauge", "Seconds since each live worker rank was last heard from.");
   for (const json& r : st.value("ranks", json::array()))

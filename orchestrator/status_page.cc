@@ -50,7 +50,7 @@ function show(st){
   document.getElementById("summary").textContent=(st.run_dir||"")+" \u2014 "+st.state+
     (st.session&&st.session.draining?" (draining: "+st.session.draining+")":"")+
     " \u00b7 "+t.done+"/"+t.jobs+" done, "+t.running+" running, "+t.queued+" queued, "+t.failed+" failed"+
-    " \u00b7 workers "+t.workers_alive+" alive, "+t.workers_dead+" dead"+
+    " \u00b7 workers "+t.workers_alive+" alive"+(t.workers_excluded>0?" ("+t.workers_excluded+" excluded)":"")+", "+t.workers_dead+" dead"+
     " \u00b7 elapsed "+dur(st.elapsed_s)+", ETA "+dur(st.eta_s);
   const body=document.querySelector("#jobs tbody");body.textContent="";
   for(const j of st.jobs||[]){
@@ -68,7 +68,8 @@ function show(st){
     if(j.reason&&j.state!=="done")tr.title=j.reason;
     body.appendChild(tr);
   }
-  const dead=(st.ranks||[]).filter(r=>r.state==="dead"||r.state==="left").map(r=>"rank "+r.rank+" "+r.state+": "+r.reason);
+  const dead=(st.ranks||[]).filter(r=>r.state==="dead"||r.state==="left"||r.excluded)
+    .map(r=>"rank "+r.rank+" "+(r.excluded&&r.state!=="dead"&&r.state!=="left"?"excluded":r.state)+": "+r.reason);
   document.getElementById("ranks").textContent=dead.length?dead.join(" \u00b7 "):"";
 }
 function refresh(){

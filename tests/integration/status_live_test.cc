@@ -120,6 +120,7 @@ TEST(StatusLiveTest, StatusCommandServerMetricsAndPageOnALiveRun) {
   auto promtool = run_command({"sh", "-c", "promtool check metrics < " + dir / "metrics.txt"});
   EXPECT_EQ(promtool.exit_code, 0) << promtool.output << "\n" << metrics;
   EXPECT_NE(metrics.find("amnl_workers{state=\"alive\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("amnl_workers_excluded 0"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("amnl_worker_heartbeat_age_seconds{rank=\"1\""), std::string::npos) << metrics;
 
   // Garbage gets a 400, a huge header a 431, an unknown path a 404; the run is not disturbed.
