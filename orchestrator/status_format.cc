@@ -91,7 +91,8 @@ std::string format_status_table(const json& st) {
     if (state == "dead" || state == "left")
       out << "  rank " << text(r, "rank") << " " << state << ": " << text(r, "reason") << "\n";
     else if (member(r, "excluded") == json(true))
-      out << "  rank " << text(r, "rank") << " excluded (" << state << "): " << text(r, "reason") << "\n";
+      out << "  rank " << text(r, "rank") << (text(r, "host", "").empty() ? "" : " on " + text(r, "host"))
+          << " excluded (" << state << "): " << text(r, "reason") << "\n";
   }
   for (const json& j : member(st, "jobs"))
     if (text(j, "state") == "failed" || (!text(j, "reason", "").empty() && text(j, "state") != "done"))

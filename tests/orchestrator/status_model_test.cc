@@ -156,6 +156,7 @@ TEST(StatusModel, AnExcludedRankIsShownWithItsReasonAndLeftOutOfTheEta) {
   StatusModel m;
   for (const json& r : two_job_run(rec)) m.apply(r);
   m.apply(rec.at(6, {{"event", "worker_excluded"}, {"rank", 2}, {"reason", "failed 3 jobs in a row"}}));
+  m.set_rank_info(2, RankInfo{42, "node-b"});
   json doc = m.snapshot(Records::kStart + 7);
   EXPECT_EQ(doc["totals"]["workers_alive"], 2);
   EXPECT_EQ(doc["totals"]["workers_excluded"], 1);
@@ -166,7 +167,7 @@ TEST(StatusModel, AnExcludedRankIsShownWithItsReasonAndLeftOutOfTheEta) {
   EXPECT_EQ(rank2["reason"], "failed 3 jobs in a row");
   const std::string table = format_status_table(doc);
   EXPECT_NE(table.find("workers: 2 alive (1 excluded)"), std::string::npos) << table;
-  EXPECT_NE(table.find("rank 2 excluded (busy): failed 3 jobs in a row"), std::string::npos) << table;
+  EXPECT_NE(table.find("rank 2 on node-b excluded (busy): failed 3 jobs in a row"), std::string::npos) << table;
   // With the only other rank excluded too, nothing can run the queue: no ETA.
   m.apply(rec.at(6, {{"event", "worker_excluded"}, {"rank", 1}, {"reason", "x"}}));
   EXPECT_TRUE(m.snapshot(Records::kStart + 7)["eta_s"].is_null());
