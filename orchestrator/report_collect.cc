@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "common/json_fields.h"
@@ -335,18 +336,28 @@ DatasetResult dataset_result(const RunResults& run, const std::string& ds, bool 
   d.dataset = ds;
   std::vector<double> rmses;
   std::set<std::string> protocols;
+  std::map<std::string, std::string> seeds_by_data;  // data_crc32 -> "s1, s2"
   for (const SeedResult& s : run.seeds_results) {
     if (s.dataset != ds) continue;
     if (s.planned) ++d.planned;
     if (s.state == "done" && s.has_metrics) {
       rmses.push_back(s.test_rmse);
       if (!s.protocol.empty()) protocols.insert(s.protocol);
+      if (!s.data_crc32.empty()) {
+        std::string& seeds = seeds_by_data[s.data_crc32];
+        seeds += (seeds.empty() ? "s" : ", s") + std::to_string(s.seed);
+      }
     } else {
       d.not_done.push_back(not_done_text(s));
     }
   }
   d.done = static_cast<int>(rmses.size());
   d.rmse = summarize(rmses);
+  // The data files changed during the run (regenerated, fixed, re-synced): one mean over two data
+  // sets would be a number about neither.
+  if (seeds_by_data.size() > 1)
+    for (const auto& [crc, seeds] : seeds_by_data)
+      d.mixed_data += (d.mixed_data.empty() ? "" : "; ") + seeds + " on data files crc32 " + crc;
   d.reference = published_reference(ds);
   d.protocol = dataset_protocol(protocols, run.selection);
   if (with_baseline) d.baseline = constant_baseline(run.data_dir, ds, run.r_max);
@@ -382,6 +393,11 @@ Result<RunResults> collect_run_results(const Storage& storage, const std::string
   const std::set<std::string> planned = add_planned_seeds(storage, ledger.jobs, run);
   add_unplanned_seeds(storage, ledger.jobs, planned, ledger_file, run);
   for (const std::string& ds : run.datasets) run.dataset_results.push_back(dataset_result(run, ds, with_baseline));
+  for (const DatasetResult& d : run.dataset_results)
+    if (!d.mixed_data.empty())
+      run.warnings.push_back(d.dataset + ": its seeds trained on different data files (" + d.mixed_data +
+                             "): the data changed during the run, so its statistics mix data sets; "
+                             "run the experiment in a new run dir for figures over one data set");
   return run;
 }
 

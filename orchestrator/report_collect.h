@@ -48,6 +48,7 @@ struct SeedResult {
   std::string selection;         // "validation" | "test" | "" (unknown)
   std::string protocol;          // "validation selection" | "selected on test: leaks"
   std::string metrics_source;    // "metrics.json" | "ledger done record" | ""
+  std::string data_crc32;        // of the data files it trained on (metrics); "" when not recorded
   std::vector<std::string> problems;  // unreadable files, with the file named
   std::vector<EpochPoint> history;    // learning curve (history file, else ledger progress)
   std::vector<TestPrediction> predictions;
@@ -79,6 +80,8 @@ struct DatasetResult {
   ConstantBaseline baseline;
   std::string protocol;       // of its seeds; "mixed" when they differ
   std::vector<std::string> not_done;  // "FD001-s3: failed: <reason>" for each seed not in rmse
+  // Set when its done seeds trained on different data files (data_crc32): which seeds on which.
+  std::string mixed_data;
 };
 
 struct RunResults {

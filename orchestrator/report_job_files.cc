@@ -96,6 +96,7 @@ std::string take_metrics(const json& m, const std::string& source, SeedResult& s
   whole_number(m, "best_epoch", s.best_epoch);
   whole_number(m, "epochs_run", s.epochs_run);
   if (m.contains("selection") && m["selection"].is_string()) s.selection = m["selection"].get<std::string>();
+  if (m.contains("data_crc32") && m["data_crc32"].is_string()) s.data_crc32 = m["data_crc32"].get<std::string>();
   if (m.contains("run") && m["run"].is_object()) {
     const json& run = m["run"];
     if (finite_number(run, "wall_seconds", v)) s.wall_seconds = v;

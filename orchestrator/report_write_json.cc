@@ -47,6 +47,7 @@ json seed_json(const SeedResult& s) {
   j["selection"] = s.selection;
   j["protocol"] = s.protocol;
   j["metrics_source"] = s.metrics_source;
+  j["data_crc32"] = s.data_crc32.empty() ? json() : json(s.data_crc32);
   j["problems"] = s.problems;
   j["history_epochs"] = s.history.size();
   j["test_predictions"] = s.predictions.size();
@@ -68,6 +69,7 @@ json dataset_json(const DatasetResult& d) {
   if (!r.has_interval) rmse["interval_note"] = interval_text(r, 3);
   json j = {{"dataset", d.dataset}, {"planned", d.planned}, {"done", d.done}, {"test_rmse", rmse},
             {"protocol", d.protocol}, {"not_done", d.not_done}};
+  if (!d.mixed_data.empty()) j["mixed_data"] = d.mixed_data;
   if (d.reference) {
     j["reference"] = {{"mean", d.reference->mean}, {"sd", d.reference->sd},
                       {"difference", r.n > 0 ? json(r.mean - d.reference->mean) : json()},

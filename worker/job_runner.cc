@@ -1,6 +1,7 @@
 #include "worker/job_runner.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <thread>
@@ -9,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "common/checksum.h"
 #include "common/recipe_config.h"
 #include "common/safe_path.h"
 #include "worker/trainer.h"
@@ -40,6 +42,20 @@ std::string pick_device() {
   if (!local) local = env_int("SLURM_LOCALID");
   const auto count = static_cast<int>(torch::cuda::device_count());
   return "cuda:" + std::to_string(count > 0 ? local % count : 0);
+}
+
+// CRC-32 over <dir>/{train,test,RUL}_<dataset>.txt, as if concatenated in that order; "" when one
+// cannot be read (prepare_dataset, which read them first, says why).
+std::string data_files_crc32(const Storage& storage, const std::string& dir, const std::string& dataset) {
+  uint32_t crc = 0;
+  for (const char* kind : {"train_", "test_", "RUL_"}) {
+    auto bytes = storage.read(dir + "/" + kind + dataset + ".txt");
+    if (!bytes.ok()) return "";
+    crc = crc32(*bytes, crc);
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", crc);
+  return hex;
 }
 
 JobResult failed(std::string reason) {
@@ -116,6 +132,7 @@ JobResult run_training_job(const JobRequest& request, const JobCallbacks& callba
     }
 
     worker::TrainerSetup setup;
+    setup.data_crc32 = data_files_crc32(*storage, request.data_dir, request.dataset);
     setup.request = &request;
     setup.callbacks = &callbacks;
     setup.recipe = *recipe;

@@ -601,6 +601,7 @@ json Trainer::final_metrics(const NamedTensors& weights, const Predictions& tp, 
                     {"resumes", st_.resumes},
                     {"threads", s_.threads},
                     {"device", s_.device}}}};
+  if (!s_.data_crc32.empty()) metrics["data_crc32"] = s_.data_crc32;
   if (selects_on_test())
     metrics["selection_note"] = "model selected on the test set (published protocol; leaks test information)";
   return metrics;

@@ -22,6 +22,10 @@ struct TrainerSetup {
   data::PreparedData data;
   std::string device = "cpu";  // torch device string, e.g. "cpu", "cuda:1"
   int threads = 1;
+  // CRC-32 of the data files the job read (train, test, RUL, in that order; "" if unknown):
+  // which data a result comes from, so that a data set changed during a run is not averaged
+  // with the old one unnoticed (the report compares it across each dataset's seeds).
+  std::string data_crc32;
 };
 
 // Job file names of system.md ("Checkpoints on shared storage").

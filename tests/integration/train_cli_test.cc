@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/checksum.h"
 #include "support/test_support.h"
 
 namespace amnl::test {
@@ -52,6 +53,10 @@ TEST_F(TrainCli, TrainLogsEachEpochAndWritesTheJobLayout) {
   EXPECT_NE(trained().output.find("eta"), std::string::npos);
   const json m = json::parse(read_file(*dir_ / "job/metrics.json"));
   EXPECT_EQ(m["epochs_run"], 2);
+  // Which data it trained on: CRC-32 of train, test and RUL files as if concatenated.
+  const std::string files = read_file(*dir_ / "data/train_SYN.txt") + read_file(*dir_ / "data/test_SYN.txt") +
+                            read_file(*dir_ / "data/RUL_SYN.txt");
+  EXPECT_EQ(m["data_crc32"], crc32_hex(files));
   EXPECT_EQ(read_file(*dir_ / "job/checkpoints/epoch_1.pt").empty(), false);
   EXPECT_EQ(read_file(*dir_ / "job/checkpoints/epoch_2.pt").empty(), false);
   const std::string csv = read_file(*dir_ / "job/SYN_v7_seed1_history.csv");

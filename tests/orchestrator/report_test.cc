@@ -300,6 +300,37 @@ TEST_F(ReportTest, SelectionOnTestIsLabelledAsLeaking) {
   EXPECT_NE(read_file(leak.run_dir + "/results/report.md").find("Selected on test: leaks"), std::string::npos);
 }
 
+// The data files changed during the run (seed 3 trained after they were regenerated): the
+// dataset's mean would mix two data sets. The report says which seeds trained on which files;
+// seeds on the same files, or without the field (older runs), raise nothing.
+TEST_F(ReportTest, SeedsTrainedOnDifferentDataFilesAreFlagged) {
+  ReportRunDir d;
+  d.experiment({"FD001", "FD003"}, {1, 2, 3});
+  for (const char* ds : {"FD001", "FD003"})
+    for (int s = 1; s <= 3; ++s) {
+      d.done_job(ds, s, 13.0 + s);
+      json m = json::parse(test::read_file(d.job_dir(ds, s) + "/metrics.json"));
+      if (std::string(ds) == "FD001") m["data_crc32"] = s < 3 ? "0a1b2c3d" : "99887766";
+      if (std::string(ds) == "FD003" && s < 3) m["data_crc32"] = "12345678";  // s3: not recorded
+      test::write_file(d.job_dir(ds, s) + "/metrics.json", m.dump());
+    }
+  auto run = collect_run_results(*storage, d.run_dir, /*with_baseline=*/false);
+  ASSERT_TRUE(run.ok()) << run.message();
+  ASSERT_EQ(run->warnings.size(), 1u) << json(run->warnings).dump();
+  EXPECT_NE(run->warnings[0].find("FD001: its seeds trained on different data files (s1, s2 on data files crc32 "
+                                  "0a1b2c3d; s3 on data files crc32 99887766)"),
+            std::string::npos)
+      << run->warnings[0];
+  EXPECT_EQ(run->dataset_results[0].mixed_data.empty(), false);
+  EXPECT_EQ(run->dataset_results[1].mixed_data, "");
+  EXPECT_EQ(run->seeds_results[0].data_crc32, "0a1b2c3d");
+  ASSERT_TRUE(write_report(*storage, d.run_dir, d.run_dir + "/results", {"/nonexistent/gnuplot", ""}).ok());
+  EXPECT_NE(test::read_file(d.run_dir + "/results/report.md").find("> Warning: FD001: its seeds trained on different"),
+            std::string::npos);
+  const json results = json::parse(test::read_file(d.run_dir + "/results/results.json"));
+  EXPECT_EQ(results["seeds"][2]["data_crc32"], "99887766") << results["seeds"][2].dump();
+}
+
 // max_attempts is a field decode_ledger does not type-check. Read with json::value(), a string
 // there threw part-way through the attempt_failed record: the seed was left "pending" with the
 // reason of a job never started, and a warning called the record unusable; a number beyond
