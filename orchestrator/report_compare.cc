@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "orchestrator/report_format.h"
 
@@ -15,6 +16,16 @@ std::map<int64_t, double> done_rmse_by_seed(const RunResults& run, const std::st
   std::map<int64_t, double> out;
   for (const SeedResult& s : run.seeds_results)
     if (s.dataset == ds && s.state == "done" && s.has_metrics) out[s.seed] = s.test_rmse;
+  return out;
+}
+
+// The data fingerprints of a dataset's done seeds, "" left out; joined for a message.
+std::string data_files_of(const RunResults& run, const std::string& ds) {
+  std::set<std::string> crcs;
+  for (const SeedResult& s : run.seeds_results)
+    if (s.dataset == ds && s.state == "done" && s.has_metrics && !s.data_crc32.empty()) crcs.insert(s.data_crc32);
+  std::string out;
+  for (const std::string& c : crcs) out += (out.empty() ? "" : ", ") + c;
   return out;
 }
 
@@ -65,6 +76,10 @@ RunComparison compare_runs(const RunResults& a, const RunResults& b) {
     d.welch = welch_t_test(va, vb);
     d.paired = paired_t_test(pa, pb);
     if (d.paired_seeds.empty()) d.paired.why_not = "no seed done in both runs";
+    const std::string files_a = data_files_of(a, ds), files_b = data_files_of(b, ds);
+    if (!files_a.empty() && !files_b.empty() && files_a != files_b)
+      d.different_data = "A and B trained on different data files (crc32 A: " + files_a + "; B: " + files_b +
+                         "): the difference is not the recipes' alone";
     c.datasets.push_back(std::move(d));
   }
   return c;
@@ -76,7 +91,8 @@ json comparison_json(const RunComparison& c) {
   for (const DatasetComparison& d : c.datasets)
     j["datasets"].push_back({{"dataset", d.dataset}, {"a", summary_json(d.a)}, {"b", summary_json(d.b)},
                              {"welch", test_json(d.welch)}, {"paired", test_json(d.paired)},
-                             {"paired_seeds", d.paired_seeds}});
+                             {"paired_seeds", d.paired_seeds},
+                             {"different_data", d.different_data.empty() ? json() : json(d.different_data)}});
   return j;
 }
 
@@ -96,6 +112,8 @@ std::string comparison_markdown(const RunComparison& c) {
           std::to_string(d.paired_seeds.size()) + " | " + (d.paired.n_a > 0 ? p3(d.paired.difference) : "–") +
           " | " + (d.paired.valid ? format_number(d.paired.p_two_sided, 4) : d.paired.why_not) + " |\n";
   }
+  for (const DatasetComparison& d : c.datasets)
+    if (!d.different_data.empty()) md += "\n> Warning: " + d.dataset + ": " + d.different_data + ".\n";
   return md;
 }
 
@@ -115,6 +133,8 @@ std::string comparison_text(const RunComparison& c) {
                   d.paired.valid ? format_number(d.paired.p_two_sided, 4).c_str() : "n/a");
     out += line;
   }
+  for (const DatasetComparison& d : c.datasets)
+    if (!d.different_data.empty()) out += "warning: " + d.dataset + ": " + d.different_data + "\n";
   return out;
 }
 

@@ -18,6 +18,9 @@ struct DatasetComparison {
   TTestResult welch;
   TTestResult paired;
   std::vector<int64_t> paired_seeds;  // seeds done in both runs
+  // Set when A's and B's seeds trained on different data files (their data_crc32 differ): the
+  // difference then is not the recipes' alone. "" when the same, or not recorded.
+  std::string different_data;
 };
 
 struct RunComparison {

@@ -397,6 +397,39 @@ TEST_F(ReportTest, CompareGivesWelchAndPairedTests) {
   EXPECT_LT(d["paired"]["p_two_sided"].get<double>(), 0.05);
   EXPECT_NE(last.comparison_table.find("FD001"), std::string::npos);
   EXPECT_NE(read_file(out() + "/report.md").find("## Comparison"), std::string::npos);
+  EXPECT_TRUE(d["different_data"].is_null()) << d.dump();  // no fingerprints recorded: nothing said
+}
+
+// Two runs trained on different data files: the comparison says so (its difference is not the
+// recipes' alone); the same files, or one run without fingerprints, raise nothing.
+TEST_F(ReportTest, CompareWarnsWhenTheRunsTrainedOnDifferentDataFiles) {
+  ReportRunDir b;
+  b.experiment({"FD001"}, {1, 2, 3, 4, 5});
+  for (int s = 1; s <= 5; ++s) b.done_job("FD001", s, 9.0 + s);
+  auto fingerprint = [](const ReportRunDir& run, const std::string& crc) {
+    for (int s = 1; s <= 5; ++s) {
+      json m = json::parse(read_file(run.job_dir("FD001", s) + "/metrics.json"));
+      m["data_crc32"] = crc;
+      test::write_file(run.job_dir("FD001", s) + "/metrics.json", m.dump());
+    }
+  };
+  fingerprint(r, "aaaa0001");
+  fingerprint(b, "bbbb0002");
+  ReportOptions options = no_plots;
+  options.compare_run_dir = b.run_dir;
+  write(options);
+  json d = json::parse(read_file(out() + "/comparison.json"))["datasets"][0];
+  ASSERT_EQ(d["dataset"], "FD001");
+  ASSERT_TRUE(d["different_data"].is_string()) << d.dump();
+  EXPECT_NE(d["different_data"].get<std::string>().find("crc32 A: aaaa0001; B: bbbb0002"), std::string::npos);
+  EXPECT_NE(last.comparison_table.find("warning: FD001: A and B trained on different data files"), std::string::npos)
+      << last.comparison_table;
+  EXPECT_NE(read_file(out() + "/report.md").find("> Warning: FD001: A and B trained on different data files"),
+            std::string::npos);
+  fingerprint(b, "aaaa0001");
+  write(options);
+  d = json::parse(read_file(out() + "/comparison.json"))["datasets"][0];
+  EXPECT_TRUE(d["different_data"].is_null()) << d.dump();
 }
 
 }  // namespace
