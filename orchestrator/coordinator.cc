@@ -15,6 +15,7 @@
 
 #include "common/exit_codes.h"
 #include "common/json_fields.h"
+#include "orchestrator/departure.h"
 #include "orchestrator/lease.h"
 #include "orchestrator/report.h"
 #include "orchestrator/ledger.h"
@@ -67,6 +68,17 @@ class Coordinator::Impl {
     signals_.add(SIGINT);
   }
 
+  int lost_ranks() const { return lost_ranks_; }
+  bool force_end() const { return force_end_; }
+
+  // Whether some worker said HELLO from another host than rank 0's.
+  bool spans_hosts() const {
+    const std::string me = hostname();
+    for (const auto& [rank, peer] : peers_)
+      if (!peer.host.empty() && peer.host != me) return true;
+    return false;
+  }
+
   int run() {
     Status st = prepare_run_dir(*storage_, exp_);
     if (!st.ok()) return refuse(st.message());
@@ -102,7 +114,7 @@ class Coordinator::Impl {
       scheduler_->add_worker(r, now);
       send_msg(transport_, r,
                StartMsg{exp_.run_dir, exp_.fault.heartbeat_interval_s, exp_.fault.coordinator_timeout_s,
-                        exp_.fault.stop_grace_s});
+                        exp_.fault.stop_grace_s, session_});
     }
     if (transport_.size() < 2) spdlog::error("no worker ranks: run with mpirun -np 2 or more");
 
@@ -335,6 +347,7 @@ class Coordinator::Impl {
 
   // --- the event loop body ------------------------------------------------------------------
   void tick() {
+    note_loop_gap();
     const double now = clock_->now();
     if (!unwritten_.empty()) flush_ledger();
     check_ledger_health(now);
@@ -344,20 +357,46 @@ class Coordinator::Impl {
       last_pid_check_ = now;
       check_pids(now);
     }
-    for (int r : scheduler_->check_deadlines(now)) transport_.forget(r);
+    for (int r : scheduler_->check_deadlines(now, [this](int rank) { return departed(rank); }))
+      transport_.forget(r);
     for (const Assignment& a : scheduler_->dispatch(now)) send_assignment(a);
     transport_.progress();
     maybe_finish();
+  }
+
+  // The poll timer runs every few ms; a longer gap means this process did not run (SIGSTOP, a VM
+  // steal, swapping, a blocking write to slow storage). Measured on the monotonic loop clock
+  // before any message is read, so that a worker's silence is counted only while rank 0
+  // listened: its heartbeats from the gap may not have been read yet.
+  void note_loop_gap() {
+    const double t = loop_clock_->now();
+    const double gap = last_tick_ > 0 ? t - last_tick_ : 0;
+    last_tick_ = t;
+    if (gap < opt_.stall_threshold_s || !scheduler_) return;
+    spdlog::warn("coordinator loop stalled for {:.1f} s: every live worker gets a fresh deadline", gap);
+    scheduler_->on_coordinator_stall(gap, clock_->now());
   }
 
   void check_pids(double now) {
     for (auto& [rank, info] : peers_) {
       if (!info.same_host || !scheduler_->may_send(rank)) continue;
       if (::kill(info.pid, 0) != 0 && errno == ESRCH) {
-        scheduler_->declare_dead(rank, "process " + std::to_string(info.pid) + " is gone", now);
+        if (auto why = departed(rank))
+          scheduler_->on_worker_left(rank, *why, now);
+        else
+          scheduler_->declare_dead(rank, "process " + std::to_string(info.pid) + " is gone", now);
         transport_.forget(rank);
       }
     }
+  }
+
+  // Why `rank` left on purpose, from its departure note (a BYE rank 0 may never read), if any.
+  std::optional<std::string> departed(int rank) const {
+    const auto peer = peers_.find(rank);
+    if (peer == peers_.end()) return std::nullopt;
+    auto note = read_departure_note(*storage_, exp_.run_dir, rank, session_, peer->second.pid);
+    if (!note) return std::nullopt;
+    return "left on purpose (departure note): " + note->reason;
   }
 
   void send_assignment(const Assignment& a) {
@@ -386,7 +425,7 @@ class Coordinator::Impl {
   void handle(const Message& m, double now) {
     const int r = m.peer;
     if (r <= 0 || r >= transport_.size()) return;
-    if (!scheduler_->may_send(r)) return ignore_dead_rank(m);
+    if (!scheduler_->may_send(r) && !readmit(r, now)) return ignore_dead_rank(m);
     switch (m.kind) {
       case MsgKind::kHello:
         if (auto hello = decode_msg<HelloMsg>(m)) on_hello(r, *hello, now);
@@ -434,6 +473,16 @@ class Coordinator::Impl {
       spdlog::warn("ignoring result of stale attempt {} of {} from rank {}", res.attempt, res.job, r);
   }
 
+  // A rank declared dead for silence speaks again: the network (or its node) is back. It is a
+  // member again, told to drop the attempt it may still run (that job went to another rank
+  // under a newer lease, so the old attempt can write nothing); it gets work when it asks.
+  bool readmit(int r, double now) {
+    if (!scheduler_->readmit(r, now)) return false;
+    transport_.readmit(r);
+    send_msg(transport_, r, StopMsg{"readmitted after being declared dead: your attempt is stale, drop it"});
+    return true;
+  }
+
   // A rank declared dead (or gone) that still talks: a stale attempt. Never answer it.
   static void ignore_dead_rank(const Message& m) {
     std::optional<std::pair<std::string, int>> attempt;
@@ -473,12 +522,44 @@ class Coordinator::Impl {
     signals_.cancel();
   }
 
-  int finish() {
-    for (int r : scheduler_->live_ranks()) send_msg(transport_, r, ShutdownMsg{});
+  // The live workers were told to exit without MPI_Finalize: rank 0 ends the MPI job only once
+  // they are gone (an MPI_Abort while they run leaves them running on a single node), or after
+  // the shutdown grace. Their BYE, or a process found gone on this host, says so.
+  void wait_for_goodbyes() {
+    std::set<int> waiting;
+    for (int r : scheduler_->live_ranks()) waiting.insert(r);
     const auto until = std::chrono::steady_clock::now() + us(opt_.shutdown_grace_s);
-    while (transport_.pending_sends() > 0 && std::chrono::steady_clock::now() < until) {
+    while (!waiting.empty() && std::chrono::steady_clock::now() < until) {
+      while (auto m = transport_.poll())
+        if (m->kind == MsgKind::kBye) waiting.erase(m->peer);
+      for (auto it = waiting.begin(); it != waiting.end();) {
+        const auto peer = peers_.find(*it);
+        const bool gone = peer != peers_.end() && peer->second.same_host && ::kill(peer->second.pid, 0) != 0 &&
+                          errno == ESRCH;
+        it = gone ? waiting.erase(it) : std::next(it);
+      }
       transport_.progress();
       ::usleep(2000);
+    }
+    if (!waiting.empty())
+      spdlog::warn("{} live worker(s) did not confirm the shutdown within {} s", waiting.size(), opt_.shutdown_grace_s);
+  }
+
+  int finish() {
+    lost_ranks_ = scheduler_->counts().dead_workers;
+    // Across nodes, after a lost rank, neither MPI_Finalize nor MPI_Abort ends the job (measured:
+    // bench/RESULTS-notes.md, "How a multi-node run ends"): workers exit without finalizing and
+    // rank 0 ends mpirun itself (run_command.cc). On one node MPI_Finalize still works.
+    force_end_ = lost_ranks_ > 0 && spans_hosts();
+    for (int r : scheduler_->live_ranks()) send_msg(transport_, r, ShutdownMsg{!force_end_});
+    if (force_end_) {
+      wait_for_goodbyes();
+    } else {
+      const auto until = std::chrono::steady_clock::now() + us(opt_.shutdown_grace_s);
+      while (transport_.pending_sends() > 0 && std::chrono::steady_clock::now() < until) {
+        transport_.progress();
+        ::usleep(2000);
+      }
     }
     print_summary();
     ledger_append({{ledger::kEvent, ledger::event::kSessionEnded}, {"outcome", to_string(final_)},
@@ -534,6 +615,10 @@ class Coordinator::Impl {
   std::string ledger_error_, storage_stop_reason_;
   std::map<int, Peer> peers_;
   double start_time_ = 0, last_pid_check_ = 0;
+  std::shared_ptr<const Clock> loop_clock_ = opt_.loop_clock ? opt_.loop_clock : std::make_shared<SteadyClock>();
+  double last_tick_ = 0;  // on loop_clock_
+  int lost_ranks_ = 0;  // dead or gone at the end of the session
+  bool force_end_ = false;  // a rank was lost and the job spans hosts: rank 0 must end mpirun
   bool stopping_ = false;
   RunOutcome final_ = RunOutcome::kIncomplete;
   std::string final_reason_, preempt_reason_;
@@ -544,5 +629,7 @@ Coordinator::Coordinator(Transport& transport, Experiment experiment, std::share
     : impl_(std::make_unique<Impl>(transport, std::move(experiment), std::move(storage), options)) {}
 Coordinator::~Coordinator() = default;
 int Coordinator::run() { return impl_->run(); }
+int Coordinator::lost_ranks() const { return impl_->lost_ranks(); }
+bool Coordinator::must_end_mpirun() const { return impl_->force_end(); }
 
 }  // namespace amnl::orch

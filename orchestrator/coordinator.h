@@ -39,6 +39,11 @@ struct CoordinatorOptions {
   // Time for every deadline the scheduler applies (worker and progress timeouts, ledger grace).
   // Null: a SteadyClock of its own. Tests pass a FakeClock to reach deadlines without waiting.
   std::shared_ptr<const Clock> clock;
+  // The coordinator's own loop is timed on this monotonic clock (null: steady): a gap of more
+  // than stall_threshold_s between two ticks means rank 0 itself did not run, and every worker
+  // gets a fresh deadline instead of being blamed for the silence.
+  std::shared_ptr<const Clock> loop_clock;
+  double stall_threshold_s = 1.0;
 };
 
 class Coordinator {
@@ -49,6 +54,11 @@ class Coordinator {
   // Prepares the run dir, starts the workers, runs every job; returns the exit code. On a refused
   // run dir, tells the workers to exit and returns kExitUsage.
   int run();
+  // Worker ranks dead or gone when the session ended (0 before run() returns).
+  int lost_ranks() const;
+  // A rank was lost and the job spans several hosts: no MPI call can end it (mpirun would never
+  // exit), so rank 0 ends mpirun itself once run() has returned (run_command.cc).
+  bool must_end_mpirun() const;
 
  private:
   class Impl;

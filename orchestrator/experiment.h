@@ -19,10 +19,15 @@ namespace amnl::orch {
 
 struct FaultPolicy {
   double heartbeat_interval_s = 1.0;  // worker -> coordinator heartbeats, coordinator pings
-  double worker_timeout_s = 30.0;     // no message from a worker for this long: declared dead
+  // Defaults for a real cluster (examples/README.md, "Timeouts"): a partition of P seconds
+  // silences a TCP connection for 2P-4P (retransmission backoff: a 7 s cut gave 24-30 s), so
+  // 60 s outlasts cuts up to about 15 s; a same-host death is seen at once (PID check).
+  double worker_timeout_s = 60.0;     // no message from a worker for this long: declared dead
   double progress_timeout_s = 900.0;  // alive but its batch counter has not moved: declared hung
   int max_attempts = 3;               // failed attempts (own failure or death) before "failed"
-  double coordinator_timeout_s = 60.0;  // a worker that hears nothing from rank 0 this long stops
+  // Longer than worker_timeout_s: after a partition, rank 0 declares the rank dead (and
+  // readmits it when it is heard from again) before the worker gives up on rank 0 and leaves.
+  double coordinator_timeout_s = 120.0;  // a worker that hears nothing from rank 0 this long stops
   double stop_grace_s = 60.0;  // a worker waits this long for its trainer's emergency checkpoint
 };
 

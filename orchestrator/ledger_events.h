@@ -50,6 +50,12 @@ inline constexpr const char* kFailuresReset = "failures_reset";
 // Scheduler: a worker died / left. Fields: rank, reason, [job, attempt when it was busy].
 inline constexpr const char* kWorkerDead = "worker_dead";
 inline constexpr const char* kWorkerLeft = "worker_left";
+// Scheduler: a rank declared dead for silence spoke again and is a live, idle worker again (its
+// old attempt stays fenced). Fields: rank, reason, readmissions.
+inline constexpr const char* kWorkerReadmitted = "worker_readmitted";
+// Scheduler: the coordinator's own loop stalled; live workers got a fresh deadline. Fields:
+// seconds, reason.
+inline constexpr const char* kCoordinatorStalled = "coordinator_stalled";
 // Scheduler: a live worker gets no new job this session (RankHealth: it failed several jobs in a
 // row that then finished elsewhere). Fields: rank, reason.
 inline constexpr const char* kWorkerExcluded = "worker_excluded";

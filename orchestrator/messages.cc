@@ -79,6 +79,9 @@ bool read_field(const json& body, const char* key, T& out) {
     out = it->template get<double>();
   } else if constexpr (std::is_same_v<T, json>) {
     out = *it;  // any JSON value (the recipe is passed on as it is)
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (!it->is_boolean()) return false;
+    out = it->template get<bool>();
   } else {
     static_assert(std::is_integral_v<T>);
     const auto v = int_field(body, key, std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
@@ -134,6 +137,13 @@ std::optional<ReasonMsg<K>> ReasonMsg<K>::decode(const json& body) {
 template struct ReasonMsg<MsgKind::kAbort>;
 template struct ReasonMsg<MsgKind::kStop>;
 template struct ReasonMsg<MsgKind::kBye>;
+
+std::optional<ShutdownMsg> ShutdownMsg::decode(const json& body) {
+  if (!body.is_object()) return std::nullopt;
+  ShutdownMsg m;
+  if (!read_field(body, "finalize", m.finalize)) return std::nullopt;
+  return m;
+}
 
 json HeartbeatMsg::encode() const { return {{"job", job}, {"attempt", attempt}, {"counter", counter}}; }
 
@@ -214,7 +224,7 @@ std::optional<ResultMsg> ResultMsg::decode(const json& body) {
 
 json StartMsg::encode() const {
   json j{{"run_dir", run_dir}, {"heartbeat_interval_s", heartbeat_interval_s},
-         {"coordinator_timeout_s", coordinator_timeout_s}};
+         {"coordinator_timeout_s", coordinator_timeout_s}, {"session", session}};
   if (stop_grace_s) j["stop_grace_s"] = *stop_grace_s;
   return j;
 }
@@ -226,7 +236,7 @@ std::optional<StartMsg> StartMsg::decode(const json& body) {
   const bool ok = read_field(body, "run_dir", m.run_dir) &&
                   read_field(body, "heartbeat_interval_s", m.heartbeat_interval_s) &&
                   read_field(body, "coordinator_timeout_s", m.coordinator_timeout_s) &&
-                  read_field(body, "stop_grace_s", grace);
+                  read_field(body, "stop_grace_s", grace) && read_field(body, "session", m.session);
   if (!ok) return std::nullopt;
   if (body.contains("stop_grace_s")) m.stop_grace_s = grace;
   return m;

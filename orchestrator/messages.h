@@ -16,13 +16,15 @@
 //               final_model}                                            (ResultMsg)
 //   kBye       {reason}                (leaving by itself)              (ByeMsg)
 //   coordinator -> worker
-//   kStart     {run_dir, heartbeat_interval_s, coordinator_timeout_s, [stop_grace_s]} (StartMsg)
+//   kStart     {run_dir, heartbeat_interval_s, coordinator_timeout_s, [stop_grace_s], session}
+//                                                                       (StartMsg)
 //   kAbort     {reason}                (experiment refused: exit)       (AbortMsg)
 //   kAssign    {job, dataset, seed, data_dir, job_dir, attempt, session, recipe, threads}
 //                                                                       (AssignMsg)
 //   kPing      {}                      (the coordinator is alive)       (PingMsg)
 //   kStop      {reason}                (checkpoint and report preempted) (StopMsg)
-//   kShutdown  {}                      (exit now)                       (ShutdownMsg)
+//   kShutdown  {finalize}              (exit now; finalize false: a rank was lost, so
+//                                       MPI_Finalize would hang: exit without it)  (ShutdownMsg)
 //
 // Decoding: a missing field reads as its default; a field of the wrong type (or an integer out
 // of range) makes decode() give nullopt, never throw; unknown extra fields are ignored.
@@ -90,7 +92,15 @@ struct EmptyMsg {
 };
 using ReadyMsg = EmptyMsg<MsgKind::kReady>;
 using PingMsg = EmptyMsg<MsgKind::kPing>;
-using ShutdownMsg = EmptyMsg<MsgKind::kShutdown>;
+
+// The run is over. `finalize` false: the session lost a rank, so MPI_Finalize would wait for it
+// for ever (and mpirun with it); the worker exits without it and rank 0 ends the job.
+struct ShutdownMsg {
+  static constexpr MsgKind kKind = MsgKind::kShutdown;
+  bool finalize = true;
+  nlohmann::json encode() const { return {{"finalize", finalize}}; }
+  static std::optional<ShutdownMsg> decode(const nlohmann::json& body);
+};
 
 // The kinds whose body is {reason}. BYE without a reason reads as "left".
 template <MsgKind K>
@@ -142,8 +152,9 @@ struct StartMsg {
   static constexpr MsgKind kKind = MsgKind::kStart;
   std::string run_dir;
   double heartbeat_interval_s = 1.0;
-  double coordinator_timeout_s = 60.0;
+  double coordinator_timeout_s = 120.0;
   std::optional<double> stop_grace_s;  // absent: the worker's own default
+  std::string session;                 // the coordinator's session id (departure notes)
   nlohmann::json encode() const;
   static std::optional<StartMsg> decode(const nlohmann::json& body);
 };

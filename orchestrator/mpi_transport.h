@@ -25,6 +25,7 @@ class MpiTransport final : public Transport {
   void progress() override;
   size_t pending_sends() const override { return pending_.size(); }
   void forget(int rank) override;
+  void readmit(int rank) override { forgotten_.erase(rank); }
 
  private:
   struct PendingSend {

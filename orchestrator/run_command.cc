@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -71,10 +72,49 @@ void install_worker_signal_handlers() {
   quick_exit_flushed(code);
 }
 
+// The command name of process `pid` (/proc/PID/comm), "" if unreadable.
+std::string process_name(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(in, name);
+  return name;
+}
+
+// The session lost a rank and spans several hosts. Measured with Open MPI 4.1 across namespace
+// nodes (bench/RESULTS-notes.md, "How a multi-node run ends"): mpirun then never exits by
+// itself, MPI_Finalize and MPI_Abort hang or leave it running (18 of 18), SIGTERM to mpirun hangs
+// when a node is silent; SIGKILL to mpirun ended it every time, in < 0.5 s, and the remote orteds
+// (and any rank still there) left ~2 s later when their lifeline dropped. Rank 0 is mpirun's child
+// on the first node. The outcome is durable and every live worker has said goodbye
+// (Coordinator::finish), so nothing is lost. mpirun's exit status is then 137; outcome.json
+// holds the run's (slurm/amnl.sbatch exits with it).
+[[noreturn]] void end_mpirun_after_lost_ranks(int code, int lost) {
+  const pid_t parent = ::getppid();
+  const std::string name = process_name(parent);
+  if (name != "mpirun" && name != "mpiexec" && name != "orterun") {
+    spdlog::warn("{} rank(s) lost across hosts: the MPI job cannot end by itself, and rank 0's parent is '{}' "
+                 "(pid {}), not mpirun: end it by hand (slurm/amnl.sbatch does); outcome.json is final",
+                 lost, name, parent);
+    quick_exit_flushed(code);
+  }
+  spdlog::info("{} rank(s) lost across hosts: ending mpirun (pid {}) with SIGKILL, since no MPI call ends a job "
+               "that lost a rank; its exit status will be 137, the run's is {} (outcome.json)",
+               lost, parent, code);
+  if (auto l = spdlog::default_logger()) l->flush();
+  ::kill(parent, SIGKILL);
+  quick_exit_flushed(code);
+}
+
+struct Rank0End {
+  int code = kExitFailed;
+  int lost_ranks = 0;
+  bool end_mpirun = false;
+};
+
 std::atomic<int> g_early_signal{0};
 extern "C" void on_early_signal(int sig) { g_early_signal.store(sig); }
 
-int run_rank0(const RunArgs& args, int thread_level) {
+Rank0End run_rank0(const RunArgs& args, int thread_level) {
   // mpirun forwards SIGUSR1/2 at any time; until the coordinator's event loop owns them, a
   // plain handler keeps one from killing rank 0 and remembers it.
   struct sigaction sa {};
@@ -86,13 +126,13 @@ int run_rank0(const RunArgs& args, int thread_level) {
   if (transport.size() < 2) {
     spdlog::error("amnl run needs at least one worker rank: mpirun --enable-recovery -np N amnl run {} (N >= 2)",
                   args.experiment);
-    return kExitUsage;
+    return {kExitUsage, 0};
   }
   auto exp = load_experiment(args.experiment);
   if (!exp) {
     spdlog::error("{}", exp.message());
     abort_workers(transport, exp.message());
-    return kExitUsage;
+    return {kExitUsage, 0};
   }
   // The run dir belongs to one live session: take it before writing anything (a log line
   // included), so that a second `amnl run` on it refuses and leaves the first one's files alone.
@@ -100,19 +140,19 @@ int run_rank0(const RunArgs& args, int thread_level) {
   if (!lock) {
     spdlog::error("{}", lock.message());
     abort_workers(transport, lock.message());
-    return kExitUsage;
+    return {kExitUsage, 0};
   }
   if (Status links = check_run_dir_entries(exp->run_dir); !links.ok()) {
     spdlog::error("{}", links.message());
     abort_workers(transport, links.message());
-    return kExitUsage;
+    return {kExitUsage, 0};
   }
   auto storage = make_posix_storage();
   Status st = storage->make_dirs(exp->run_dir + "/logs");
   if (!st.ok()) {
     spdlog::error("run_dir {}: {}", exp->run_dir, st.message());
     abort_workers(transport, st.message());
-    return kExitUsage;
+    return {kExitUsage, 0};
   }
   init_logging("rank0", rank_log_path(exp->run_dir, 0));
   spdlog::set_level(spdlog::level::from_str(args.log_level));
@@ -126,7 +166,8 @@ int run_rank0(const RunArgs& args, int thread_level) {
   options.treat_ranks_remote = args.treat_ranks_remote;
   options.clock = std::make_shared<SteadyClock>();
   Coordinator coordinator(transport, std::move(*exp), storage, options);
-  return coordinator.run();
+  const int code = coordinator.run();
+  return {code, coordinator.lost_ranks(), coordinator.must_end_mpirun()};
 }
 
 void run_main(const RunArgs& args, const JobRunnerFn& real_runner) {
@@ -137,8 +178,9 @@ void run_main(const RunArgs& args, const JobRunnerFn& real_runner) {
   if (rank == 0) {
     // Only this thread calls MPI; the trainer's threads never do, so FUNNELED is enough.
     if (provided < MPI_THREAD_FUNNELED) std::fprintf(stderr, "warning: MPI gives thread level %d < FUNNELED\n", provided);
-    const int code = run_rank0(args, provided);
-    finalize_and_exit(code, args.finalize_timeout_s);
+    const Rank0End end = run_rank0(args, provided);
+    if (end.end_mpirun) end_mpirun_after_lost_ranks(end.code, end.lost_ranks);
+    finalize_and_exit(end.code, args.finalize_timeout_s);
   }
   install_worker_signal_handlers();
   init_logging("rank" + std::to_string(rank));
@@ -153,6 +195,8 @@ void run_main(const RunArgs& args, const JobRunnerFn& real_runner) {
     case WorkerExit::kShutdown:
     case WorkerExit::kAborted:
       finalize_and_exit(kExitOk, args.finalize_timeout_s);
+    case WorkerExit::kEnded:
+      quick_exit_flushed(kExitOk);
     case WorkerExit::kLeft:
     case WorkerExit::kCoordinatorLost:
       // The coordinator will not finalize with us (it is gone, or it keeps running without us):

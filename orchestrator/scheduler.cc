@@ -138,6 +138,7 @@ void Scheduler::on_ready(int rank, double now) {
   auto it = workers_.find(rank);
   if (it == workers_.end() || it->second.state != WorkerState::kIdle) return;
   it->second.ready = true;
+  it->second.readmitted_at = -1;
 }
 
 void Scheduler::on_heartbeat(int rank, const std::string& job, int attempt, int64_t counter, double now) {
@@ -251,7 +252,8 @@ void Scheduler::requeue_front(JobStatus& j) {
   queue_.push_front(j.spec.id());
 }
 
-void Scheduler::worker_lost(int rank, WorkerState state, const std::string& reason, double now) {
+void Scheduler::worker_lost(int rank, WorkerState state, const std::string& reason, double now,
+                            bool readmittable) {
   auto it = workers_.find(rank);
   if (it == workers_.end()) return;
   WorkerStatus& w = it->second;
@@ -262,6 +264,9 @@ void Scheduler::worker_lost(int rank, WorkerState state, const std::string& reas
   w.state = state;
   w.ready = false;
   w.job.clear();
+  w.attempt = 0;
+  w.readmittable = readmittable;
+  w.readmitted_at = -1;
   json rec{{ledger::kEvent, state == WorkerState::kDead ? ledger::event::kWorkerDead : ledger::event::kWorkerLeft},
            {ledger::kRank, rank}, {ledger::kReason, reason}};
   if (busy) {
@@ -289,24 +294,75 @@ void Scheduler::declare_dead(int rank, const std::string& reason, double now) {
   worker_lost(rank, WorkerState::kDead, reason, now);
 }
 
-std::vector<int> Scheduler::check_deadlines(double now) {
-  std::vector<int> dead;
+std::vector<int> Scheduler::check_deadlines(double now, const DepartureLookup& departed) {
+  std::vector<int> lost;
   for (auto& [rank, w] : workers_) {
     if (w.state == WorkerState::kDead || w.state == WorkerState::kGone) continue;
-    char reason[160] = {0};
+    char reason[200] = {0};
+    bool silent = false;
     if (now - w.last_heard > config_.worker_timeout_s) {
+      silent = true;
       std::snprintf(reason, sizeof reason, "no message for %.1f s (worker_timeout_s %g)", now - w.last_heard,
                     config_.worker_timeout_s);
     } else if (w.state == WorkerState::kBusy && now - w.last_progress > config_.progress_timeout_s) {
       std::snprintf(reason, sizeof reason, "no progress for %.1f s (progress_timeout_s %g)", now - w.last_progress,
                     config_.progress_timeout_s);
+    } else if (w.readmitted_at >= 0 && now - w.readmitted_at > config_.readmit_grace_s) {
+      std::snprintf(reason, sizeof reason,
+                    "readmitted %.1f s ago but its stale attempt never stopped (readmit grace %g s)",
+                    now - w.readmitted_at, config_.readmit_grace_s);
     }
-    if (reason[0] != '\0') {
-      dead.push_back(rank);
-      declare_dead(rank, reason, now);
+    if (reason[0] == '\0') continue;
+    lost.push_back(rank);
+    if (auto why = departed ? departed(rank) : std::nullopt) {
+      worker_lost(rank, WorkerState::kGone, *why, now);
+    } else {
+      // Silence alone may be a network blip: the rank is readmitted if it speaks again. Only
+      // once per readmission: a readmitted rank that never asks for work again stays dead.
+      worker_lost(rank, WorkerState::kDead, reason, now, silent && w.readmitted_at < 0);
     }
   }
-  return dead;
+  return lost;
+}
+
+bool Scheduler::readmit(int rank, double now) {
+  auto it = workers_.find(rank);
+  if (it == workers_.end() || it->second.state != WorkerState::kDead || !it->second.readmittable) return false;
+  WorkerStatus& w = it->second;
+  const double silent_for = now - w.last_heard;
+  w.state = WorkerState::kIdle;
+  w.ready = false;  // until it has dropped its stale attempt and asks
+  w.readmittable = false;
+  w.last_heard = now;
+  w.last_progress = now;
+  w.progress_counter = -1;
+  w.readmitted_at = now;
+  ++w.readmissions;
+  char reason[160];
+  std::snprintf(reason, sizeof reason,
+                "heard from again %.1f s after its last message (a network blip or a paused node); its old "
+                "attempt stays fenced",
+                silent_for);
+  emit({{ledger::kEvent, ledger::event::kWorkerReadmitted}, {ledger::kRank, rank}, {ledger::kReason, reason},
+        {"readmissions", w.readmissions}});
+  return true;
+}
+
+void Scheduler::on_coordinator_stall(double gap_s, double now) {
+  int refreshed = 0;
+  for (auto& [rank, w] : workers_) {
+    if (!may_send(rank)) continue;
+    w.last_heard = std::max(w.last_heard, now);
+    w.last_progress = std::min(now, w.last_progress + gap_s);
+    if (w.readmitted_at >= 0) w.readmitted_at = std::min(now, w.readmitted_at + gap_s);
+    ++refreshed;
+  }
+  char reason[200];
+  std::snprintf(reason, sizeof reason,
+                "the coordinator's loop did not run for %.1f s (paused, swapped out or blocked on storage): %d "
+                "live worker(s) given a fresh deadline",
+                gap_s, refreshed);
+  emit({{ledger::kEvent, ledger::event::kCoordinatorStalled}, {"seconds", gap_s}, {ledger::kReason, reason}});
 }
 
 void Scheduler::exclude(const std::vector<RankHealth::Exclusion>& exclusions) {

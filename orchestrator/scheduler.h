@@ -9,7 +9,13 @@
 // - Jobs run longest-expected first; a job that lost its worker goes to the front of the queue.
 // - Each assignment is a new attempt (numbers continue across reruns of the same run dir).
 // - A worker not heard from for worker_timeout_s, or busy without progress for
-//   progress_timeout_s, is declared dead; a dead or departed worker is never assigned again.
+//   progress_timeout_s, is declared dead. A worker declared dead for silence that is heard from
+//   again (a network blip, a paused node) is readmitted as a new member: its old attempt stays
+//   fenced (the job went to another rank with a newer lease), it is told to drop that attempt,
+//   and it gets new work once it asks. A hung worker (no progress), a process found gone and a
+//   worker that left are never assigned again.
+// - Deadlines count only the time the coordinator was listening: after a gap in its own loop
+//   (on_coordinator_stall: SIGSTOP, swap, a slow disk) every live worker gets a fresh deadline.
 // - A job's own failure and the death of its worker both count towards max_attempts; a
 //   preemption does not. After max_attempts the job is "failed" with the last reason. Failures
 //   count across sessions of the run dir: a rerun does not retry a failed job unless asked to
@@ -40,10 +46,17 @@ struct JobSpec {
 };
 
 struct SchedulerConfig {
-  double worker_timeout_s = 30;
+  double worker_timeout_s = 60;
   double progress_timeout_s = 900;
   int max_attempts = 3;
+  // A readmitted worker must stop its stale attempt and ask for work within this long, or it is
+  // declared dead for good (a trainer that ignores stop).
+  double readmit_grace_s = 120;
 };
+
+// Why a worker the deadlines would declare dead left on purpose (its departure note, see
+// departure.h), or nullopt: then it is dead.
+using DepartureLookup = std::function<std::optional<std::string>(int rank)>;
 
 enum class JobState { kQueued, kRunning, kDone, kFailed };
 enum class WorkerState { kIdle, kBusy, kDead, kGone };
@@ -72,6 +85,11 @@ struct WorkerStatus {
   double last_heard = 0;
   double last_progress = 0;
   int64_t progress_counter = -1;
+  // Why it was declared dead, and whether hearing from it again readmits it (silence: yes; a
+  // hung trainer, a process found gone, a readmission whose stale attempt never stopped: no).
+  bool readmittable = false;
+  int readmissions = 0;
+  double readmitted_at = -1;  // >= 0 while a readmitted worker has not asked for work yet
 };
 
 struct Assignment {
@@ -129,10 +147,19 @@ class Scheduler {
   bool on_result(int rank, const std::string& job, int attempt, const ResultReport& r, double now);
   // The worker exits by itself (preempted by SIGTERM, watchdog): never send to it again.
   void on_worker_left(int rank, const std::string& reason, double now);
-  // Death detected outside the deadlines (kill(pid, 0) failed).
+  // Death detected outside the deadlines (kill(pid, 0) failed): never readmitted.
   void declare_dead(int rank, const std::string& reason, double now);
-  // Applies the deadlines; returns ranks newly declared dead.
-  std::vector<int> check_deadlines(double now);
+  // Applies the deadlines; returns ranks newly declared dead or found departed. A rank that
+  // `departed` names left on purpose: its job is requeued without charging an attempt.
+  std::vector<int> check_deadlines(double now, const DepartureLookup& departed = {});
+  // A rank declared dead for silence spoke again: readmitted as a new member (idle, not ready
+  // until it asks; the caller tells it to drop its stale attempt). Returns false, changing
+  // nothing, for any other rank (live, gone, or dead for a reason that readmission cannot cure).
+  bool readmit(int rank, double now);
+  // The coordinator's own loop did not run for `gap_s` seconds (its process was paused, swapped
+  // out, or blocked on storage): nobody was listening, so every live worker's silence starts
+  // over from `now` and busy workers' progress deadlines move by the gap.
+  void on_coordinator_stall(double gap_s, double now);
   // Pairs ready workers with queued jobs. The caller must write the lease and send each one, or
   // call assignment_failed. An excluded rank gets nothing, and a job does not go back to a rank
   // it failed on while another usable rank could take it (RankHealth).
@@ -169,7 +196,7 @@ class Scheduler {
   void attempt_failed(JobStatus& j, const std::string& reason, double now);
   void requeue_front(JobStatus& j);
   void storage_failed(JobStatus& j, int attempt, int rank, const std::string& reason);
-  void worker_lost(int rank, WorkerState state, const std::string& reason, double now);
+  void worker_lost(int rank, WorkerState state, const std::string& reason, double now, bool readmittable = false);
   void exclude(const std::vector<RankHealth::Exclusion>& exclusions);
   // Whether `rank` should leave `job` to another rank: it failed the job here, and some other
   // usable rank has not.

@@ -89,6 +89,7 @@ void StatusModel::apply(const json& r) {
   if (ev == ledger::event::kWorkerDead) return on_worker_gone(r, /*died=*/true);
   if (ev == ledger::event::kWorkerLeft) return on_worker_gone(r, /*died=*/false);
   if (ev == ledger::event::kWorkerExcluded) return on_worker_excluded(r);
+  if (ev == ledger::event::kWorkerReadmitted) return on_worker_readmitted(r);
   // Every other event is about a job. An unknown one adds no job to the view.
   const std::string id = string_or(r, ledger::kJob, "");
   const JobHandler handler = job_handler(ev);
@@ -147,6 +148,18 @@ void StatusModel::on_worker_gone(const json& r, bool died) {
   w.reason = string_or(r, ledger::kReason, "");
   w.job.clear();
   if (died) ++worker_deaths_;
+}
+
+// Declared dead for silence, then heard from again: alive and idle (its old attempt was fenced;
+// the job's own records say where it went). It stays counted among the session's deaths.
+void StatusModel::on_worker_readmitted(const json& r) {
+  const int rank = int_or(r, ledger::kRank, -1);
+  if (rank < 0) return;
+  Rank& w = ranks_[rank];
+  if (w.state != "dead") return;
+  w.state = "idle";
+  w.reason = string_or(r, ledger::kReason, "");
+  w.job.clear();
 }
 
 void StatusModel::on_worker_excluded(const json& r) {

@@ -85,6 +85,7 @@ class StatusModel {
   void on_draining(const nlohmann::json& record);
   void on_worker_gone(const nlohmann::json& record, bool died);
   void on_worker_excluded(const nlohmann::json& record);
+  void on_worker_readmitted(const nlohmann::json& record);
   static JobHandler job_handler(const std::string& event);
   void on_queued(Job& j, const JobEvent& e);
   void on_assigned(Job& j, const JobEvent& e);

@@ -21,6 +21,8 @@ class Transport {
   virtual void progress() = 0;
   virtual size_t pending_sends() const = 0;
   virtual void forget(int rank) = 0;
+  // A forgotten rank was heard from again (readmitted): messages may go to it once more.
+  virtual void readmit(int rank) = 0;
 };
 
 // Sends a typed message (messages.h) under its own kind's tag: tag and body cannot disagree.

@@ -69,7 +69,7 @@ std::vector<WorkerAction> WorkerAgent::on_message(const Message& m, double now) 
       }
       break;
     case MsgKind::kShutdown:
-      if (decode_msg<ShutdownMsg>(m)) on_shutdown(now, out);
+      if (auto shutdown = decode_msg<ShutdownMsg>(m)) on_shutdown(*shutdown, now, out);
       break;
     case MsgKind::kPing: (void)decode_msg<PingMsg>(m); break;
     default: spdlog::warn("unexpected {} from the coordinator", to_string(m.kind));
@@ -79,6 +79,8 @@ std::vector<WorkerAction> WorkerAgent::on_message(const Message& m, double now) 
 
 void WorkerAgent::on_start(const StartMsg& start, std::vector<WorkerAction>& out) {
   started_ = true;
+  run_dir_ = start.run_dir;
+  session_ = start.session;
   heartbeat_s_ = start.heartbeat_interval_s;
   watchdog_s_ = start.coordinator_timeout_s;
   opt_.job_stop_grace_s = start.stop_grace_s.value_or(opt_.job_stop_grace_s);
@@ -115,14 +117,26 @@ void WorkerAgent::on_assign(const AssignMsg& assign, std::vector<WorkerAction>& 
   out.push_back(std::move(a));
 }
 
-void WorkerAgent::on_shutdown(double now, std::vector<WorkerAction>& out) {
-  spdlog::info("rank {}: shutdown", me_.rank);
-  exit_after_stop(WorkerExit::kShutdown, now, out);
+void WorkerAgent::on_shutdown(const ShutdownMsg& shutdown, double now, std::vector<WorkerAction>& out) {
+  spdlog::info("rank {}: shutdown{}", me_.rank,
+               shutdown.finalize ? "" : " (the session lost a rank: exiting without MPI_Finalize)");
+  exit_after_stop(shutdown.finalize ? WorkerExit::kShutdown : WorkerExit::kEnded, now, out);
+}
+
+void WorkerAgent::say_goodbye(const std::string& reason, const std::string& job, int attempt,
+                              std::vector<WorkerAction>& out) {
+  send(ByeMsg{reason}, out);
+  if (run_dir_.empty()) return;  // before START there is no run dir (and no job) to speak of
+  WorkerAction note = action(Type::kNoteDeparture);
+  note.run_dir = run_dir_;
+  note.body = {{"rank", me_.rank}, {"pid", me_.pid},   {"host", me_.host}, {"session", session_},
+               {"reason", reason}, {"job", job},       {"attempt", attempt}};
+  out.push_back(std::move(note));
 }
 
 // Stops the job (if any) and exits once it has stopped or the stop grace has run out.
 void WorkerAgent::exit_after_stop(WorkerExit e, double now, std::vector<WorkerAction>& out) {
-  if (!job_) return exit(e, out);
+  if (!job_) return exit_with_goodbye(e, out);
   out.push_back(action(Type::kStopJob));
   exit_wait_ = ExitWait{e, now + opt_.job_stop_grace_s};
 }
@@ -150,10 +164,12 @@ std::vector<WorkerAction> WorkerAgent::on_term_signal(int signal) {
 
 void WorkerAgent::finish_job(const JobResult& r, std::vector<WorkerAction>& out) {
   send(ResultMsg::of(job_->id, job_->attempt, r), out);
+  last_job_ = job_->id;
+  last_attempt_ = job_->attempt;
   spdlog::info("{} attempt {}: {}{}", job_->id, job_->attempt, to_string(r.end),
                r.reason.empty() ? "" : " (" + r.reason + ")");
   job_.reset();
-  if (!sticky_stop_) send(ReadyMsg{}, out);
+  if (!sticky_stop_ && !exit_wait_) send(ReadyMsg{}, out);
 }
 
 std::vector<WorkerAction> WorkerAgent::tick(double now, JobSnapshot snap) {
@@ -169,7 +185,7 @@ std::vector<WorkerAction> WorkerAgent::tick(double now, JobSnapshot snap) {
     if (snap.result) finish_job(*snap.result, out);
   }
   if (!job_ && !leave_reason_.empty()) {
-    send(ByeMsg{leave_reason_}, out);
+    say_goodbye(leave_reason_, last_job_, last_attempt_, out);
     exit(WorkerExit::kLeft, out);
     return out;
   }
@@ -181,30 +197,40 @@ std::vector<WorkerAction> WorkerAgent::tick(double now, JobSnapshot snap) {
   if (now - last_heard_ > watchdog_s_) {
     spdlog::error("no message from the coordinator for {:.1f} s (timeout {} s): stopping by myself",
                   now - last_heard_, watchdog_s_);
+    char reason[160];
+    std::snprintf(reason, sizeof reason,
+                  "no message from the coordinator for %.1f s (coordinator_timeout_s %g): checkpointed and left",
+                  now - last_heard_, watchdog_s_);
+    leave_reason_ = reason;
     exit_after_stop(WorkerExit::kCoordinatorLost, now, out);
   }
   return out;
 }
 
-// SHUTDOWN reports the stopped job; a lost coordinator cannot hear it, so it is only logged.
+// The stopped job is reported (a coordinator that went silent may only be paused: it reads the
+// result and the BYE when it wakes, or the departure note), then the worker exits.
 void WorkerAgent::tick_exit_wait(double now, JobSnapshot& snap, std::vector<WorkerAction>& out) {
-  const bool report = exit_wait_->exit == WorkerExit::kShutdown;
-  if (report)
-    for (const JobProgress& p : snap.progress) send(ProgressMsg::of(job_->id, job_->attempt, p), out);
+  for (const JobProgress& p : snap.progress) send(ProgressMsg::of(job_->id, job_->attempt, p), out);
   if (snap.result) {
-    if (report) {
-      finish_job(*snap.result, out);
-    } else {
-      spdlog::info("{} attempt {}: {} ({})", job_->id, job_->attempt, to_string(snap.result->end), snap.result->reason);
-      job_.reset();
-    }
-    return exit(exit_wait_->exit, out);
+    finish_job(*snap.result, out);
+    return exit_with_goodbye(exit_wait_->exit, out);
   }
   if (now < exit_wait_->deadline) return;
   spdlog::error("{}: the trainer did not stop within {} s", job_->id, opt_.job_stop_grace_s);
   out.push_back(action(Type::kAbandonJob));
+  last_job_ = job_->id;
+  last_attempt_ = job_->attempt;
   job_.reset();
-  exit(exit_wait_->exit, out);
+  exit_with_goodbye(exit_wait_->exit, out);
+}
+
+// A worker that leaves while the coordinator may still listen says why: after a silent
+// coordinator (it may only be paused), and after a SHUTDOWN that ends the job without
+// MPI_Finalize (rank 0 waits for every BYE before it ends the MPI job).
+void WorkerAgent::exit_with_goodbye(WorkerExit e, std::vector<WorkerAction>& out) {
+  if (e == WorkerExit::kCoordinatorLost) say_goodbye(leave_reason_, last_job_, last_attempt_, out);
+  if (e == WorkerExit::kEnded) send(ByeMsg{"shutdown (exiting without MPI_Finalize)"}, out);
+  exit(e, out);
 }
 
 }  // namespace amnl::orch

@@ -26,6 +26,7 @@ struct WorkerAction {
     kStopJob,     // ask the current job to checkpoint and stop
     kStopAll,     // sticky: stop the current job and any job started later (leaving)
     kAbandonJob,  // the trainer ignored stop past the grace: detach its thread
+    kNoteDeparture,  // run_dir, body (a DepartureNote's fields): leaving on purpose, on storage
     kExit,        // exit (after a kLeft, flush pending sends first)
   };
   Type type = Type::kSend;
@@ -77,13 +78,16 @@ class WorkerAgent {
 
   void on_start(const StartMsg& start, std::vector<WorkerAction>& out);
   void on_assign(const AssignMsg& assign, std::vector<WorkerAction>& out);
-  void on_shutdown(double now, std::vector<WorkerAction>& out);
+  void on_shutdown(const ShutdownMsg& shutdown, double now, std::vector<WorkerAction>& out);
   void finish_job(const JobResult& r, std::vector<WorkerAction>& out);
   void exit_after_stop(WorkerExit exit, double now, std::vector<WorkerAction>& out);
   void tick_exit_wait(double now, JobSnapshot& snap, std::vector<WorkerAction>& out);
+  void exit_with_goodbye(WorkerExit e, std::vector<WorkerAction>& out);
   template <typename M>
   void send(const M& msg, std::vector<WorkerAction>& out) const;  // a typed message (messages.h)
   void exit(WorkerExit e, std::vector<WorkerAction>& out);
+  // Leaving on purpose: BYE (rank 0 may not read it) and a departure note on shared storage.
+  void say_goodbye(const std::string& reason, const std::string& job, int attempt, std::vector<WorkerAction>& out);
 
   WorkerIdentity me_;
   WorkerOptions opt_;
@@ -91,6 +95,9 @@ class WorkerAgent {
   double last_heard_, last_heartbeat_ = 0;
   bool started_ = false, sticky_stop_ = false, exited_ = false;
   std::string leave_reason_;
+  std::string run_dir_, session_;  // from START
+  std::string last_job_;           // the last job it ran, for the departure note
+  int last_attempt_ = 0;
   std::optional<Job> job_;
   std::optional<ExitWait> exit_wait_;
 };

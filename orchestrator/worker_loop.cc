@@ -12,6 +12,7 @@
 
 #include "common/logging.h"
 #include "orchestrator/clock.h"
+#include "orchestrator/departure.h"
 #include "orchestrator/lease.h"
 #include "orchestrator/run_dir.h"
 #include "orchestrator/worker_agent.h"
@@ -179,11 +180,26 @@ class ActionRunner {
         if (job_) job_->detach();
         job_.reset();
         break;
+      case WorkerAction::Type::kNoteDeparture: note_departure(a); break;
       case WorkerAction::Type::kExit:
-        if (a.exit == WorkerExit::kLeft) flush_sends(transport_);
+        if (a.exit != WorkerExit::kShutdown && a.exit != WorkerExit::kAborted) flush_sends(transport_);
         return a.exit;
     }
     return std::nullopt;
+  }
+
+  // Best effort: a worker that cannot write the note still leaves (rank 0 then sees a death).
+  static void note_departure(const WorkerAction& a) {
+    DepartureNote n;
+    n.rank = a.body.value("rank", 0);
+    n.pid = a.body.value("pid", 0L);
+    n.host = a.body.value("host", "");
+    n.session = a.body.value("session", "");
+    n.reason = a.body.value("reason", "");
+    n.job = a.body.value("job", "");
+    n.attempt = a.body.value("attempt", 0);
+    Status st = write_departure_note(*make_posix_storage(), a.run_dir, n);
+    if (!st.ok()) spdlog::warn("{}", st.message());
   }
 
   Transport& transport_;

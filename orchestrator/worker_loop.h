@@ -30,6 +30,7 @@ enum class WorkerExit {
   kAborted,       // experiment refused: MPI_Finalize is safe
   kLeft,          // left on its own (SIGTERM): do not wait in MPI_Finalize
   kCoordinatorLost,  // watchdog fired: do not wait in MPI_Finalize
+  kEnded,         // told to exit after the session lost a rank: MPI_Finalize would hang
 };
 
 WorkerExit run_worker(Transport& transport, const JobRunnerFn& runner, WorkerSignals& signals,

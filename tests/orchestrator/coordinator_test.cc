@@ -6,6 +6,7 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <limits>
 #include <atomic>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 
 #include "common/fault_injecting_storage.h"
 #include "orchestrator/coordinator.h"
+#include "orchestrator/departure.h"
 #include "orchestrator/lease.h"
 #include "orchestrator/ledger.h"
 #include "support/test_support.h"
@@ -34,6 +36,7 @@ class FakeWorkers final : public Transport {
   void send(int dest, MsgKind kind, const json& body) override {
     if (forgotten_.count(dest)) ++sent_to_forgotten;  // must never happen
     if (kind == MsgKind::kStart) {
+      session_ = body.value("session", "");
       if (hostile) {  // mistyped HELLO and BYE: neither may be acted upon
         inbox_.push_back(Message{MsgKind::kHello, dest, {{"pid", "x"}, {"host", 5}}});
         inbox_.push_back(Message{MsgKind::kBye, dest, {{"reason", 7}}});
@@ -45,6 +48,16 @@ class FakeWorkers final : public Transport {
       const int attempt = body["attempt"];
       if (!lease_owned_by(*storage_, body["job_dir"], attempt, body.value("session", ""))) ++assign_without_lease;
       assigned.push_back({dest, job, attempt});
+      if (auto p = partition_on_first_assign.find(dest); p != partition_on_first_assign.end() && !partitioned_.count(dest)) {
+        partitioned_[dest] = clock_.now() + p->second;  // its messages are held until then
+      }
+      if (auto d = depart_on_first_assign.find(dest); d != depart_on_first_assign.end()) {
+        // Checkpoints, writes its note and exits; its BYE never reaches rank 0.
+        EXPECT_TRUE(write_departure_note(*storage_, run_dir_of(body["job_dir"]), {dest, 0, "elsewhere", session_, d->second, job, attempt}).ok());
+        depart_on_first_assign.erase(d);
+        gone_silent_.insert(dest);
+        return;
+      }
       if (dest == silent_rank_) {
         silent_ = true;
         return;
@@ -67,14 +80,30 @@ class FakeWorkers final : public Transport {
       r.end = JobEnd::kPreempted;
       r.reason = "stop requested";
       push(Message{MsgKind::kResult, dest, ResultMsg::of(it->second.job, it->second.attempt, r).encode()});
+      push(Message{MsgKind::kReady, dest, json::object()});  // as a worker does after its job ended
       running_.erase(it);
     } else if (kind == MsgKind::kShutdown) {
       shutdown.insert(dest);
+      // Without MPI_Finalize (a rank was lost), a worker says goodbye before it exits.
+      if (!body.value("finalize", true)) push(Message{MsgKind::kBye, dest, {{"reason", "shutdown"}}});
     }
   }
   std::optional<Message> poll() override {
     if (simulated) simulated->advance(simulated_seconds_per_poll);
     const double now = clock_.now();
+    if (first_poll_ < 0) first_poll_ = now;
+    if (simulated && stall_after_s >= 0 && now - first_poll_ > stall_after_s) {
+      // Rank 0 is paused: time jumps, and on waking its first reads find nothing yet (MPI's
+      // progress engine has not read the sockets), although every worker kept talking.
+      stall_after_s = -1;
+      simulated->advance(stall_seconds);
+      mute_polls_ = 2;
+    }
+    if (mute_polls_ > 0) {
+      --mute_polls_;
+      return std::nullopt;
+    }
+    release_healed(now);
     for (auto it = running_.begin(); it != running_.end();) {
       if (now < it->second.done_at) {
         if (now - it->second.last_progress >= 0.02) {  // an "epoch" every 20 ms
@@ -92,11 +121,17 @@ class FakeWorkers final : public Transport {
       JobResult r;
       r.end = JobEnd::kDone;
       r.metrics = {{"dataset", j.dataset}, {"seed", j.seed}, {"test_rmse", 1.5}, {"run", {{"attempt", j.attempt}}}};
-      EXPECT_TRUE(storage_->write_atomic(j.job_dir + "/metrics.json", r.metrics.dump()).ok());
-      ++trained[j.job];
-      ++trained_total;
+      if (!lease_owned_by(*storage_, j.job_dir, j.attempt, session_)) {
+        r.end = JobEnd::kFenced;  // as the trainer does: a stale attempt writes nothing
+        r.reason = "lease lost";
+        ++fenced;
+      } else {
+        EXPECT_TRUE(storage_->write_atomic(j.job_dir + "/metrics.json", r.metrics.dump()).ok());
+        ++trained[j.job];
+        ++trained_total;
+      }
       push(Message{MsgKind::kResult, it->first, ResultMsg::of(j.job, j.attempt, r).encode()});
-      inbox_.push_back(Message{MsgKind::kReady, it->first, json::object()});
+      push(Message{MsgKind::kReady, it->first, json::object()});
       if (++done_by_[it->first] == silent_after_done[it->first]) gone_silent_.insert(it->first);
       it = running_.erase(it);
     }
@@ -114,13 +149,23 @@ class FakeWorkers final : public Transport {
   void progress() override {}
   size_t pending_sends() const override { return 0; }
   void forget(int rank) override { forgotten_.insert(rank); }
+  void readmit(int rank) override { forgotten_.erase(rank); ++readmitted; }
 
   struct Sent { int rank; std::string job; int attempt; };
+  int fenced = 0;  // attempts that ended without writing, their lease lost
+  // rank -> seconds: from its first assignment on, its messages are held that long (a network
+  // partition) and then delivered late, in order, as TCP does after a heal.
+  std::map<int, double> partition_on_first_assign;
+  // rank -> reason: on its first assignment it leaves on purpose, writing a departure note.
+  std::map<int, std::string> depart_on_first_assign;
+  // With `simulated`: this many (real) seconds after the first poll, rank 0 stalls for
+  // `stall_seconds` of the simulated clock.
+  double stall_after_s = -1, stall_seconds = 0;
   std::vector<Sent> assigned;
   std::map<std::string, int> trained;  // job -> times trained to the end
   std::atomic<int> trained_total{0};   // the same, summed: safe to read from another thread
   std::set<int> shutdown;
-  int sent_to_forgotten = 0, assign_without_lease = 0;
+  int sent_to_forgotten = 0, assign_without_lease = 0, readmitted = 0;
   // The coordinator's clock, when a test gives it a fake one: every poll moves it forward.
   std::shared_ptr<FakeClock> simulated;
   double simulated_seconds_per_poll = 0;
@@ -132,7 +177,24 @@ class FakeWorkers final : public Transport {
   std::map<int, int> silent_after_done;  // rank -> jobs it finishes before it goes silent for good
 
  private:
+  static std::string run_dir_of(const std::string& job_dir) {  // <run_dir>/jobs/<ds>/seed_<n>
+    std::filesystem::path p(job_dir);
+    return p.parent_path().parent_path().parent_path().string();
+  }
+  void release_healed(double now) {
+    for (auto it = partitioned_.begin(); it != partitioned_.end(); ++it) {
+      if (now < it->second) continue;
+      for (Message& m : held_[it->first]) inbox_.push_back(std::move(m));
+      held_.erase(it->first);
+      it->second = std::numeric_limits<double>::infinity();  // healed for good
+      healed_.insert(it->first);
+    }
+  }
   void push(Message m) {
+    if (auto p = partitioned_.find(m.peer); p != partitioned_.end() && !healed_.count(m.peer)) {
+      held_[m.peer].push_back(std::move(m));
+      return;
+    }
     if (hostile) {
       Message bad = m;
       bad.body["attempt"] = "x";
@@ -164,6 +226,12 @@ class FakeWorkers final : public Transport {
   std::set<int> forgotten_;
   SteadyClock clock_;
   double last_hb_ = 0;
+  std::string session_;
+  std::map<int, double> partitioned_;  // rank -> when its partition heals
+  std::set<int> healed_;
+  std::map<int, std::deque<Message>> held_;
+  double first_poll_ = -1;
+  int mute_polls_ = 0;
 };
 
 std::vector<json> ledger_records(const test::TempDir& dir) {
@@ -252,6 +320,120 @@ TEST(CoordinatorTest, AWorkerTimeoutIsAppliedOnTheGivenClock) {
   EXPECT_GE(workers.simulated->now() - FakeClock().now(), 1000.0);  // the deadline passed on simulated time
   const auto records = ledger_records(dir);
   EXPECT_EQ(count_events(records, "worker_dead"), 1);
+  EXPECT_EQ(count_events(records, "done"), 4);
+}
+
+int count_events_for_rank(const std::vector<json>& records, const std::string& event, int rank) {
+  int n = 0;
+  for (const json& r : records) n += r.value("event", "") == event && r.value("rank", -1) == rank;
+  return n;
+}
+
+// Regression (issue 23): a rank declared dead for silence (a partition longer than the worker
+// timeout) was never let back in, so a 7 s network blip cost half the workers for the rest of
+// the run. Now it is readmitted when heard from again: its stale attempt's result is ignored,
+// and it gets new work under a new lease. Every job is trained to the end exactly once.
+TEST(CoordinatorTest, ARankDeclaredDeadThatIsHeardFromAgainIsReadmittedAndGetsNewWork) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  FakeWorkers workers(3, /*silent_after_assign=*/-1, storage, /*job_seconds=*/1.0);
+  workers.partition_on_first_assign[2] = 0.7;  // > worker_timeout_s 0.3
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  Coordinator c(workers, experiment(dir), storage, opt);
+  EXPECT_EQ(c.run(), 0);
+  const auto records = ledger_records(dir);
+  EXPECT_EQ(count_events_for_rank(records, "worker_dead", 2), 1);
+  EXPECT_EQ(count_events_for_rank(records, "worker_readmitted", 2), 1);
+  // After its readmission rank 2 was assigned again.
+  bool readmitted = false, assigned_after = false;
+  for (const json& r : records) {
+    if (r.value("event", "") == "worker_readmitted") readmitted = true;
+    if (readmitted && r.value("event", "") == "assigned" && r.value("rank", -1) == 2) assigned_after = true;
+  }
+  EXPECT_TRUE(assigned_after);
+  EXPECT_EQ(count_events(records, "done"), 4);
+  for (const auto& [job, n] : workers.trained) EXPECT_EQ(n, 1) << job;
+  EXPECT_EQ(workers.trained_total.load(), 4);
+  EXPECT_EQ(workers.readmitted, 1);
+  EXPECT_EQ(workers.sent_to_forgotten, 0);
+  const json outcome = json::parse(test::read_file(dir / "run/outcome.json"));
+  EXPECT_EQ(outcome["outcome"], "complete");
+  EXPECT_EQ(outcome["dead_ranks"], json::array());
+}
+
+// A rank declared dead because its trainer hung (heartbeats, no progress) is not readmitted by
+// its heartbeats: it would take work it cannot do.
+TEST(SchedulerReadmission, OnlyRanksDeclaredDeadForSilenceAreReadmitted) {
+  std::vector<json> records;
+  SchedulerConfig cfg;
+  cfg.worker_timeout_s = 10;
+  cfg.progress_timeout_s = 20;
+  Scheduler s({JobSpec{JobKey{"X", 1}, 1}, JobSpec{JobKey{"X", 2}, 1}}, cfg,
+              [&](const json& r) { records.push_back(r); });
+  s.add_worker(1, 0);
+  s.add_worker(2, 0);
+  s.on_ready(1, 0);
+  s.on_ready(2, 0);
+  ASSERT_EQ(s.dispatch(0).size(), 2u);
+  for (double t = 1; t <= 15; t += 1) s.on_heartbeat(2, "X-s2", 1, 7, t);  // alive, stuck at batch 7
+  s.on_heartbeat(2, "X-s2", 1, 7, 22);
+  EXPECT_EQ(s.check_deadlines(22), (std::vector<int>{1, 2}));  // 1: silent; 2: no progress
+  EXPECT_FALSE(s.readmit(2, 22));  // hung: stays dead
+  EXPECT_TRUE(s.readmit(1, 22));   // silent: back
+  EXPECT_FALSE(s.readmit(1, 23));  // already live
+  EXPECT_TRUE(s.may_send(1));
+  EXPECT_FALSE(s.may_send(2));
+  s.declare_dead(1, "process gone", 24);
+  EXPECT_FALSE(s.readmit(1, 25));  // a process found gone never comes back
+}
+
+// Regression (issue 23): rank 0 paused for longer than worker_timeout_s (SIGSTOP, a VM steal)
+// while every worker kept sending heartbeats; on waking, before it had read them, it declared
+// every worker dead and ended the session "no live worker left". A gap in its own loop now
+// gives every worker a fresh deadline first.
+TEST(CoordinatorTest, ACoordinatorThatWasPausedDoesNotBlameItsWorkers) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  FakeWorkers workers(3, /*silent_after_assign=*/-1, storage, /*job_seconds=*/0.6);
+  workers.simulated = std::make_shared<FakeClock>();
+  workers.stall_after_s = 0.2;
+  workers.stall_seconds = 5.5;  // > worker_timeout_s 0.3 (and < any real coordinator timeout)
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  opt.clock = workers.simulated;
+  opt.loop_clock = workers.simulated;
+  Coordinator c(workers, experiment(dir), storage, opt);
+  EXPECT_EQ(c.run(), 0);
+  const auto records = ledger_records(dir);
+  EXPECT_EQ(count_events(records, "worker_dead"), 0);
+  EXPECT_EQ(count_events(records, "attempt_failed"), 0);
+  EXPECT_EQ(count_events(records, "coordinator_stalled"), 1);
+  EXPECT_EQ(count_events(records, "done"), 4);
+}
+
+// Regression (issue 23): a worker that left on purpose (it gave up on a silent rank 0, or got
+// SIGTERM) and whose BYE rank 0 never read was recorded as a crash: worker_dead and an attempt
+// charged to its job. Its departure note now says it left: the job is requeued uncharged.
+TEST(CoordinatorTest, AWorkerThatLeftANoteIsRecordedAsLeftAndItsJobIsNotCharged) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  FakeWorkers workers(3, /*silent_after_assign=*/-1, storage, /*job_seconds=*/0.2);
+  workers.depart_on_first_assign[2] = "no message from the coordinator for 61.0 s: checkpointed and left";
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  Coordinator c(workers, experiment(dir), storage, opt);
+  EXPECT_EQ(c.run(), 0);
+  const auto records = ledger_records(dir);
+  EXPECT_EQ(count_events(records, "worker_dead"), 0);
+  EXPECT_EQ(count_events(records, "attempt_failed"), 0);
+  ASSERT_EQ(count_events_for_rank(records, "worker_left", 2), 1);
+  for (const json& r : records) {
+    if (r.value("event", "") == "worker_left") {
+      EXPECT_NE(r.value("reason", "").find("departure note"), std::string::npos) << r.dump();
+    }
+  }
+  EXPECT_GE(count_events_for_rank(records, "preempted", 2), 1);
   EXPECT_EQ(count_events(records, "done"), 4);
 }
 

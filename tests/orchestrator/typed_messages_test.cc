@@ -15,16 +15,17 @@ namespace {
 using nlohmann::json;
 
 TEST(TypedMessageTest, StartRoundTripsWithTheSameFieldNames) {
-  const StartMsg m{"/run", 0.5, 30.0, 12.0};
+  const StartMsg m{"/run", 0.5, 30.0, 12.0, "sess"};
   const json j = m.encode();
   EXPECT_EQ(j, json({{"run_dir", "/run"}, {"heartbeat_interval_s", 0.5}, {"coordinator_timeout_s", 30.0},
-                     {"stop_grace_s", 12.0}}));
+                     {"stop_grace_s", 12.0}, {"session", "sess"}}));
   const auto back = StartMsg::decode(*decode_body(encode_body(j)));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->run_dir, "/run");
   EXPECT_EQ(back->heartbeat_interval_s, 0.5);
   EXPECT_EQ(back->coordinator_timeout_s, 30.0);
   EXPECT_EQ(back->stop_grace_s, 12.0);
+  EXPECT_EQ(back->session, "sess");
 }
 
 TEST(TypedMessageTest, AssignRoundTripsWithTheSameFieldNames) {
@@ -50,7 +51,11 @@ TEST(TypedMessageTest, MissingFieldsReadAsDefaults) {
   const auto s = StartMsg::decode(json::object());
   ASSERT_TRUE(s);
   EXPECT_EQ(s->heartbeat_interval_s, 1.0);
-  EXPECT_EQ(s->coordinator_timeout_s, 60.0);
+  EXPECT_EQ(s->coordinator_timeout_s, 120.0);
+  EXPECT_EQ(s->session, "");
+  const auto shutdown = ShutdownMsg::decode(json::object());
+  ASSERT_TRUE(shutdown);
+  EXPECT_TRUE(shutdown->finalize);  // an older coordinator's empty SHUTDOWN: finalize as before
   EXPECT_FALSE(s->stop_grace_s);
   const auto a = AssignMsg::decode(json::object());
   ASSERT_TRUE(a);
@@ -121,13 +126,15 @@ TEST(TypedMessageTest, HelloRoundTripsAndRefusesWrongTypes) {
 TEST(TypedMessageTest, EmptyBodiesRoundTripAndAcceptAnyObject) {
   EXPECT_EQ(ReadyMsg{}.encode(), json::object());
   EXPECT_EQ(PingMsg{}.encode(), json::object());
-  EXPECT_EQ(ShutdownMsg{}.encode(), json::object());
+  EXPECT_EQ(ShutdownMsg{}.encode(), json({{"finalize", true}}));
+  EXPECT_EQ(ShutdownMsg{false}.encode(), json({{"finalize", false}}));
   expect_round_trip(ReadyMsg{});
   expect_round_trip(PingMsg{});
   expect_round_trip(ShutdownMsg{});
+  expect_round_trip(ShutdownMsg{false});
   expect_refuses_wrong_types<ReadyMsg>(json::object(), {});
   expect_refuses_wrong_types<PingMsg>(json::object(), {});
-  expect_refuses_wrong_types<ShutdownMsg>(json::object(), {});
+  expect_refuses_wrong_types<ShutdownMsg>(json({{"finalize", false}}), {{"finalize", "no"}, {"finalize", 0}});
 }
 
 TEST(TypedMessageTest, ReasonBodiesRoundTripAndRefuseWrongTypes) {
@@ -251,9 +258,9 @@ TEST(TypedMessageTest, AResultWithoutAKnownEndIsAFailure) {
 }
 
 TEST(TypedMessageTest, StartAndAssignRefuseWrongTypesFieldByField) {
-  const StartMsg start{"/run", 0.5, 30.0, 12.0};
+  const StartMsg start{"/run", 0.5, 30.0, 12.0, ""};
   expect_round_trip(start);
-  expect_round_trip(StartMsg{"/run", 0.5, 30.0, std::nullopt});
+  expect_round_trip(StartMsg{"/run", 0.5, 30.0, std::nullopt, ""});
   expect_refuses_wrong_types<StartMsg>(start.encode(), {{"run_dir", kNotString}, {"heartbeat_interval_s", "fast"},
                                                         {"coordinator_timeout_s", nullptr}, {"stop_grace_s", true}});
   AssignMsg assign;

@@ -139,8 +139,58 @@ TEST(WorkerAgentTest, ALostCoordinatorStopsTheJobAndWaitsForItWithinTheGrace) {
   f.clock.advance(1);
   const Actions done = f.tick(finished(JobEnd::kPreempted));
   EXPECT_EQ(exit_of(done), WorkerExit::kCoordinatorLost);
-  EXPECT_EQ(count_sent(done, MsgKind::kResult), 0);  // nobody to tell
   EXPECT_EQ(count(done, Type::kAbandonJob), 0);
+}
+
+// Regression (issue 23): a worker that left because rank 0 went silent was recorded as a crash
+// (worker_dead + attempt_failed) when rank 0 had only been paused. It now says so: the stopped
+// job's result, a BYE with the reason and a departure note on the shared storage (for a rank 0
+// that never reads the BYE), all before it exits; and it asks for no more work.
+TEST(WorkerAgentTest, AWorkerThatGivesUpOnTheCoordinatorReportsItsJobAndLeavesANote) {
+  Fixture f;
+  f.agent.on_message(from_coordinator(MsgKind::kStart, [] {
+                       json b = start_body();
+                       b["session"] = "sess-1";
+                       return b;
+                     }()),
+                     f.clock.now());
+  f.assign();
+  f.clock.advance(31);
+  f.tick();  // watchdog: stop requested
+  const Actions done = f.tick(finished(JobEnd::kPreempted));
+  const WorkerAction* result = find_sent(done, MsgKind::kResult);
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->body["job"], "X-s1");
+  EXPECT_EQ(result->body["end"], "preempted");
+  const WorkerAction* bye = find_sent(done, MsgKind::kBye);
+  ASSERT_NE(bye, nullptr);
+  EXPECT_NE(bye->body["reason"].get<std::string>().find("no message from the coordinator"), std::string::npos);
+  EXPECT_EQ(count_sent(done, MsgKind::kReady), 0);
+  ASSERT_EQ(count(done, Type::kNoteDeparture), 1);
+  for (const auto& a : done) {
+    if (a.type != Type::kNoteDeparture) continue;
+    EXPECT_EQ(a.run_dir, "/tmp/run");
+    EXPECT_EQ(a.body["session"], "sess-1");
+    EXPECT_EQ(a.body["pid"], 4242);
+    EXPECT_EQ(a.body["job"], "X-s1");
+    EXPECT_EQ(a.body["attempt"], 2);
+  }
+  EXPECT_EQ(exit_of(done), WorkerExit::kCoordinatorLost);
+}
+
+// SHUTDOWN after a session that lost a rank: MPI_Finalize would wait for the lost rank, so the
+// worker exits without it, and says goodbye first (rank 0 waits for that before ending the job).
+TEST(WorkerAgentTest, AShutdownWithoutFinalizeSaysGoodbyeAndExitsEnded) {
+  Fixture f;
+  f.start();
+  const Actions a = f.agent.on_message(from_coordinator(MsgKind::kShutdown, {{"finalize", false}}), f.clock.now());
+  EXPECT_EQ(count_sent(a, MsgKind::kBye), 1);
+  EXPECT_EQ(exit_of(a), WorkerExit::kEnded);
+  Fixture g;
+  g.start();
+  const Actions b = g.agent.on_message(from_coordinator(MsgKind::kShutdown), g.clock.now());
+  EXPECT_EQ(count_sent(b, MsgKind::kBye), 0);
+  EXPECT_EQ(exit_of(b), WorkerExit::kShutdown);
 }
 
 TEST(WorkerAgentTest, ATrainerThatIgnoresStopIsAbandonedAfterTheGrace) {

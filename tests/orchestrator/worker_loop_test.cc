@@ -45,6 +45,7 @@ class ScriptedCoordinator final : public Transport {
   void progress() override {}
   size_t pending_sends() const override { return 0; }
   void forget(int) override {}
+  void readmit(int) override {}
 
  private:
   std::string job_dir_, session_;
