@@ -72,7 +72,9 @@ TEST_F(ClusterTest, PartitionLongerThanTheWorkerTimeoutHealsAndTheRankIsReadmitt
 }
 
 TEST_F(ClusterTest, PermanentPartitionTheJobResumesElsewhereAndTheCutOffWorkerLeaves) {
-  const std::string exp = experiment({"A"}, {1, 2, 3}, json{{"fault", {{"worker_timeout_s", 3}, {"coordinator_timeout_s", 6}}}});
+  // 8 epochs: the cut-off worker must not finish its job before its watchdog makes it leave.
+  const std::string exp = experiment({"A"}, {1, 2, 3}, json{{"recipe", {{"max_epochs", 8}}},
+                                                            {"fault", {{"worker_timeout_s", 3}, {"coordinator_timeout_s", 6}}}});
   ClusterRun run(*cluster_, exp, kNp);
   const auto running = wait_running_with_checkpoints(run.run_dir(), 3, 1, 180);
   ASSERT_EQ(running.size(), 3u) << run.output();
