@@ -28,8 +28,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mpirun_util as mu
 
-NET = "10.233.9"
-PREFIX = "amscale"
+# Names carry this process's pid, so that a run never touches another benchmark's namespaces.
+NET = f"10.233.{os.getpid() % 250 + 1}"
+PREFIX = f"amsc{os.getpid()}"
 
 
 def sh(*cmd, check=True):
@@ -218,7 +219,6 @@ def main():
     if a.work.startswith("/tmp"):
         sys.exit("WORK_DIR must not be under /tmp: each node has a private /tmp")
     os.makedirs(a.work, exist_ok=True)
-    cluster_down(a.nodes)  # leftovers of an interrupted run
     agent = cluster_up(a.nodes, a.work)
     try:
         for r in [int(x) for x in a.ranks.split(",")]:
