@@ -1,0 +1,103 @@
+// Partitions of node 3 (rank 2 of np 4) during an amnl run: shorter than the worker timeout
+// (nobody notices), longer than it but healed (the rank is declared dead, then readmitted with
+// new work while its stale attempt stays fenced), and permanent (its job resumes elsewhere, the
+// cut-off worker leaves by itself).
+#include <chrono>
+#include <thread>
+
+#include "cluster/cluster_test_fixture.h"
+
+namespace amnl::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kNp = 4;
+
+void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
+
+RunningJob job_of_rank(const std::vector<RunningJob>& running, int rank) {
+  for (const RunningJob& j : running)
+    if (j.rank == rank) return j;
+  return {};
+}
+
+TEST_F(ClusterTest, PartitionShorterThanTheWorkerTimeoutGoesUnnoticed) {
+  // TCP's retransmission backoff stretches a 2 s cut to about 3 s of silence (mpi-slurm.md).
+  const std::string exp = experiment({"A"}, {1, 2, 3}, json{{"fault", {{"worker_timeout_s", 10}, {"coordinator_timeout_s", 20}}}});
+  ClusterRun run(*cluster_, exp, kNp);
+  const auto running = wait_running_with_checkpoints(run.run_dir(), 3, 1, 180);
+  ASSERT_EQ(running.size(), 3u) << run.output();
+  ASSERT_EQ(run.ranks_on_node(3), std::vector<int>{2});
+  const RunningJob victim = job_of_rank(running, 2);
+  cluster_->partition(3);
+  sleep_s(2);
+  cluster_->heal(3);
+
+  expect_run_ended(run, "complete", 0);
+  EXPECT_TRUE(ledger_events(run.run_dir(), "worker_dead").empty());
+  EXPECT_TRUE(ledger_events(run.run_dir(), "attempt_failed").empty());
+  const auto done = ledger_events(run.run_dir(), "done", victim.job);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0]["rank"], 2);
+  EXPECT_EQ(done[0]["attempt"], 1);
+  EXPECT_EQ(metrics_differ_from_alone(run.run_dir(), victim.job, alone_dir(victim.job)), "");
+}
+
+TEST_F(ClusterTest, PartitionLongerThanTheWorkerTimeoutHealsAndTheRankIsReadmitted) {
+  // The cut-off worker must outlive the cut (coordinator_timeout_s) to be readmitted; more jobs
+  // than workers, so that work is left when it is back.
+  const std::string exp = experiment({"A", "B"}, {1, 2, 3},
+                                     json{{"fault", {{"worker_timeout_s", 3}, {"coordinator_timeout_s", 60}}}});
+  ClusterRun run(*cluster_, exp, kNp);
+  const auto running = wait_running_with_checkpoints(run.run_dir(), 3, 1, 180);
+  ASSERT_EQ(running.size(), 3u) << run.output();
+  ASSERT_EQ(run.ranks_on_node(3), std::vector<int>{2});
+  const RunningJob victim = job_of_rank(running, 2);
+  ASSERT_FALSE(victim.job.empty());
+  cluster_->partition(3);
+  EXPECT_TRUE(wait_until([&] { return !ledger_events(run.run_dir(), "worker_dead").empty(); }, 20))
+      << "rank 2 was not declared dead during an 8 s partition";
+  sleep_s(4);
+  cluster_->heal(3);
+
+  expect_run_ended(run, "complete", 0);
+  EXPECT_TRUE(assigned_after_death(run.run_dir(), 2)) << "rank 2 was never given work again after the heal";
+  // Its stale attempt wrote nothing the run kept, and only one attempt ever finished the job.
+  EXPECT_EQ(stale_attempt_wrote(run.run_dir(), victim.job), "");
+  const auto done = ledger_events(run.run_dir(), "done", victim.job);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_GT(done[0].value("attempt", 0), victim.attempt);
+  EXPECT_EQ(metrics_differ_from_alone(run.run_dir(), victim.job, alone_dir(victim.job)), "");
+}
+
+TEST_F(ClusterTest, PermanentPartitionTheJobResumesElsewhereAndTheCutOffWorkerLeaves) {
+  // 8 epochs: the cut-off worker must not finish its job before its watchdog makes it leave.
+  const std::string exp = experiment({"A"}, {1, 2, 3}, json{{"recipe", {{"max_epochs", 8}}},
+                                                            {"fault", {{"worker_timeout_s", 3}, {"coordinator_timeout_s", 6}}}});
+  ClusterRun run(*cluster_, exp, kNp);
+  const auto running = wait_running_with_checkpoints(run.run_dir(), 3, 1, 180);
+  ASSERT_EQ(running.size(), 3u) << run.output();
+  ASSERT_EQ(run.ranks_on_node(3), std::vector<int>{2});
+  const RunningJob victim = job_of_rank(running, 2);
+  cluster_->partition(3);  // never healed
+  // The worker on node 3 hears nothing from rank 0: it checkpoints and exits by itself.
+  EXPECT_TRUE(wait_until([&] {
+    for (const NodeProcess& p : cluster_->processes(3))
+      if (p.comm == "amnl") return false;
+    return true;
+  }, 6 + 30)) << cluster_->describe_processes();
+
+  expect_run_ended(run, "complete", 0);
+  const json outcome = read_json(run.run_dir() + "/outcome.json");
+  EXPECT_EQ(outcome["dead_ranks"], json::array({2})) << outcome.dump();
+  const auto done = ledger_events(run.run_dir(), "done", victim.job);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_NE(done[0]["rank"], 2);
+  EXPECT_GE(done[0].value("resumed_from_epoch", 0), victim.checkpoint_epoch) << done[0].dump();
+  EXPECT_EQ(stale_attempt_wrote(run.run_dir(), victim.job), "");
+  EXPECT_EQ(metrics_differ_from_alone(run.run_dir(), victim.job, alone_dir(victim.job)), "");
+}
+
+}  // namespace
+}  // namespace amnl::test

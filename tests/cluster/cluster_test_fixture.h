@@ -1,0 +1,56 @@
+#pragma once
+// The fixture of the multi-node tests: a 3-node namespace cluster per test (skipped, with the
+// reason, where namespaces cannot be made), and the checks every run ends with.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "cluster/cluster_run.h"
+
+namespace amnl::test {
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  // mpirun must be gone this long after rank 0 wrote the final outcome (issue 23, item 1).
+  static constexpr double kExitBoundS = 10;
+  // How long the orteds get to leave once mpirun is gone.
+  static constexpr double kOrtedGraceS = 5;
+
+  void SetUp() override {
+    const std::string why = NetnsCluster::unavailable();
+    if (!why.empty()) GTEST_SKIP() << "no namespace cluster here: " << why;
+    cluster_ = std::make_unique<NetnsCluster>(3);
+  }
+
+  // The end of every run: mpirun gone within kExitBoundS of rank 0's final outcome, with the
+  // outcome's exit code as its status; the outcome the expected one; every job done exactly
+  // once; no rank or orted left on any node. mpirun is killed afterwards if it still ran.
+  void expect_run_ended(ClusterRun& run, const std::string& want_outcome, int want_exit_code) {
+    const auto after = run.exit_after_outcome(kExitBoundS);
+    const nlohmann::json outcome = read_json(run.run_dir() + "/outcome.json");
+    EXPECT_TRUE(after.has_value()) << "mpirun still ran " << kExitBoundS << " s after rank 0 wrote the final outcome "
+                                   << outcome.dump() << "\nprocesses on the nodes:\n"
+                                   << cluster_->describe_processes();
+    if (after) {
+      EXPECT_EQ(run.wait(0), outcome.value("exit_code", -1)) << "mpirun's exit status is not the outcome's";
+    }
+    EXPECT_EQ(outcome.value("outcome", ""), want_outcome) << outcome.dump() << "\n" << run.output();
+    EXPECT_EQ(outcome.value("exit_code", -1), want_exit_code) << outcome.dump();
+    EXPECT_EQ(processes_left_after(*cluster_, kOrtedGraceS), "") << "processes left after the run";
+    run.kill_mpirun();
+    EXPECT_EQ(jobs_not_done_once(run.run_dir()), "");
+  }
+
+  // Tiny preset, checkpoint every epoch, short fault timeouts (write_orch_experiment), `patch`
+  // on top; data and run dir in the cluster's shared dir.
+  std::string experiment(const std::vector<std::string>& datasets, const std::vector<int>& seeds,
+                         const nlohmann::json& patch = {}, const std::string& name = "exp") {
+    return write_cluster_experiment(*cluster_, name, datasets, seeds, patch);
+  }
+  std::string alone_dir(const std::string& job) const { return cluster_->shared_dir() + "/alone-" + job; }
+
+  std::unique_ptr<NetnsCluster> cluster_;
+};
+
+}  // namespace amnl::test
