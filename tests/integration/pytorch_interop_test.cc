@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -15,7 +16,12 @@
 namespace amnl::test {
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
+// Debian's interpreter, where python3-torch installs (the python3 on PATH may be another one).
+// AMNL_TEST_PYTHON overrides it, to check what happens without torch.
+std::string python_binary() {
+  const char* p = std::getenv("AMNL_TEST_PYTHON");
+  return p && *p ? p : "/usr/bin/python3";
+}
 
 // "unit rul" lines of `output` (log lines and warnings in between are ignored).
 std::map<int, double> unit_predictions(const std::string& output) {
@@ -55,12 +61,12 @@ class PytorchInterop : public ::testing::Test {
   }
   // Not a skip: the project's install step (scripts/install-deps.sh) installs python3-torch.
   static void require_python_torch() {
-    auto r = run_command({kPython, "-c", "import torch"});
-    ASSERT_EQ(r.exit_code, 0) << kPython << " cannot import torch: install Debian's python3-torch "
+    auto r = run_command({python_binary(), "-c", "import torch"});
+    ASSERT_EQ(r.exit_code, 0) << python_binary() << " cannot import torch: install Debian's python3-torch "
                               << "(scripts/install-deps.sh, or apt-get install python3-torch)\n" << r.output;
   }
   static CommandResult python(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"env", "OMP_NUM_THREADS=1", kPython};
+    std::vector<std::string> argv = {"env", "OMP_NUM_THREADS=1", python_binary()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
   }
@@ -75,7 +81,7 @@ TempDir* PytorchInterop::dir_ = nullptr;
 CommandResult* PytorchInterop::train_ = nullptr;
 
 TEST_F(PytorchInterop, LoadAndPredictInPythonEqualsAmnlPredict) {
-  require_python_torch();
+  ASSERT_NO_FATAL_FAILURE(require_python_torch());
   ASSERT_EQ(train_->exit_code, 0) << train_->output;
   const std::string model = *dir_ / "job/SYN_v7_seed1.pt";
   auto amnl = predict(model);
@@ -88,7 +94,7 @@ TEST_F(PytorchInterop, LoadAndPredictInPythonEqualsAmnlPredict) {
 // Every file of the job opens with torch.load as a dict with the recipe's keys, loads strictly
 // into the Python class, and a checkpoint's optimizer state continues training in PyTorch.
 TEST_F(PytorchInterop, FinalModelAndCheckpointsAreTheRecipesDicts) {
-  require_python_torch();
+  ASSERT_NO_FATAL_FAILURE(require_python_torch());
   ASSERT_EQ(train_->exit_code, 0) << train_->output;
   TempDir out;
   auto r = python({source_dir() + "/tests/integration/pytorch_interop_check.py", *dir_ / "job", "SYN_v7_seed1.pt",
@@ -103,7 +109,7 @@ TEST_F(PytorchInterop, FinalModelAndCheckpointsAreTheRecipesDicts) {
 // The reverse direction: `amnl predict` on a model fine-tuned and saved in Python predicts what
 // Python does with it, and a broken dict is refused naming the key.
 TEST_F(PytorchInterop, AmnlPredictReadsADictSavedByPython) {
-  require_python_torch();
+  ASSERT_NO_FATAL_FAILURE(require_python_torch());
   ASSERT_EQ(train_->exit_code, 0) << train_->output;
   TempDir out;
   auto r = python({source_dir() + "/tests/integration/pytorch_interop_check.py", *dir_ / "job", "SYN_v7_seed1.pt",

@@ -216,7 +216,7 @@ TEST(TorchPickle, ReadsWhatPythonsTorchSaveWrote) {
   ASSERT_EQ(sd->names, (std::vector<std::string>{"weight", "bias"}));
   EXPECT_TRUE(torch::equal(sd->tensors[0], torch::tensor({{1.0f, 2.0f}})));
   EXPECT_TRUE(torch::equal(sd->tensors[1], torch::tensor({3.0f})));
-  d->toGenericDict().erase("model_state_dict");
+  EXPECT_EQ(d->toGenericDict().erase("model_state_dict"), 1u);
   auto rest = ivalue_to_json(*d, "rest");
   ASSERT_TRUE(rest.ok()) << rest.message();
   EXPECT_EQ(*rest, json::parse(R"({"one": {"k": 1}, "neg": -5, "big": 1099511627776, "f": 0.25, "t": [1, "a"],
