@@ -20,7 +20,8 @@
 // Choosing a checkpoint to resume from (Trainer::resume): the manifest's entries, newest first
 // (highest epoch, batch, then attempt). A candidate is SKIPPED (warning, try the next older) when:
 //   - its file is missing, its size or CRC-32 differs from the manifest (truncated, corrupt);
-//   - it does not parse: not format kCheckpointFormat, a key below missing or unreadable;
+//   - it does not parse: neither a dict of format kCheckpointDictFormat (checkpoint_dict.h) nor
+//     an archive of format kCheckpointFormat, a key missing or unreadable;
 //   - its tensors' names, shapes or dtypes differ from the model's; the optimizer, schedule,
 //     shuffler or torch generator state cannot be loaded.
 // The job is REFUSED (fails; nothing older is tried, since it is a different job, not damage) when
