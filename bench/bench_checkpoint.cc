@@ -3,7 +3,8 @@
 // fsync, manifest, retention), median of several, and the file's bytes against the parameter
 // bytes (fp32). bench/run-all.sh divides the time by the epoch time measured by
 // train_vs_reference.sh to get the share of training time. Never run by ctest.
-//   bench_checkpoint PRESET DIR [REPEATS=5]     (DIR: a scratch directory on the disk to measure)
+//   bench_checkpoint PRESET DIR [REPEATS=5] [archive]   (DIR: a scratch directory on the disk to measure;
+//   "archive": the TorchScript archive format of earlier amnl versions, for comparison)
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   const std::string preset = argv[1];
   const std::string dir = std::string(argv[2]) + "/bench-ckpt-" + std::to_string(::getpid());
   const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 5;
+  const bool archive = argc > 4 && std::string(argv[4]) == "archive";
   const RecipeConfig cfg = *RecipeConfig::preset(preset);
   torch::manual_seed(1);
   DualTaskModel model(cfg.model, 17);
@@ -70,7 +72,7 @@ int main(int argc, char** argv) {
   size_t bytes = 0;
   for (int i = 0; i < repeats; ++i) {
     const auto t0 = Clock::now();
-    const std::string data = serialize_checkpoint(st, t, opt);
+    const std::string data = archive ? serialize_checkpoint_archive(st, t, opt) : serialize_checkpoint(st, t, opt);
     CheckpointInfo info;
     info.file = checkpoint_file_name(CheckpointKind::kPeriodic, st.epochs_done + i);
     info.epoch = st.epochs_done + i;
@@ -82,7 +84,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   std::sort(ms.begin(), ms.end());
   const double param_bytes = 4.0 * static_cast<double>(count_parameters(*model));
-  std::printf("RESULT ckpt preset=%s every_epochs=%d median_ms=%.1f bytes=%zu param_bytes=%.0f bytes_over_params=%.2f\n",
-              preset.c_str(), cfg.checkpoint.every_epochs, ms[ms.size() / 2], bytes, param_bytes, bytes / param_bytes);
+  std::printf("RESULT ckpt format=%s preset=%s every_epochs=%d median_ms=%.1f bytes=%zu param_bytes=%.0f bytes_over_params=%.2f\n",
+              archive ? "archive" : "dict", preset.c_str(), cfg.checkpoint.every_epochs, ms[ms.size() / 2], bytes, param_bytes, bytes / param_bytes);
   return 0;
 }

@@ -10,6 +10,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev
   python3
+  python3-torch                # tests: PyTorch reads amnl's models (examples/pytorch); bench: the reference
   gnuplot-nox                  # report plots (PNG)
   chromium                     # tests: headless screenshots of report.html and the live page
   prometheus                   # tests: promtool check metrics

@@ -4,6 +4,9 @@
 #include <sstream>
 
 #include "common/checksum.h"
+#include "worker/checkpoint_dict.h"
+#include "worker/pytorch_dict.h"
+#include "worker/torch_pickle.h"
 
 namespace amnl::worker {
 namespace {
@@ -131,6 +134,11 @@ Result<TrainState> TrainState::from_json(const json& j) {
 }
 
 std::string serialize_checkpoint(const TrainState& state, const CheckpointTensors& t, torch::optim::Optimizer& optimizer) {
+  return serialize_checkpoint_dict(state, t, optimizer);
+}
+
+std::string serialize_checkpoint_archive(const TrainState& state, const CheckpointTensors& t,
+                                         torch::optim::Optimizer& optimizer) {
   torch::serialize::OutputArchive out;
   out.write(archive_key::kFormat, c10::IValue(std::string(kCheckpointFormat)));
   out.write(archive_key::kState, c10::IValue(state.to_json().dump()));
@@ -148,6 +156,11 @@ std::string serialize_checkpoint(const TrainState& state, const CheckpointTensor
 
 Result<LoadedCheckpoint> parse_checkpoint(const std::string& bytes, const std::string& label) {
   using R = Result<LoadedCheckpoint>;
+  if (!is_torchscript_archive(bytes)) {
+    auto dict = load_torch_pickle(bytes, label);
+    if (!dict.ok()) return dict.status();
+    return parse_checkpoint_dict(*dict, label);
+  }
   LoadedCheckpoint c;
   try {
     c.archive.load_from(bytes.data(), bytes.size(), torch::Device(torch::kCPU));
@@ -176,6 +189,7 @@ Result<LoadedCheckpoint> parse_checkpoint(const std::string& bytes, const std::s
 }
 
 Status load_optimizer(LoadedCheckpoint& c, torch::optim::Optimizer& optimizer, const std::string& label) {
+  if (!c.optimizer_state.isNone()) return load_adamw_state_dict(c.optimizer_state, optimizer, label + ": optimizer_state_dict");
   try {
     torch::serialize::InputArchive opt;
     if (!c.archive.try_read(archive_key::kOptimizer, opt)) return Status::Error(label + ": no optimizer state");
@@ -187,7 +201,12 @@ Status load_optimizer(LoadedCheckpoint& c, torch::optim::Optimizer& optimizer, c
   return Status::Ok();
 }
 
-std::string serialize_model_file(const json& meta, const NamedTensors& weights) {
+std::string serialize_model_file(const json& meta, const NamedTensors& weights, const json& history,
+                                 const torch::optim::Optimizer* optimizer) {
+  return serialize_model_dict(meta, weights, history, optimizer);
+}
+
+std::string serialize_model_archive(const json& meta, const NamedTensors& weights) {
   torch::serialize::OutputArchive out;
   out.write(archive_key::kFormat, c10::IValue(std::string(kModelFormat)));
   out.write(archive_key::kMeta, c10::IValue(meta.dump()));
@@ -199,6 +218,11 @@ std::string serialize_model_file(const json& meta, const NamedTensors& weights) 
 
 Result<ModelFile> parse_model_file(const std::string& bytes, const std::string& label) {
   using R = Result<ModelFile>;
+  if (!is_torchscript_archive(bytes)) {
+    auto dict = load_torch_pickle(bytes, label);
+    if (!dict.ok()) return dict.status();
+    return parse_model_dict(*dict, label);
+  }
   ModelFile m;
   try {
     torch::serialize::InputArchive in;

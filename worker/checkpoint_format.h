@@ -1,6 +1,8 @@
 #pragma once
 // The checkpoint format in one place: what a job's checkpoints/ directory holds, what is inside a
-// training checkpoint and a deployment model (torch archives), and when a checkpoint is refused.
+// training checkpoint and a deployment model, and when a checkpoint is refused. Both are written
+// as the dict a PyTorch user opens with torch.load (checkpoint_dict.h has the keys); the
+// TorchScript archives of earlier amnl versions (the archive_key layout below) are still read.
 // Bytes go to disk only through CheckpointStore (checkpoint_store.h) / Storage; this file only
 // (de)serialises.
 //
@@ -18,7 +20,8 @@
 // Choosing a checkpoint to resume from (Trainer::resume): the manifest's entries, newest first
 // (highest epoch, batch, then attempt). A candidate is SKIPPED (warning, try the next older) when:
 //   - its file is missing, its size or CRC-32 differs from the manifest (truncated, corrupt);
-//   - it does not parse: not format kCheckpointFormat, a key below missing or unreadable;
+//   - it does not parse: neither a dict of format kCheckpointDictFormat (checkpoint_dict.h) nor
+//     an archive of format kCheckpointFormat, a key missing or unreadable;
 //   - its tensors' names, shapes or dtypes differ from the model's; the optimizer, schedule,
 //     shuffler or torch generator state cannot be loaded.
 // The job is REFUSED (fails; nothing older is tried, since it is a different job, not damage) when
@@ -123,30 +126,41 @@ struct CheckpointTensors {
   torch::Tensor torch_rng;  // the default CPU generator's state (dropout)
 };
 
+// The dict format (checkpoint_dict.h). The _archive variants write the format of earlier amnl
+// versions, which only tests and conversions need.
 std::string serialize_checkpoint(const TrainState& state, const CheckpointTensors& tensors,
                                  torch::optim::Optimizer& optimizer);
+std::string serialize_checkpoint_archive(const TrainState& state, const CheckpointTensors& tensors,
+                                         torch::optim::Optimizer& optimizer);
 
 // A parsed checkpoint, not yet applied to anything: a candidate can be rejected without side
 // effects. The optimizer state stays in `archive` until apply time.
 struct LoadedCheckpoint {
   TrainState state;
   CheckpointTensors tensors;
-  torch::serialize::InputArchive archive;
+  torch::serialize::InputArchive archive;  // an archive checkpoint's optimizer state
+  c10::IValue optimizer_state;             // a dict checkpoint's optimizer_state_dict (else None)
 };
 // `label` names the file in errors. Tensors are not checked against a model here: the caller
 // first compares recipes (to name the differing key), then shapes with check_tensors_like.
+// Reads both formats.
 Result<LoadedCheckpoint> parse_checkpoint(const std::string& bytes, const std::string& label);
 // Names, shapes and dtypes of `got` equal `expected`'s; `what` starts the error message.
 Status check_tensors_like(const NamedTensors& got, const NamedTensors& expected, const std::string& what);
 Status load_optimizer(LoadedCheckpoint& checkpoint, torch::optim::Optimizer& optimizer, const std::string& label);
 
 // The deployment model: weights (EMA at the best epoch) plus `meta` (recipe, scaler, dataset,
-// seed, num_features, metrics): all that inference needs.
-std::string serialize_model_file(const nlohmann::json& meta, const NamedTensors& weights);
+// seed, num_features, metrics): all that inference needs. The dict also holds the training
+// `history` and, when given, the optimizer's state.
+std::string serialize_model_file(const nlohmann::json& meta, const NamedTensors& weights,
+                                 const nlohmann::json& history = nlohmann::json::array(),
+                                 const torch::optim::Optimizer* optimizer = nullptr);
+std::string serialize_model_archive(const nlohmann::json& meta, const NamedTensors& weights);
 struct ModelFile {
   nlohmann::json meta;
   NamedTensors weights;
 };
+// Reads both formats; a dict saved by torch.save in Python with the final model's keys too.
 Result<ModelFile> parse_model_file(const std::string& bytes, const std::string& label);
 
 // CRC-32 over the raw bytes of the tensors, in order: equal weights, equal hash.

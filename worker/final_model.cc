@@ -8,6 +8,7 @@
 #include "worker/batching.h"
 #include "worker/checkpoint_format.h"
 #include "worker/model.h"
+#include "worker/pytorch_dict.h"
 
 namespace amnl::worker {
 namespace {
@@ -70,7 +71,8 @@ Result<UnitPredictions> predict_with_model_file(const std::string& model_path, c
       live.names.push_back(name);
       live.tensors.push_back(t);
     }
-    AMNL_RETURN_IF_ERROR(assign_tensors(file->weights, live, model_path));
+    // By name, as load_state_dict(strict=True): a dict saved from Python orders its keys by module.
+    AMNL_RETURN_IF_ERROR(assign_by_name(file->weights, live, model_path + ": model_state_dict"));
 
     auto table = data::read_cmapss_table(data_path);
     if (!table.ok()) return table.status();

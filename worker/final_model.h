@@ -1,8 +1,10 @@
 #pragma once
-// Inference with a deployment model file (<DATASET>_v7_seed<SEED>.pt), or a training checkpoint
-// such as checkpoints/best_epoch_N.pt (its best EMA weights), and nothing else: its
-// weights, recipe and scaler params say how to read, normalise and window new data. No torch
-// in this header (the CLI uses it).
+// Inference with a deployment model file (<DATASET>_v7_seed<SEED>.pt), a dict saved by
+// torch.save in Python with its keys (model_state_dict, model_config, scaler_params:
+// checkpoint_dict.h), or a training checkpoint such as checkpoints/best_epoch_N.pt (its best EMA
+// weights), and nothing else: its weights, recipe and scaler params say how to read, normalise
+// and window new data. Files of earlier amnl versions (TorchScript archives) are read too. No
+// torch in this header (the CLI uses it).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -543,7 +543,7 @@ JobResult Trainer::finish() {
   const json metrics = final_metrics(weights, tp, vp, wall);
 
   const std::string model_name = final_model_name(req_.dataset, req_.seed);
-  if (auto r = write_file(model_name, serialize_model_file(model_meta(metrics), weights))) return *r;
+  if (auto r = write_file(model_name, serialize_model_file(model_meta(metrics), weights, st_.history, optimizer_.get()))) return *r;
   if (auto r = write_file(history_json_name(req_.dataset, req_.seed), st_.history.dump(1) + "\n")) return *r;
   if (auto r = write_file(history_csv_name(req_.dataset, req_.seed), history_csv())) return *r;
   if (auto r = write_file("test_predictions.csv", test_predictions_csv(tp))) return *r;

@@ -15,6 +15,7 @@
 #include "common/exit_codes.h"
 #include "common/logging.h"
 #include "common/recipe_config.h"
+#include "worker/export_command.h"
 #include "worker/final_model.h"
 #include "worker/job_dir_contents.h"
 #include "worker/job_runner.h"
@@ -190,6 +191,7 @@ void add_worker_commands(CLI::App& app, int& exit_code) {
     std::cout << m.dump(1) << "\n";
     exit_code = kExitOk;
   });
+  add_export_command(app, exit_code);
 }
 
 }  // namespace amnl

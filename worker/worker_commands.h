@@ -1,6 +1,6 @@
 #pragma once
 namespace CLI { class App; }
 namespace amnl {
-// `amnl train`, `amnl predict`, `amnl evaluate`. Callbacks store their exit status in `exit_code`.
+// `amnl train`, `amnl predict`, `amnl evaluate`, `amnl export`. Callbacks store their exit status in `exit_code`.
 void add_worker_commands(CLI::App& app, int& exit_code);
 }  // namespace amnl

@@ -23,6 +23,7 @@
 #include "worker/lr_schedule.h"
 #include "worker/metrics.h"
 #include "worker/model.h"
+#include "worker/pytorch_dict.h"
 
 namespace amnl {
 namespace {
@@ -173,9 +174,15 @@ class RecipeTraining : public ::testing::Test {
   }
 
   // The learning rate in the optimizer's own saved parameter-group options: the rate its steps
-  // read. (libtorch 1.13's Optimizer::load does not apply saved options, so they are read from
-  // the archive; the trainer sets the rate before every epoch, resumed ones included.)
+  // read. (Read from the file, not from a loaded optimizer: libtorch 1.13's Optimizer::load does
+  // not apply saved options; the trainer sets the rate before every epoch, resumed ones included.)
+  // A dict checkpoint holds it in optimizer_state_dict["param_groups"][0]["lr"].
   static double lr_in_optimizer(worker::LoadedCheckpoint& ck) {
+    if (!ck.optimizer_state.isNone()) {
+      const auto* groups = worker::dict_get(ck.optimizer_state, "param_groups");
+      EXPECT_TRUE(groups && groups->isList());
+      return groups ? worker::dict_get(groups->toListRef()[0], "lr")->toDouble() : std::nan("");
+    }
     torch::serialize::InputArchive opt, groups, group, options;
     ck.archive.read("optimizer", opt);
     opt.read("param_groups", groups);
