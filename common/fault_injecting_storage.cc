@@ -23,6 +23,32 @@ int FaultInjectingStorage::mutation_count() const {
   return mutations_;
 }
 
+void FaultInjectingStorage::hold_next(const std::string& op, const std::string& path_part) {
+  std::lock_guard<std::mutex> lock(mu_);
+  hold_ = Hold{op, path_part};
+}
+
+bool FaultInjectingStorage::wait_until_held(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return hold_cv_.wait_for(lock, timeout, [&] { return hold_ && hold_->reached; });
+}
+
+void FaultInjectingStorage::release_held() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (hold_) hold_->released = true;
+  if (hold_ && !hold_->reached) hold_.reset();
+  hold_cv_.notify_all();
+}
+
+void FaultInjectingStorage::stall_if_held(const char* op, const std::string& path) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!hold_ || hold_->reached || hold_->op != op || path.find(hold_->path_part) == std::string::npos) return;
+  hold_->reached = true;
+  hold_cv_.notify_all();
+  hold_cv_.wait(lock, [&] { return hold_->released; });
+  hold_.reset();
+}
+
 bool FaultInjectingStorage::take_failure(const char* op, const std::string& path, Status* out) {
   std::lock_guard<std::mutex> lock(mu_);
   ++mutations_;
@@ -35,6 +61,7 @@ bool FaultInjectingStorage::take_failure(const char* op, const std::string& path
 Status FaultInjectingStorage::write_atomic(const std::string& path, std::string_view bytes) {
   Status st;
   if (take_failure("write", path, &st)) return st;
+  stall_if_held("write", path);
   std::optional<size_t> tear;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -47,6 +74,7 @@ Status FaultInjectingStorage::write_atomic(const std::string& path, std::string_
 Status FaultInjectingStorage::append(const std::string& path, std::string_view bytes) {
   Status st;
   if (take_failure("append", path, &st)) return st;
+  stall_if_held("append", path);
   std::optional<size_t> tear;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -68,12 +96,20 @@ Result<std::vector<std::string>> FaultInjectingStorage::list_files(const std::st
 Status FaultInjectingStorage::remove(const std::string& path) {
   Status st;
   if (take_failure("remove", path, &st)) return st;
+  stall_if_held("remove", path);
   return inner_->remove(path);
 }
 Status FaultInjectingStorage::make_dirs(const std::string& dir) {
   Status st;
   if (take_failure("mkdir", dir, &st)) return st;
+  stall_if_held("mkdir", dir);
   return inner_->make_dirs(dir);
+}
+Status FaultInjectingStorage::link_atomic(const std::string& from, const std::string& to) {
+  Status st;
+  if (take_failure("link", to, &st)) return st;
+  stall_if_held("link", to);
+  return inner_->link_atomic(from, to);
 }
 
 }  // namespace amnl

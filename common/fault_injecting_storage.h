@@ -1,8 +1,14 @@
 #pragma once
 // A Storage wrapper for tests: makes chosen operations fail, tears writes and appends at a byte
-// count (as a crash or a lying disk would), and counts operations. Thread-safe.
+// count (as a crash or a lying disk would), stalls a chosen operation until released (as an NFS
+// client stalls a writer on a hung server, a SIGSTOP or a VM pause), and counts operations.
+// Thread-safe.
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "common/storage.h"
 
@@ -25,6 +31,15 @@ class FaultInjectingStorage final : public Storage {
   void set_appends_failing(bool failing);
   int mutation_count() const;
 
+  // Stalls the next mutating operation `op` ("write", "append", "remove", "mkdir", "link") whose
+  // path contains `path_part`: the calling thread blocks before anything reaches the disk, and
+  // the operation completes as asked once release_held() is called. Other operations go on.
+  void hold_next(const std::string& op, const std::string& path_part);
+  // Waits until a caller is blocked in the held operation; false when none came within `timeout`.
+  bool wait_until_held(std::chrono::milliseconds timeout);
+  // Lets the held operation (if any) go on, and cancels a hold nobody reached yet.
+  void release_held();
+
   Status write_atomic(const std::string& path, std::string_view bytes) override;
   Status append(const std::string& path, std::string_view bytes) override;
   Result<std::string> read(const std::string& path) const override;
@@ -32,9 +47,11 @@ class FaultInjectingStorage final : public Storage {
   Result<std::vector<std::string>> list_files(const std::string& dir) const override;
   Status remove(const std::string& path) override;
   Status make_dirs(const std::string& dir) override;
+  Status link_atomic(const std::string& from, const std::string& to) override;
 
  private:
   bool take_failure(const char* op, const std::string& path, Status* out);
+  void stall_if_held(const char* op, const std::string& path);
 
   std::shared_ptr<Storage> inner_;
   mutable std::mutex mu_;
@@ -43,6 +60,12 @@ class FaultInjectingStorage final : public Storage {
   std::optional<size_t> tear_append_;
   bool appends_failing_ = false;
   int mutations_ = 0;
+  struct Hold {
+    std::string op, path_part;
+    bool reached = false, released = false;
+  };
+  std::optional<Hold> hold_;
+  std::condition_variable hold_cv_;
 };
 
 }  // namespace amnl

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/fence.h"
+
 namespace amnl {
 
 struct JobRequest {
@@ -21,6 +23,9 @@ struct JobRequest {
   nlohmann::json recipe; // a recipe config (see worker's RecipeConfig); {} means defaults
   int threads = 0;       // intra-op threads; 0 = decide from the environment
   bool resume = true;    // continue from the newest valid checkpoint in <job_dir>/checkpoints if any
+  // Set by whoever leases the job (the worker loop, from lease.json): the commit of every file is
+  // then fenced (common/fence.h, worker/checkpoint_store.h). Unset: a single writer.
+  FenceId fence;
 };
 
 struct JobProgress {
@@ -58,8 +63,9 @@ struct JobCallbacks {
   // Set by a signal handler or the worker loop: finish the current batch, write an emergency
   // checkpoint, return kPreempted.
   const std::atomic<bool>* stop_requested = nullptr;
-  // Asked before every durable write (checkpoint, model, metrics): false means a newer attempt
-  // owns the job, so write nothing and return kFenced. Empty means always the owner.
+  // Asked before every durable write (checkpoint, model, metrics) and, with a fence, again right
+  // before its commit: false means a newer attempt owns the job, so write nothing and return
+  // kFenced. Empty means always the owner.
   std::function<bool()> still_owner;
 };
 

@@ -158,6 +158,26 @@ class PosixStorage final : public Storage {
     return Status::Ok();
   }
 
+  Status link_atomic(const std::string& from, const std::string& to) override {
+    static std::atomic<unsigned> counter{0};
+    const std::string tmp = temporary_name(to, counter.fetch_add(1));
+    if (::link(from.c_str(), tmp.c_str()) != 0) {
+      // No hard links here (some FUSE and SMB mounts): an atomic copy serves the same readers.
+      if (errno == EPERM || errno == EOPNOTSUPP || errno == EXDEV || errno == EMLINK) {
+        auto bytes = read(from);
+        if (!bytes.ok()) return bytes.status();
+        return write_atomic(to, *bytes);
+      }
+      return Status::Error(errno_text("cannot link " + from + " to", tmp));
+    }
+    if (::rename(tmp.c_str(), to.c_str()) != 0) {
+      Status st = Status::Error(errno_text("cannot rename to", to));
+      ::unlink(tmp.c_str());
+      return st;
+    }
+    return fsync_dir(fs::path(to).parent_path());
+  }
+
   Status make_dirs(const std::string& dir) override {
     std::error_code ec;
     fs::path p = fs::absolute(dir, ec);

@@ -31,6 +31,13 @@ class Storage {
   virtual Status remove(const std::string& path) = 0;
   // mkdir -p, with an fsync of each parent whose entries changed.
   virtual Status make_dirs(const std::string& dir) = 0;
+
+  // Gives the file `from` the second name `to`, replacing whatever `to` was in one step: a hard
+  // link under a temporary name, rename onto `to`, fsync of the directory. Later writes of `from`
+  // (write_atomic makes a new file) do not change `to`. Where the file system has no hard links,
+  // `to` becomes an atomic copy of `from`. Fenced commits publish user-visible names this way
+  // (worker/checkpoint_store.h).
+  virtual Status link_atomic(const std::string& from, const std::string& to) = 0;
 };
 
 // write_atomic's temporary files are named "<path><kTemporaryMarker><pid>.<n>"; a process killed

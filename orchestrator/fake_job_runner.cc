@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/checksum.h"
+#include "common/fence.h"
 #include "common/storage.h"
 
 namespace amnl::orch {
@@ -64,6 +65,7 @@ class FakeTraining {
     auto files = storage_->list_files(ckdir_);
     if (files)
       for (const auto& f : *files) {
+        if (fence_token_in_name(f)) continue;  // an attempt's staged copy, not a committed file
         auto bytes = storage_->read(ckdir_ + "/" + f);
         auto j = bytes ? json::parse(*bytes, nullptr, false) : json();
         if (j.is_object() && j.value("epoch", 0) > epoch_) {
@@ -111,7 +113,10 @@ class FakeTraining {
     if (!owner()) return fenced();
     res_.metrics = {{"dataset", req_.dataset}, {"seed", req_.seed}, {"test_rmse", (state_ % 10000) / 100.0},
                     {"state", state_}, {"epochs", epoch_}, {"epochs_run", epoch_}};
-    write_error_ = storage_->write_atomic(req_.job_dir + "/metrics.json", res_.metrics.dump());
+    const CommitResult c = commit_file(*storage_, req_.job_dir + "/metrics.json", res_.metrics.dump(), req_.fence,
+                                       cb_.still_owner);
+    if (c.fenced) return fenced();
+    write_error_ = c.status;
     if (!write_error_.ok()) return storage_failed();
     res_.end = JobEnd::kDone;
     res_.epochs_run = epoch_;
@@ -119,13 +124,16 @@ class FakeTraining {
     return res_;
   }
 
-  // Writes checkpoints/<name> unless the lease is lost (false); a write error is left in
-  // write_error_.
+  // Writes checkpoints/<name> unless the lease is lost, before or at the commit (false); a write
+  // error is left in write_error_. Fenced as the real trainer's files are (common/fence.h).
   bool checkpoint(const std::string& name) {
     if (!owner()) return false;
-    write_error_ = storage_->write_atomic(ckdir_ + "/" + name,
-                                          json{{"epoch", epoch_}, {"state", state_}, {"attempt", req_.attempt}}.dump());
-    return true;
+    const CommitResult c =
+        commit_file(*storage_, ckdir_ + "/" + name,
+                    json{{"epoch", epoch_}, {"state", state_}, {"attempt", req_.attempt}}.dump(), req_.fence,
+                    cb_.still_owner);
+    write_error_ = c.status;
+    return !c.fenced;
   }
 
   bool owner() const { return !cb_.still_owner || cb_.still_owner(); }

@@ -5,6 +5,14 @@
 // A lease names the session as well as the attempt: attempt numbers come from the ledger, and a
 // session that lost ledger records could hand out a number again; the session id tells apart a
 // straggler of an earlier session (e.g. an orphaned rank of a killed mpirun) from today's owner.
+//
+// A lease also carries a fencing token that grows with every lease of the job, across sessions:
+// max(previous token + 1, milliseconds since the epoch), so that a lost or torn lease.json does
+// not start it over. The asking happens before the write, so it cannot stop a writer that stalls
+// after it: the commit step itself is fenced by the token (worker/checkpoint_store.h): an attempt
+// names its files and manifest after it, and readers trust the highest token's manifest.
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -20,5 +28,9 @@ Result<int> read_lease_attempt(const Storage& storage, const std::string& job_di
 // True only when the lease names exactly `attempt` of `session`: an unreadable lease is not
 // ownership.
 bool lease_owned_by(const Storage& storage, const std::string& job_dir, int attempt, const std::string& session);
+// The lease's fencing token when the lease names exactly `attempt` of `session`; nullopt otherwise
+// (another attempt owns the job, or the lease is missing, unreadable or has no token).
+std::optional<int64_t> owned_lease_token(const Storage& storage, const std::string& job_dir, int attempt,
+                                         const std::string& session);
 
 }  // namespace amnl::orch

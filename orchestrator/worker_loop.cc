@@ -42,6 +42,10 @@ class RunningJob {
     st_->session = std::move(session);
     st_->sticky_stop = std::move(sticky_stop);
     st_->stop = st_->sticky_stop->load();
+    // The lease's fencing token names this attempt's files (common/fence.h); no token (the lease
+    // already names another attempt): unfenced, and the first ownership question ends the job.
+    if (auto token = owned_lease_token(*st_->storage, st_->req.job_dir, st_->req.attempt, st_->session))
+      st_->req.fence = make_fence_id(*token, st_->session, st_->req.attempt);
     thread_ = std::thread([st = st_, runner = std::move(runner)] { body(*st, runner); });
   }
   ~RunningJob() {

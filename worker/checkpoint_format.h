@@ -12,6 +12,9 @@
 //   interrupted.pt        emergency, mid-epoch, written on a stop request (preemption)
 //   MANIFEST.json         {"checkpoints": [entry, ...]}, rewritten atomically after every put
 //   MANIFEST.prev.json    the manifest before the last put: read when MANIFEST.json is unreadable
+// A fenced attempt (one the coordinator leased) keeps the bytes under "<file>.<tag>", its
+// manifests as MANIFEST.<tag>.json / MANIFEST.<tag>.prev.json, and the names above as hard links
+// to its own files (the protocol: checkpoint_store.h).
 // A manifest entry has the fields of manifest_key (checkpoint_store.h, which has no torch):
 // file, kind ("periodic" | "best" | "emergency"), epoch, batch (inside epoch + 1), attempt,
 // size (bytes) and crc32 (8 hex digits).

@@ -85,7 +85,7 @@ class Trainer {
  public:
   explicit Trainer(TrainerSetup& s)
       : s_(s), cfg_(s.recipe), req_(*s.request), device_(s.device), shuffler_(0),
-        store_(s.storage, req_.job_dir + "/checkpoints") {}
+        store_(s.storage, req_.job_dir + "/checkpoints", req_.fence, s.callbacks->still_owner) {}
 
   JobResult run();
 
@@ -195,6 +195,9 @@ NamedTensors Trainer::live() const {
 
 std::optional<JobResult> Trainer::resume() {
   std::vector<std::string> notes;
+  // Fenced: the newest lineage's checkpoints become this attempt's own first (checkpoint_store.h).
+  if (Status t = store_.take_over(&notes); !t.ok())
+    return ended(store_.lost_lease() ? JobEnd::kFenced : JobEnd::kStorageFailed, "taking over " + t.message());
   const auto candidates = store_.candidates(&notes);
   for (const auto& n : notes) s_.log->warn("{}", n);
   for (const auto& c : candidates) {
@@ -298,6 +301,7 @@ std::optional<JobResult> Trainer::write_checkpoint(CheckpointKind kind, std::str
   info.attempt = st_.attempt;
   const std::string bytes = serialize_checkpoint(st_, t, *optimizer_);
   Status w = store_.put(info, bytes, cfg_.checkpoint.keep_last);
+  if (!w.ok() && store_.lost_lease()) return ended(JobEnd::kFenced, w.message());
   if (!w.ok())
     return ended(JobEnd::kStorageFailed, "writing checkpoint " + store_.path_of(info.file) + ": " + w.message());
   *path = store_.path_of(info.file);
@@ -306,8 +310,11 @@ std::optional<JobResult> Trainer::write_checkpoint(CheckpointKind kind, std::str
 
 std::optional<JobResult> Trainer::write_file(const std::string& name, const std::string& bytes) {
   if (!owner()) return ended(JobEnd::kFenced, "a newer attempt owns the job; " + name + " not written");
-  Status w = s_.storage->write_atomic(req_.job_dir + "/" + name, bytes);
-  if (!w.ok()) return ended(JobEnd::kStorageFailed, "writing " + req_.job_dir + "/" + name + ": " + w.message());
+  const CommitResult w = commit_file(*s_.storage, req_.job_dir + "/" + name, bytes, req_.fence,
+                                     s_.callbacks->still_owner);
+  if (w.fenced) return ended(JobEnd::kFenced, "a newer attempt owns the job; " + name + " not committed");
+  if (!w.status.ok())
+    return ended(JobEnd::kStorageFailed, "writing " + req_.job_dir + "/" + name + ": " + w.status.message());
   return std::nullopt;
 }
 
@@ -363,13 +370,18 @@ void Trainer::remove_killed_writes() {
     if (!removed.ok()) s_.log->warn("{}", removed.message());
     else for (const auto& f : *removed) s_.log->info("removed a killed write's temporary file {}", f);
   }
+  // Final files that an earlier fenced attempt staged and never committed (common/fence.h).
+  if (req_.fence.fenced())
+    if (auto removed = remove_older_fenced_files(*s_.storage, req_.job_dir, req_.fence.token); !removed.ok())
+      s_.log->warn("{}", removed.message());
 }
 
 std::optional<JobResult> Trainer::resume_or_clear() {
   if (req_.resume) return resume();
   if (!owner()) return ended(JobEnd::kFenced, "a newer attempt owns the job; nothing written");
   Status c = store_.clear();
-  if (!c.ok()) return ended(JobEnd::kFailed, "clearing old checkpoints: " + c.message());
+  if (!c.ok())
+    return ended(store_.lost_lease() ? JobEnd::kFenced : JobEnd::kFailed, "clearing old checkpoints: " + c.message());
   return std::nullopt;
 }
 

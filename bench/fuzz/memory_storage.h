@@ -39,6 +39,12 @@ class MemoryStorage final : public Storage {
     return Status::Ok();
   }
   Status make_dirs(const std::string&) override { return Status::Ok(); }
+  Status link_atomic(const std::string& from, const std::string& to) override {
+    auto it = files_.find(from);
+    if (it == files_.end()) return Status::Error(from + ": no such file");
+    files_[to] = it->second;
+    return Status::Ok();
+  }
 
  private:
   std::map<std::string, std::string> files_;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <thread>
 
 #include "common/fault_injecting_storage.h"
 #include "common/storage.h"
@@ -96,6 +97,23 @@ TEST_P(StorageConformance, WriteIntoMissingDirectoryFailsWithMessage) {
   EXPECT_NE(st.message().find("no/such/dir"), std::string::npos) << st.message();
 }
 
+// Fenced commits publish user-visible names as links (worker/checkpoint_store.h): the link must
+// replace the target in one step, survive a later rewrite of its source, and leave no temporary.
+TEST_P(StorageConformance, LinkAtomicGivesASecondNameThatReplacesTheTarget) {
+  const std::string a = dir_ / "epoch_4.pt.f7-s-a1", b = dir_ / "epoch_4.pt";
+  ASSERT_TRUE(storage_->write_atomic(a, "mine").ok());
+  ASSERT_TRUE(storage_->write_atomic(b, "someone else's").ok());
+  ASSERT_TRUE(storage_->link_atomic(a, b).ok());
+  EXPECT_EQ(*storage_->read(b), "mine");
+  ASSERT_TRUE(storage_->write_atomic(a, "rewritten").ok());
+  EXPECT_EQ(*storage_->read(b), "mine") << "a rewrite of the source changed the published name";
+  EXPECT_EQ(*storage_->list_files(dir_.path()), (std::vector<std::string>{"epoch_4.pt", "epoch_4.pt.f7-s-a1"}));
+  Status missing = storage_->link_atomic(dir_ / "nope", dir_ / "c");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find("nope"), std::string::npos) << missing.message();
+  EXPECT_FALSE(storage_->exists(dir_ / "c"));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     AllStorages, StorageConformance,
     ::testing::Values(
@@ -119,6 +137,29 @@ TEST(FaultInjectingStorage, FailsTearsAndCounts) {
   EXPECT_FALSE(storage->append(dir / "j", "123456").ok());
   EXPECT_EQ(*storage->read(dir / "j"), "123");
   EXPECT_EQ(storage->mutation_count(), 3);
+}
+
+// The stall hook: a writer held in one operation (as an NFS client on a hung server) blocks
+// before anything reaches the disk, everyone else goes on, and the release lets it finish.
+TEST(FaultInjectingStorage, AHeldOperationWaitsForItsReleaseWhileOthersGoOn) {
+  test::TempDir dir;
+  auto storage = std::make_shared<FaultInjectingStorage>(make_posix_storage());
+  storage->hold_next("write", "slow");
+  std::thread stalled([&] { EXPECT_TRUE(storage->write_atomic(dir / "slow.pt", "late").ok()); });
+  ASSERT_TRUE(storage->wait_until_held(std::chrono::seconds(10)));
+  EXPECT_FALSE(storage->exists(dir / "slow.pt"));
+  ASSERT_TRUE(storage->write_atomic(dir / "fast.pt", "now").ok());  // not held: only the next match is
+  ASSERT_TRUE(storage->write_atomic(dir / "slow2.pt", "x").ok());   // another caller passes too
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(storage->exists(dir / "slow.pt")) << "the held write went on before its release";
+  storage->release_held();
+  stalled.join();
+  EXPECT_EQ(*storage->read(dir / "slow.pt"), "late");
+  // A hold nobody reached is cancelled by the release; links can be held too.
+  storage->hold_next("link", "never");
+  storage->release_held();
+  EXPECT_TRUE(storage->link_atomic(dir / "fast.pt", dir / "never.pt").ok());
+  EXPECT_FALSE(storage->wait_until_held(std::chrono::milliseconds(10)));
 }
 
 // Regression (data loss): an append that failed half-way (disk full) left its partial bytes,

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "orchestrator/job_id.h"
 #include "orchestrator/lease.h"
 #include "support/test_support.h"
@@ -48,6 +51,36 @@ TEST(LeaseTest, TheSameAttemptNumberOfAnotherSessionIsFenced) {
   EXPECT_TRUE(lease_owned_by(*storage, jd, 3, "new-session"));
   test::write_file(lease_path(jd), R"({"job": "FD001-s1", "attempt": 3})");  // no session: nobody's
   EXPECT_FALSE(lease_owned_by(*storage, jd, 3, "new-session"));
+}
+
+// The fencing token orders the attempts' commits (worker/checkpoint_store.h): it must grow with
+// every lease of the job, across sessions, and even when lease.json was lost or torn.
+TEST(LeaseTest, TheFencingTokenGrowsWithEveryLeaseAndIsOnlyTheOwnersToRead) {
+  test::TempDir dir;
+  auto storage = make_posix_storage();
+  const std::string jd = dir / "jobs/FD001/seed_1";
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 1, 1, "s1").ok());
+  const auto first = owned_lease_token(*storage, jd, 1, "s1");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(owned_lease_token(*storage, jd, 2, "s1")) << "another attempt's token";
+  EXPECT_FALSE(owned_lease_token(*storage, jd, 1, "s2")) << "another session's token";
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 2, 1, "s1").ok());
+  const auto second = owned_lease_token(*storage, jd, 2, "s1");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_GT(*second, *first);
+  EXPECT_FALSE(owned_lease_token(*storage, jd, 1, "s1")) << "the stale attempt no longer reads a token";
+  // A token far ahead of the clock (another host's) still grows by one.
+  test::write_file(lease_path(jd), R"({"job": "FD001-s1", "attempt": 2, "session": "s1", "token": 9000000000000})");
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 1, 1, "s2").ok());
+  EXPECT_EQ(owned_lease_token(*storage, jd, 1, "s2"), 9000000000001);
+  // A torn lease does not start the tokens over below those already handed out (the clock floor:
+  // a few milliseconds later than the second lease).
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  test::write_file(lease_path(jd), "{\"token\": ");
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 3, 1, "s3").ok());
+  EXPECT_GT(*owned_lease_token(*storage, jd, 3, "s3"), *second);
+  test::write_file(lease_path(jd), R"({"job": "FD001-s1", "attempt": 3, "session": "s3"})");
+  EXPECT_FALSE(owned_lease_token(*storage, jd, 3, "s3")) << "a lease without a token fences nothing";
 }
 
 }  // namespace

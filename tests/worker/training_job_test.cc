@@ -6,10 +6,13 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <thread>
 
 #include "common/cmapss/dataset.h"
 #include "common/fault_injecting_storage.h"
+#include "common/fence.h"
 #include "common/recipe_config.h"
 #include "common/cmapss/synth.h"
 #include "support/test_support.h"
@@ -224,6 +227,60 @@ TEST_F(TrainingJob, FencedAttemptWritesNothing) {
   EXPECT_GT(calls, 1);
   EXPECT_TRUE(fs::is_empty(job.path() + "/checkpoints"));
   EXPECT_FALSE(fs::exists(job.path() + "/metrics.json"));
+}
+
+// Every file of a job directory with its bytes: what a reader of it could see.
+std::map<std::string, std::string> job_files(const std::string& job_dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : fs::recursive_directory_iterator(job_dir))
+    if (f.is_regular_file() && f.path().parent_path().filename() != "logs")
+      out[fs::relative(f.path(), job_dir).string()] = test::read_file(f.path().string());
+  return out;
+}
+
+// Regression: the lease was asked before a checkpoint write only. An attempt stalled in the
+// middle of one (NFS) while the job went to a new attempt, which trained to the end; on waking,
+// the stale write replaced the new attempt's checkpoint and MANIFEST.json. Fenced at the commit,
+// the stale attempt changes no byte of the finished job, and the job still equals training alone.
+TEST_F(TrainingJob, AStaleAttemptStalledInACheckpointWriteChangesNothingOfItsSuccessor) {
+  test::TempDir job;
+  auto storage = std::make_shared<FaultInjectingStorage>(make_posix_storage());
+  std::atomic<int> lease{1};
+  auto attempt = [&](int n) {
+    JobRequest r = request(job.path());
+    r.attempt = n;
+    r.fence = make_fence_id(100 * n, "5e55104a", n);
+    return r;
+  };
+  auto owned_by = [&](int n) {
+    JobCallbacks cb;
+    cb.still_owner = [&lease, n] { return lease == n; };
+    return cb;
+  };
+  const JobRequest stale_request = attempt(1);
+  const JobCallbacks stale_callbacks = owned_by(1);
+  storage->hold_next("write", "epoch_4.pt");  // attempt 1, four epochs in, in its checkpoint write
+  JobResult stale;
+  std::thread stalled([&] { stale = run_training_job(stale_request, stale_callbacks, storage); });
+  if (!storage->wait_until_held(std::chrono::seconds(300))) {
+    storage->release_held();
+    stalled.join();
+    FAIL() << "attempt 1 never wrote epoch 4's checkpoint: " << stale.reason;
+  }
+  lease = 2;
+  const JobResult owner = run_training_job(attempt(2), owned_by(2), storage);
+  ASSERT_EQ(owner.end, JobEnd::kDone) << owner.reason;
+  const auto finished = job_files(job.path());
+  storage->release_held();
+  stalled.join();
+  EXPECT_EQ(stale.end, JobEnd::kFenced) << stale.reason;
+  const auto after = job_files(job.path());
+  for (const auto& [name, bytes] : after) {
+    const auto before = finished.find(name);
+    EXPECT_TRUE(before != finished.end() && before->second == bytes) << name << " changed after the owner finished";
+  }
+  EXPECT_EQ(after.size(), finished.size());
+  expect_same_as_reference(job.path());
 }
 
 TEST_F(TrainingJob, UnwritableOutputAndBadRecipeFailBeforeTraining) {
