@@ -105,6 +105,21 @@ std::string process_name(pid_t pid) {
   quick_exit_flushed(code);
 }
 
+// A worker that gave up on its coordinator (rank 0 or its node lost) on a node other than
+// mpirun's: its parent orted would stay for ever, since nothing tells it the silent node is gone
+// (measured: tests/cluster, rank 0's node lost). It has checkpointed and said goodbye; the orted
+// has nothing left to do, so it is ended. Siblings on the node give up the same way (an orted's
+// death does not kill them). Under mpirun on the same node (one node) nothing is done: mpirun
+// ends once its ranks have exited.
+void end_orphaned_daemon() {
+  const pid_t parent = ::getppid();
+  if (process_name(parent) != "orted") return;
+  spdlog::warn("coordinator lost: ending this node's orted (pid {}), which would otherwise wait for it for ever",
+               parent);
+  if (auto l = spdlog::default_logger()) l->flush();
+  ::kill(parent, SIGKILL);
+}
+
 struct Rank0End {
   int code = kExitFailed;
   int lost_ranks = 0;
@@ -197,8 +212,10 @@ void run_main(const RunArgs& args, const JobRunnerFn& real_runner) {
       finalize_and_exit(kExitOk, args.finalize_timeout_s);
     case WorkerExit::kEnded:
       quick_exit_flushed(kExitOk);
-    case WorkerExit::kLeft:
     case WorkerExit::kCoordinatorLost:
+      end_orphaned_daemon();
+      [[fallthrough]];
+    case WorkerExit::kLeft:
       // The coordinator will not finalize with us (it is gone, or it keeps running without us):
       // MPI_Finalize would block, so leave without it.
       quick_exit_flushed(kExitPreempted);
