@@ -39,7 +39,7 @@ h1 { font-size: 1.5em; margin-bottom: 4px; } h2 { margin-top: 28px; border-botto
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; vertical-align: top; white-space: nowrap; }
 th { white-space: normal; min-width: 3.5em; }
-td.l { white-space: normal; } td:last-child { white-space: normal; min-width: 10em; overflow-wrap: anywhere; }
+td.l { white-space: normal; } td:first-child { white-space: nowrap; } td:last-child { white-space: normal; min-width: 10em; overflow-wrap: anywhere; }
 th { background: #f0f3f7; } td.l, th.l { text-align: left; }
 tr:nth-child(even) td { background: #fafafa; }
 .state-done { color: #1b7f2a; font-weight: 600; } .state-failed { color: #b00020; font-weight: 700; }
