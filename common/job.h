@@ -38,6 +38,9 @@ struct JobProgress {
   // NaN: not measured (selection on the test set, no best epoch yet); never 0, which reads as perfect.
   double val_rmse = std::numeric_limits<double>::quiet_NaN();
   double best_val_rmse = std::numeric_limits<double>::quiet_NaN();
+  // The RMSE over every window of the held-out units: the second curve when val_rmse is the
+  // last-window (cut-point) validation RMSE that selects (recipe data.validation).
+  double val_all_windows_rmse = std::numeric_limits<double>::quiet_NaN();
   double epoch_seconds = 0.0;
   int64_t batches_done = 0; // grows inside an epoch too: a liveness/progress counter
   std::string checkpoint;   // path of a checkpoint written at this event, if any

@@ -136,6 +136,9 @@ Status cross_checks(const RecipeConfig& c, const std::string& p) {
   if (c.data.normal_above >= c.data.r_max)
     return Status::Error(p + ".data.normal_above: must be < data.r_max (" + fmt_double(c.data.r_max) +
                          "), got " + fmt_double(c.data.normal_above));
+  if (!(c.data.val_cut_min_rul < c.data.val_cut_max_rul))
+    return Status::Error(p + ".data.val_cut_min_rul: must be < data.val_cut_max_rul (" +
+                         fmt_double(c.data.val_cut_max_rul) + "), got " + fmt_double(c.data.val_cut_min_rul));
   if ((2 * c.model.lstm_hidden) % c.model.attention_heads != 0)
     return Status::Error(p + ".model.attention_heads: must divide 2 x model.lstm_hidden (" +
                          std::to_string(2 * c.model.lstm_hidden) + "), got " +
@@ -162,6 +165,10 @@ Result<RecipeConfig> RecipeConfig::from_json(const json& j, const std::string& k
     s.number("critical_at_or_below", c.data.critical_at_or_below, 0, kInf);
     s.number("val_fraction", c.data.val_fraction, 0, 1, true, true);
     s.choice("selection", c.data.selection, {"validation", "test"});
+    s.choice("validation", c.data.validation, {"last_window", "all_windows"});
+    s.integer("val_cuts_per_unit", c.data.val_cuts_per_unit, 1, 1000);
+    s.number("val_cut_min_rul", c.data.val_cut_min_rul, 0, 100000);
+    s.number("val_cut_max_rul", c.data.val_cut_max_rul, 0, 100000, true);
     s.choice("normalisation", c.data.normalisation, {"auto", "global", "per_condition"});
     s.integer("conditions", c.data.conditions, 1, 64);
     s.integer64("kmeans_seed", c.data.kmeans_seed, 0);
@@ -240,6 +247,10 @@ json RecipeConfig::identity_json() const {
                {"critical_at_or_below", data.critical_at_or_below},
                {"val_fraction", data.val_fraction},
                {"selection", data.selection},
+               {"validation", data.validation},
+               {"val_cuts_per_unit", data.val_cuts_per_unit},
+               {"val_cut_min_rul", data.val_cut_min_rul},
+               {"val_cut_max_rul", data.val_cut_max_rul},
                {"normalisation", data.normalisation},
                {"conditions", data.conditions},
                {"kmeans_seed", data.kmeans_seed},
@@ -357,6 +368,10 @@ data::DataOptions RecipeConfig::data_options(uint64_t seed) const {
   o.conditions = data.conditions;
   o.kmeans_seed = static_cast<uint64_t>(data.kmeans_seed);
   o.kmeans_restarts = data.kmeans_restarts;
+  o.validation = data.validation;
+  o.val_cuts_per_unit = data.val_cuts_per_unit;
+  o.val_cut_min_rul = data.val_cut_min_rul;
+  o.val_cut_max_rul = data.val_cut_max_rul;
   return o;
 }
 

@@ -24,6 +24,16 @@ struct RecipeConfig {
     // "validation" (held-out training units) or "test" (the published protocol: selects on the
     // test set, which leaks; reports must label it).
     std::string selection = "validation";
+    // Which validation RMSE drives selection, early stopping and the plateau scheduler (both are
+    // recorded every epoch): "last_window", the held-out units cut like the test units and scored
+    // on the last window before each cut (common/cmapss/validation_cuts.h), or "all_windows",
+    // every stride-1 window of the held-out units (the protocol before issue 26).
+    std::string validation = "last_window";
+    int val_cuts_per_unit = 8;      // cut points per held-out unit
+    double val_cut_min_rul = 6;     // true RUL at the cut, cycles: the test sets' range starts at 6-7
+    // ~1.16 x the cap of 125: FD001/FD003's test units reach 145. Above the cap the target is the
+    // cap, so the bound only sets the share of cuts at the cap (~14 %; the FD001 test set has 11 %).
+    double val_cut_max_rul = 145;
     std::string normalisation = "auto";  // "auto" | "global" | "per_condition"
     int conditions = 6;                  // k of the k-means over operating settings
     int64_t kmeans_seed = 12345;

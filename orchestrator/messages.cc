@@ -159,7 +159,7 @@ std::optional<HeartbeatMsg> HeartbeatMsg::decode(const json& body) {
 ProgressMsg ProgressMsg::of(const std::string& job, int attempt, const JobProgress& p) {
   return ProgressMsg{job, attempt,
                      ProgressReport{p.epoch, p.max_epochs, p.early_stop_epoch, p.val_rmse, p.best_val_rmse,
-                                    p.epoch_seconds, p.batches_done, p.checkpoint}};
+                                    p.epoch_seconds, p.batches_done, p.checkpoint, p.val_all_windows_rmse}};
 }
 
 json ProgressMsg::encode() const {
@@ -167,7 +167,7 @@ json ProgressMsg::encode() const {
   return {{"job", job},           {"attempt", attempt},     {"epoch", p.epoch},
           {"max_epochs", p.max_epochs}, {"early_stop_epoch", p.early_stop_epoch}, {"val_rmse", p.val_rmse},
           {"best_val_rmse", p.best_val_rmse}, {"epoch_seconds", p.epoch_seconds}, {"batches_done", p.batches_done},
-          {"checkpoint", p.checkpoint}};
+          {"checkpoint", p.checkpoint}, {"val_all_windows_rmse", p.val_all_windows_rmse}};
 }
 
 std::optional<ProgressMsg> ProgressMsg::decode(const json& body) {
@@ -179,6 +179,7 @@ std::optional<ProgressMsg> ProgressMsg::decode(const json& body) {
                   read_field(body, "early_stop_epoch", p.early_stop_epoch) &&
                   read_measure(body, "val_rmse", p.val_rmse) && read_measure(body, "best_val_rmse", p.best_val_rmse) &&
                   read_measure(body, "epoch_seconds", p.epoch_seconds) &&
+                  read_measure(body, "val_all_windows_rmse", p.val_all_windows_rmse) &&
                   read_field(body, "batches_done", p.batches_done) && read_field(body, "checkpoint", p.checkpoint);
   if (!ok) return std::nullopt;
   return m;

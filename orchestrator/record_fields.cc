@@ -26,7 +26,7 @@ std::string mistyped_field(const json& j) {
                                       "epochs_run", "resumed_from_epoch", "failures", "threads"};
   static const char* const kInt64s[] = {"counter", "seed", "pid", "batches_done"};
   // Reals may be null: a NaN (a diverged epoch) is written as null by dump().
-  static const char* const kReals[] = {"val_rmse", "best_val_rmse", "epoch_seconds", "heartbeat_interval_s",
+  static const char* const kReals[] = {"val_rmse", "best_val_rmse", "val_all_windows_rmse", "epoch_seconds", "heartbeat_interval_s",
                                        "coordinator_timeout_s", "stop_grace_s"};
   for (const char* k : kStrings)
     if (auto it = j.find(k); it != j.end() && !it->is_string()) return std::string("field '") + k + "' must be a string";

@@ -329,6 +329,38 @@ std::string dataset_protocol(const std::set<std::string>& seed_protocols, const 
   return "";
 }
 
+// metrics.json's "validation" in words: what every validation figure of the seed means.
+std::string validation_text(const json& v) {
+  if (!v.is_object() || !v.contains("kind") || !v["kind"].is_string()) return "";
+  const std::string kind = v["kind"].get<std::string>();
+  auto n = [&](const char* k) { return v.contains(k) && v[k].is_number() ? v[k].dump() : std::string("?"); };
+  const std::string tail = ", RUL cap " + n("r_max") + ", window " + n("window");
+  if (kind == "test") return "selected on the test set (leaks); no units held out" + tail;
+  std::string range = "?";
+  if (v.contains("cut_rul_range") && v["cut_rul_range"].is_array() && v["cut_rul_range"].size() == 2)
+    range = v["cut_rul_range"][0].dump() + "-" + v["cut_rul_range"][1].dump();
+  const std::string held = n("units_held_out") + " training units held out";
+  if (kind == "last_window")
+    return "last_window: " + held + ", each cut at " + n("cuts_per_unit") + " points (true RUL " + range +
+           " at the cut; " + n("cut_windows") + " windows scored, the last before each cut)" + tail;
+  return "all_windows: " + held + ", every window scored (" + n("windows") + ")" + tail;
+}
+
+// A dataset's validation protocol: its done seeds' one text, or each different one with its seeds.
+std::string dataset_validation(const RunResults& run, const std::string& ds) {
+  std::map<std::string, std::string> seeds_by_text;
+  for (const SeedResult& s : run.seeds_results)
+    if (s.dataset == ds && s.state == "done" && s.has_metrics) {
+      std::string& seeds = seeds_by_text[validation_text(s.validation)];
+      seeds += (seeds.empty() ? "s" : ", s") + std::to_string(s.seed);
+    }
+  if (seeds_by_text.size() == 1) return seeds_by_text.begin()->first;
+  std::string out = seeds_by_text.empty() ? "" : "mixed: ";
+  for (const auto& [text, seeds] : seeds_by_text)
+    out += (out == "mixed: " ? "" : "; ") + seeds + ": " + (text.empty() ? "not recorded" : text);
+  return out;
+}
+
 // A dataset's statistics over its done seeds with metrics, the list of the others, the
 // published figure and (unless `with_baseline` is false) the constant baseline.
 DatasetResult dataset_result(const RunResults& run, const std::string& ds, bool with_baseline) {
@@ -360,6 +392,8 @@ DatasetResult dataset_result(const RunResults& run, const std::string& ds, bool 
       d.mixed_data += (d.mixed_data.empty() ? "" : "; ") + seeds + " on data files crc32 " + crc;
   d.reference = published_reference(ds);
   d.protocol = dataset_protocol(protocols, run.selection);
+  d.validation = dataset_validation(run, ds);
+  d.ensemble = dataset_ensemble(run.seeds_results, ds);
   if (with_baseline) d.baseline = constant_baseline(run.data_dir, ds, run.r_max);
   else d.baseline.why_not = "not computed";
   return d;

@@ -4,6 +4,7 @@
 // ledger.jsonl (decoded from its bytes with decode_ledger, never Ledger::replay), and each job
 // dir's metrics.json, history and test_predictions.csv. Every problem with a file becomes a
 // message naming the file, attached to the seed it concerns (or to the run); nothing throws.
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "common/status.h"
 #include "common/storage.h"
+#include "orchestrator/report_ensemble.h"
 #include "orchestrator/report_stats.h"
 
 namespace amnl::orch {
@@ -21,6 +23,9 @@ namespace amnl::orch {
 struct EpochPoint {
   int epoch = 0;
   double val_rmse = 0;  // the selection RMSE of that epoch (validation, or test under selection=test)
+  // The second curve: every window of the held-out units (NaN when not recorded, e.g. when
+  // val_rmse is that very RMSE, under validation "all_windows", or in a run from before it).
+  double val_all_windows_rmse = std::nan("");
 };
 
 struct TestPrediction {
@@ -39,7 +44,13 @@ struct SeedResult {
   std::string reason;  // why it is not done (or "" when done)
   bool has_metrics = false;  // the metrics below were read (from metrics.json or the done record)
   double test_rmse = 0, test_mae = 0, nasa_score = 0, health_accuracy = 0, health_macro_f1 = 0;
-  std::optional<double> val_rmse;
+  std::optional<double> val_rmse;              // of the job's validation kind: the one that selected
+  std::optional<double> val_last_window_rmse;  // both kinds, when metrics.json has them
+  std::optional<double> val_all_windows_rmse;
+  // metrics.json's "validation": kind (last_window | all_windows | test), units_held_out,
+  // cut_windows, cuts_per_unit, cut_rul_range, r_max, window; "" kind: not recorded (older run).
+  std::string validation_kind;
+  nlohmann::json validation;
   int best_epoch = -1, epochs_run = -1;
   std::optional<double> wall_seconds;
   int attempts = 0;              // attempts assigned (ledger)
@@ -82,6 +93,8 @@ struct DatasetResult {
   std::vector<std::string> not_done;  // "FD001-s3: failed: <reason>" for each seed not in rmse
   // Set when its done seeds trained on different data files (data_crc32): which seeds on which.
   std::string mixed_data;
+  EnsembleResult ensemble;  // of its done seeds (report_ensemble.h)
+  std::string validation;   // the validation protocol of its seeds, in words (report_validation_text)
 };
 
 struct RunResults {

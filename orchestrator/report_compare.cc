@@ -1,6 +1,7 @@
 #include "orchestrator/report_compare.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -48,6 +49,38 @@ json summary_json(const SampleSummary& s) {
   return j;
 }
 
+const EnsembleResult* ensemble_of(const RunResults& run, const std::string& ds) {
+  for (const DatasetResult& d : run.dataset_results)
+    if (d.dataset == ds) return &d.ensemble;
+  return nullptr;
+}
+
+// The two ensembles' RMSE and the paired t-test over units of their squared errors.
+void compare_ensembles(const EnsembleResult* a, const EnsembleResult* b, DatasetComparison& d) {
+  if (a && a->available) d.ensemble_n_a = static_cast<int>(a->seeds.size()), d.ensemble_rmse_a = a->rmse;
+  if (b && b->available) d.ensemble_n_b = static_cast<int>(b->seeds.size()), d.ensemble_rmse_b = b->rmse;
+  if (!d.ensemble_n_a || !d.ensemble_n_b) {
+    d.ensemble_test.why_not = "no ensemble in " + std::string(!d.ensemble_n_a ? "A" : "B");
+    return;
+  }
+  if (a->units.size() != b->units.size()) {
+    d.ensemble_test.why_not = "A and B have different test units";
+    return;
+  }
+  std::vector<double> ea, eb;
+  for (size_t u = 0; u < a->units.size(); ++u) {
+    if (a->units[u].unit != b->units[u].unit || a->units[u].true_rul != b->units[u].true_rul) {
+      d.ensemble_test.why_not = "A and B have different test units";
+      return;
+    }
+    ea.push_back(std::pow(a->units[u].ensemble - a->units[u].true_rul, 2));
+    eb.push_back(std::pow(b->units[u].ensemble - b->units[u].true_rul, 2));
+  }
+  d.ensemble_test = paired_t_test(ea, eb);
+}
+
+std::string ensemble_cell(int n, double rmse) { return n ? format_number(rmse, 3) + " (" + std::to_string(n) + ")" : "–"; }
+
 }  // namespace
 
 RunComparison compare_runs(const RunResults& a, const RunResults& b) {
@@ -80,6 +113,7 @@ RunComparison compare_runs(const RunResults& a, const RunResults& b) {
     if (!files_a.empty() && !files_b.empty() && files_a != files_b)
       d.different_data = "A and B trained on different data files (crc32 A: " + files_a + "; B: " + files_b +
                          "): the difference is not the recipes' alone";
+    compare_ensembles(ensemble_of(a, ds), ensemble_of(b, ds), d);
     c.datasets.push_back(std::move(d));
   }
   return c;
@@ -92,6 +126,12 @@ json comparison_json(const RunComparison& c) {
     j["datasets"].push_back({{"dataset", d.dataset}, {"a", summary_json(d.a)}, {"b", summary_json(d.b)},
                              {"welch", test_json(d.welch)}, {"paired", test_json(d.paired)},
                              {"paired_seeds", d.paired_seeds},
+                             {"ensemble",
+                              {{"n_a", d.ensemble_n_a}, {"n_b", d.ensemble_n_b},
+                               {"rmse_a", d.ensemble_n_a ? json(d.ensemble_rmse_a) : json()},
+                               {"rmse_b", d.ensemble_n_b ? json(d.ensemble_rmse_b) : json()},
+                               {"difference", d.ensemble_n_a && d.ensemble_n_b ? json(d.ensemble_rmse_a - d.ensemble_rmse_b) : json()},
+                               {"paired_units_squared_error", test_json(d.ensemble_test)}}},
                              {"different_data", d.different_data.empty() ? json() : json(d.different_data)}});
   return j;
 }
@@ -112,6 +152,17 @@ std::string comparison_markdown(const RunComparison& c) {
           std::to_string(d.paired_seeds.size()) + " | " + (d.paired.n_a > 0 ? p3(d.paired.difference) : "–") +
           " | " + (d.paired.valid ? format_number(d.paired.p_two_sided, 4) : d.paired.why_not) + " |\n";
   }
+ md += "\nEnsembles of the seeds (mean prediction per test unit; seeds in brackets): RMSE A and B, and a paired "
+        "t-test over the test units of the squared errors (A − B).\n\n";
+  md += "| dataset | ensemble A | ensemble B | A − B | units | mean squared-error diff | paired p |\n|---|---|---|---|---|---|---|\n";
+  for (const DatasetComparison& d : c.datasets) {
+    const TTestResult& t = d.ensemble_test;
+    md += "| " + d.dataset + " | " + ensemble_cell(d.ensemble_n_a, d.ensemble_rmse_a) + " | " +
+          ensemble_cell(d.ensemble_n_b, d.ensemble_rmse_b) + " | " +
+          (d.ensemble_n_a && d.ensemble_n_b ? format_number(d.ensemble_rmse_a - d.ensemble_rmse_b, 3) : "–") + " | " +
+          (t.n_a ? std::to_string(t.n_a) : "–") + " | " + (t.n_a ? format_number(t.difference, 2) : "–") + " | " +
+          (t.valid ? format_number(t.p_two_sided, 4) : t.why_not) + " |\n";
+  }
   for (const DatasetComparison& d : c.datasets)
     if (!d.different_data.empty()) md += "\n> Warning: " + d.dataset + ": " + d.different_data + ".\n";
   return md;
@@ -131,6 +182,17 @@ std::string comparison_text(const RunComparison& c) {
                   d.welch.valid ? format_number(d.welch.p_two_sided, 4).c_str() : "n/a", d.paired_seeds.size(),
                   d.paired.n_a > 0 ? format_number(d.paired.difference, 3).c_str() : "-",
                   d.paired.valid ? format_number(d.paired.p_two_sided, 4).c_str() : "n/a");
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "%-10s %14s %14s %8s %9s\n", "ensemble", "A (seeds)", "B (seeds)", "A - B",
+                "paired p");
+  out += line;
+  for (const DatasetComparison& d : c.datasets) {
+    std::snprintf(line, sizeof line, "%-10s %14s %14s %8s %9s\n", d.dataset.c_str(),
+                  ensemble_cell(d.ensemble_n_a, d.ensemble_rmse_a).c_str(),
+                  ensemble_cell(d.ensemble_n_b, d.ensemble_rmse_b).c_str(),
+                  d.ensemble_n_a && d.ensemble_n_b ? format_number(d.ensemble_rmse_a - d.ensemble_rmse_b, 3).c_str() : "-",
+                  d.ensemble_test.valid ? format_number(d.ensemble_test.p_two_sided, 4).c_str() : "n/a");
     out += line;
   }
   for (const DatasetComparison& d : c.datasets)

@@ -21,6 +21,12 @@ struct DatasetComparison {
   // Set when A's and B's seeds trained on different data files (their data_crc32 differ): the
   // difference then is not the recipes' alone. "" when the same, or not recorded.
   std::string different_data;
+  // The ensembles of the seeds (report_ensemble.h): their RMSE in A and B and a paired t-test
+  // over the test units of the squared errors (A - B), which says whether one ensemble is better
+  // on these units. `ensemble_test.why_not` when either has no ensemble or the units differ.
+  int ensemble_n_a = 0, ensemble_n_b = 0;  // seeds in each ensemble (0: none)
+  double ensemble_rmse_a = 0, ensemble_rmse_b = 0;
+  TTestResult ensemble_test;
 };
 
 struct RunComparison {

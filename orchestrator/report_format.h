@@ -31,4 +31,10 @@ std::string per_dataset_text(const RunResults& run);
 
 std::string base64_encode(const std::string& bytes);
 
+// The ensemble parts (report_write_ensemble.cc): results.json's per-dataset "ensemble" (beside
+// the single seeds' `single` summary), and the ensemble and gain tables of report.md / .html.
+nlohmann::json ensemble_json(const EnsembleResult& e, const SampleSummary& single);
+std::string ensemble_markdown(const RunResults& run);
+std::string ensemble_html(const RunResults& run);
+
 }  // namespace amnl::orch

@@ -29,8 +29,11 @@ bool whole_number(const json& j, const char* key, int& out) {
   return true;
 }
 
-std::string protocol_of(const std::string& selection) {
+// The validation kind is named where metrics.json records it (runs since issue 26).
+std::string protocol_of(const std::string& selection, const std::string& validation_kind) {
   if (selection == "test") return "selected on test: leaks";
+  if (selection == "validation" && validation_kind == "last_window") return "validation selection (last window)";
+  if (selection == "validation" && validation_kind == "all_windows") return "validation selection (all windows)";
   if (selection == "validation") return "validation selection";
   return "unknown selection";
 }
@@ -48,6 +51,7 @@ std::string read_history(const Storage& storage, const std::string& path, SeedRe
       return path + ": entry " + std::to_string(index) + " is not an object with an integer epoch";
     ++index;
     // The selection metric: val_rmse, or under selection "test" (val_rmse null) test_rmse.
+    finite_number(e, "val_all_windows_rmse", p.val_all_windows_rmse);
     if (finite_number(e, "val_rmse", p.val_rmse) || finite_number(e, "test_rmse", p.val_rmse)) points.push_back(p);
   }
   seed.history = std::move(points);
@@ -93,6 +97,13 @@ std::string take_metrics(const json& m, const std::string& source, SeedResult& s
     if (!finite_number(m, f.key, *f.out)) return source + ": field '" + f.key + "' is missing or not a finite number";
   double v = 0;
   if (finite_number(m, "val_rmse", v)) s.val_rmse = v;
+  if (finite_number(m, "val_last_window_rmse", v)) s.val_last_window_rmse = v;
+  if (finite_number(m, "val_all_windows_rmse", v)) s.val_all_windows_rmse = v;
+  if (m.contains("validation") && m["validation"].is_object()) {
+    s.validation = m["validation"];
+    if (s.validation.contains("kind") && s.validation["kind"].is_string())
+      s.validation_kind = s.validation["kind"].get<std::string>();
+  }
   whole_number(m, "best_epoch", s.best_epoch);
   whole_number(m, "epochs_run", s.epochs_run);
   if (m.contains("selection") && m["selection"].is_string()) s.selection = m["selection"].get<std::string>();
@@ -105,7 +116,7 @@ std::string take_metrics(const json& m, const std::string& source, SeedResult& s
     int attempt = 0;
     if (whole_number(run, "attempt", attempt)) s.attempts = std::max(s.attempts, attempt);
   }
-  s.protocol = protocol_of(s.selection);
+  s.protocol = protocol_of(s.selection, s.validation_kind);
   s.has_metrics = true;
   s.metrics_source = source;
   seed = std::move(s);

@@ -146,7 +146,12 @@ std::string learning_curves_script(const RunResults& run, const std::string& dir
     int block = 0;
     for (const SeedResult* s : seeds_of(run, ds)) {
       if (s->history.empty()) continue;
-      for (const EpochPoint& p : s->history) data += std::to_string(p.epoch) + " " + num(p.val_rmse) + "\n";
+      bool second = false;  // the all-windows curve, when the history has it (gnuplot skips NaN)
+      for (const EpochPoint& p : s->history) {
+        second |= std::isfinite(p.val_all_windows_rmse);
+        data += std::to_string(p.epoch) + " " + num(p.val_rmse) + " " +
+                (std::isfinite(p.val_all_windows_rmse) ? num(p.val_all_windows_rmse) : "NaN") + "\n";
+      }
       data += "\n\n";
       const std::string file = dir + "/lc_" + std::to_string(di) + ".dat";
       std::string title = "seed " + std::to_string(s->seed);
@@ -154,6 +159,9 @@ std::string learning_curves_script(const RunResults& run, const std::string& dir
       plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + gp_quote(file) + " index " +
               std::to_string(block) + " using 1:2 with linespoints lt " + std::to_string(block + 1) +
               " pt 7 ps 0.5 lw 2 title " + gp_quote(title);
+      if (second)
+        plot += ", \\\n     " + gp_quote(file) + " index " + std::to_string(block) + " using 1:3 with lines lt " +
+                std::to_string(block + 1) + " dt 2 lw 1 title " + gp_quote(title + ", all windows (dashed)");
       ++block;
     }
     if (block == 0) continue;
@@ -224,6 +232,26 @@ std::string strip_script(const RunResults& run, const std::string& dir, const st
   return s + plot + "\n";
 }
 
+// The ensemble's band for one predictions panel (ensemble mean -/+ the spread across seeds, units
+// sorted by true RUL as the median seed's points are), or "" with fewer than two seeds.
+std::string ensemble_band(const DatasetResult& d, const std::string& file) {
+  const EnsembleResult& e = d.ensemble;
+  if (!e.available || e.seeds.size() < 2) return "";
+  std::vector<EnsembleUnit> units = e.units;
+  std::stable_sort(units.begin(), units.end(),
+                   [](const EnsembleUnit& a, const EnsembleUnit& b) { return a.true_rul < b.true_rul; });
+  std::string data;
+  for (size_t i = 0; i < units.size(); ++i)
+    data += std::to_string(i + 1) + " " + num(units[i].ensemble) + " " + num(units[i].ensemble - units[i].spread) +
+            " " + num(units[i].ensemble + units[i].spread) + "\n";
+  write_text(file, data);
+  const std::string n = std::to_string(e.seeds.size());
+  return gp_quote(file) + " using 1:3:4 with filledcurves fc rgb '#9ecae1' fs transparent solid 0.5 noborder title " +
+         gp_quote("ensemble of " + n + " seeds +- std across seeds") + ", \\\n     " + gp_quote(file) +
+         " using 1:2 with lines lw 2 lc rgb '#1f77b4' title " + gp_quote("ensemble mean (RMSE " +
+         num(std::round(e.rmse * 100) / 100) + ")") + ", \\\n     ";
+}
+
 // Script for predictions.png, or "" when no dataset has a median seed with predictions.
 std::string predictions_script(const RunResults& run, const std::string& dir, const std::string& terminal,
                                const std::string& png, std::string& missing) {
@@ -245,9 +273,10 @@ std::string predictions_script(const RunResults& run, const std::string& dir, co
               std::to_string(rows[i].unit) + "\n";
     const std::string file = dir + "/pred_" + std::to_string(di) + ".dat";
     write_text(file, data);
+    const std::string band = ensemble_band(run.dataset_results[di], dir + "/ens_" + std::to_string(di) + ".dat");
     panels.push_back("set title " + gp_quote(ds + ": median seed " + std::to_string(m->seed) + " (test RMSE " +
                                            num(std::round(m->test_rmse * 100) / 100) + ")") +
-                     "\nset xlabel 'test units, sorted by true RUL'\nset ylabel 'RUL (cycles)'\nset key top left\nplot " + gp_quote(file) +
+                     "\nset xlabel 'test units, sorted by true RUL'\nset ylabel 'RUL (cycles)'\nset key top left\nplot " + band + gp_quote(file) +
                      " using 1:2 with lines lw 3 lc rgb 'black' title 'true RUL (capped)', \\\n     " + gp_quote(file) +
                      " using 1:3 with points pt 7 ps 0.8 lc rgb '#ff7f0e' title 'predicted RUL'\n");
   }
@@ -255,7 +284,7 @@ std::string predictions_script(const RunResults& run, const std::string& dir, co
   const Layout l = layout_for(panels.size());
   std::string s = preamble(terminal, 700 * l.cols, 450 * l.rows + 40, png);
   s += "set multiplot layout " + std::to_string(l.rows) + "," + std::to_string(l.cols) +
-       " title 'Predicted vs true RUL per test unit (median seed of each dataset)'\n";
+       " title 'Predicted vs true RUL per test unit (median seed of each dataset; the ensemble of the seeds as a band)'\n";
   for (const std::string& p : panels) s += p;
   return s + "unset multiplot\n";
 }

@@ -38,6 +38,9 @@ json seed_json(const SeedResult& s) {
     for (const char* k : {"test_rmse", "test_mae", "nasa_score", "health_accuracy", "health_macro_f1"}) j[k] = nullptr;
   }
   j["val_rmse"] = optional_number(s.val_rmse);
+  j["val_last_window_rmse"] = optional_number(s.val_last_window_rmse);
+  j["val_all_windows_rmse"] = optional_number(s.val_all_windows_rmse);
+  j["validation"] = s.validation.is_object() ? s.validation : json();
   j["best_epoch"] = s.best_epoch >= 0 ? json(s.best_epoch) : json();
   j["epochs_run"] = s.epochs_run >= 0 ? json(s.epochs_run) : json();
   j["wall_seconds"] = optional_number(s.wall_seconds);
@@ -70,6 +73,8 @@ json dataset_json(const DatasetResult& d) {
   json j = {{"dataset", d.dataset}, {"planned", d.planned}, {"done", d.done}, {"test_rmse", rmse},
             {"protocol", d.protocol}, {"not_done", d.not_done}};
   if (!d.mixed_data.empty()) j["mixed_data"] = d.mixed_data;
+  j["validation"] = d.validation;
+  j["ensemble"] = ensemble_json(d.ensemble, d.rmse);
   if (d.reference) {
     j["reference"] = {{"mean", d.reference->mean}, {"sd", d.reference->sd},
                       {"difference", r.n > 0 ? json(r.mean - d.reference->mean) : json()},
@@ -139,14 +144,17 @@ const std::vector<std::pair<std::string, std::string>>& per_seed_columns() {
       {"nasa_score", "NASA asymmetric score summed over test units"},
       {"health_accuracy", "health-state accuracy on test last windows"},
       {"health_macro_f1", "health-state macro-F1 on the same"},
-      {"val_rmse", "RMSE over all validation windows (empty under selection=test)"},
+      {"val_rmse", "validation RMSE of the kind that selected (column validation; empty under selection=test)"},
+      {"val_last_window_rmse", "RMSE of the last window before each cut point of the held-out units"},
+      {"val_all_windows_rmse", "RMSE over every window of the held-out units"},
       {"best_epoch", "epoch of the selected model"},
       {"epochs_run", "epochs trained in all"},
       {"wall_seconds", "training wall time over every attempt, plus the final evaluation"},
       {"attempts", "attempts assigned by the coordinator"},
       {"resumes", "times training resumed from a checkpoint"},
       {"resumed_from_epoch", "epoch the final attempt resumed from (-1: started fresh)"},
-      {"protocol", "validation selection | selected on test: leaks"},
+      {"protocol", "validation selection [(last window | all windows)] | selected on test: leaks"},
+      {"validation", "validation kind: last_window | all_windows | test (empty: not recorded)"},
       {"reason", "why the seed is not done"},
       {"problems", "unreadable or inconsistent files, '; '-separated"},
   };
@@ -172,6 +180,8 @@ std::string per_seed_csv(const RunResults& run) {
         m ? csv_number(s.health_accuracy) : "",
         m ? csv_number(s.health_macro_f1) : "",
         s.val_rmse ? csv_number(*s.val_rmse) : "",
+        s.val_last_window_rmse ? csv_number(*s.val_last_window_rmse) : "",
+        s.val_all_windows_rmse ? csv_number(*s.val_all_windows_rmse) : "",
         s.best_epoch >= 0 ? std::to_string(s.best_epoch) : "",
         s.epochs_run >= 0 ? std::to_string(s.epochs_run) : "",
         s.wall_seconds ? csv_number(*s.wall_seconds) : "",
@@ -179,6 +189,7 @@ std::string per_seed_csv(const RunResults& run) {
         std::to_string(s.resumes),
         std::to_string(s.resumed_from_epoch),
         csv_field(s.protocol),
+        csv_field(s.validation_kind),
         csv_field(s.reason),
         csv_field(problems)};
     std::string line;

@@ -35,22 +35,27 @@ std::string baseline_text(const DatasetResult& d) {
 
 std::string optional_int(int v) { return v >= 0 ? std::to_string(v) : "–"; }
 
+std::string ensemble_rmse_text(const DatasetResult& d) {
+  return d.ensemble.available ? format_number(d.ensemble.rmse, 3) : "";
+}
+
 }  // namespace
 
 std::string per_dataset_text(const RunResults& run) {
   char line[512];
   std::string out;
-  std::snprintf(line, sizeof line, "%-10s %9s %8s %7s %18s %7s %7s %14s %8s %9s\n", "dataset", "done", "mean",
-                "std", "95% interval", "min", "max", "published", "diff", "baseline");
+  std::snprintf(line, sizeof line, "%-10s %9s %8s %7s %18s %7s %7s %9s %14s %8s %9s\n", "dataset", "done", "mean",
+                "std", "95% interval", "min", "max", "ensemble", "published", "diff", "baseline");
   out += line;
   for (const DatasetResult& d : run.dataset_results) {
     const SampleSummary& r = d.rmse;
     const std::string done = std::to_string(d.done) + "/" + std::to_string(d.planned);
-    std::snprintf(line, sizeof line, "%-10s %9s %8s %7s %18s %7s %7s %14s %8s %9s\n", d.dataset.c_str(),
+    const std::string ensemble = ensemble_rmse_text(d);
+    std::snprintf(line, sizeof line, "%-10s %9s %8s %7s %18s %7s %7s %9s %14s %8s %9s\n", d.dataset.c_str(),
                   done.c_str(), r.n ? format_number(r.mean, 3).c_str() : "-",
                   r.n > 1 ? format_number(r.sd, 3).c_str() : "-", interval_text(r, 2).c_str(),
                   r.n ? format_number(r.min, 3).c_str() : "-", r.n ? format_number(r.max, 3).c_str() : "-",
-                  d.reference ? reference_text(d).c_str() : "-", difference_text(d) == "–" ? "-" : difference_text(d).c_str(),
+                  ensemble.empty() ? "-" : ensemble.c_str(), d.reference ? reference_text(d).c_str() : "-", difference_text(d) == "–" ? "-" : difference_text(d).c_str(),
                   d.baseline.available ? format_number(d.baseline.test_rmse, 2).c_str() : "n/a");
     out += line;
   }
@@ -82,17 +87,20 @@ std::string md_dataset_row(const DatasetResult& d) {
   return "| " + cell(d.dataset) + " | " + std::to_string(d.done) + " / " + std::to_string(d.planned) + " | " +
          cell(r.n ? format_number(r.mean, 3) : "") + " | " + cell(r.n > 1 ? format_number(r.sd, 3) : "") + " | " +
          cell(interval_text(r, 3)) + " | " + cell(r.n ? format_number(r.min, 3) : "") + " | " +
-         cell(r.n ? format_number(r.max, 3) : "") + " | " + reference_text(d) + " | " + difference_text(d) + " | " +
+         cell(r.n ? format_number(r.max, 3) : "") + " | " + cell(ensemble_rmse_text(d)) + " | " + reference_text(d) + " | " + difference_text(d) + " | " +
          baseline_text(d) + " | " + cell(d.protocol) + " |\n";
 }
 
 // The per-dataset table, then the seeds left out of its statistics and the baselines not computed.
 std::string md_per_dataset(const RunResults& run) {
   std::string md = "## Per dataset: test last-cycle RMSE over seeds\n\n";
-  md += "| dataset | done / planned | mean | sample std | 95% t-interval | min | max | published (mean ± std) | "
-        "mean − published | constant baseline | protocol |\n";
-  md += "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  md += "| dataset | done / planned | mean | sample std | 95% t-interval | min | max | ensemble RMSE | "
+        "published (mean ± std) | mean − published | constant baseline | protocol |\n";
+  md += "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const DatasetResult& d : run.dataset_results) md += md_dataset_row(d);
+  md += "\n";
+  for (const DatasetResult& d : run.dataset_results)
+    if (!d.validation.empty()) md += "- " + d.dataset + " validation: " + cell(d.validation) + "\n";
   md += "\n";
   bool any_not_done = false;
   for (const DatasetResult& d : run.dataset_results) any_not_done |= !d.not_done.empty();
@@ -163,7 +171,7 @@ std::string md_how_to_read() {
 }  // namespace
 
 std::string report_markdown(const RunResults& run, const PlotSet& plots, const RunComparison* compare) {
-  std::string md = md_heading(run) + md_per_dataset(run) + md_per_seed(run) + md_plots(plots);
+  std::string md = md_heading(run) + md_per_dataset(run) + ensemble_markdown(run) + md_per_seed(run) + md_plots(plots);
   if (compare) md += "\n" + comparison_markdown(*compare);
   return md + md_how_to_read();
 }

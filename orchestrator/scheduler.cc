@@ -179,6 +179,7 @@ bool Scheduler::on_progress(int rank, const std::string& job, int attempt, const
               {"max_epochs", p.max_epochs},
               {"val_rmse", p.val_rmse},
               {"best_val_rmse", p.best_val_rmse},
+              {"val_all_windows_rmse", p.val_all_windows_rmse},
               {"epoch_seconds", p.epoch_seconds}};
   if (p.early_stop_epoch > 0) fields["early_stop_epoch"] = p.early_stop_epoch;
   emit(attempt_record(ledger::event::kProgress, job, attempt, rank, std::move(fields)));

@@ -117,6 +117,8 @@ struct ProgressReport {
   double epoch_seconds = 0;
   int64_t batches_done = 0;
   std::string checkpoint;
+  // The second validation curve (JobProgress::val_all_windows_rmse); NaN: not measured.
+  double val_all_windows_rmse = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct Counts {

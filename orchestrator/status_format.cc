@@ -58,16 +58,19 @@ std::string format_status_table(const json& st) {
     out << "draining: " << text(session, "draining") << " (no new assignments)\n";
 
   char line[512];
-  std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s\n", "JOB", "STATE", "ATT", "RANK",
-                "HOST", "EPOCH", "BEST_VAL", "ELAPSED", "ETA");
+  // BEST_VAL: the selection RMSE (last-window validation by default); VAL_ALL: the latest epoch's
+  // RMSE over every window of the held-out units, the second curve.
+  std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s %9s\n", "JOB", "STATE", "ATT", "RANK",
+                "HOST", "EPOCH", "BEST_VAL", "VAL_ALL", "ELAPSED", "ETA");
   out << line;
   for (const json& j : member(st, "jobs")) {
     const std::string epoch = std::to_string(count(j, "epoch")) + "/" +
                               (count(j, "max_epochs") > 0 ? std::to_string(count(j, "max_epochs")) : "?");
-    std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s\n", text(j, "job").c_str(),
+    std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s %9s\n", text(j, "job").c_str(),
                   text(j, "state").c_str(), count(j, "attempt") > 0 ? std::to_string(count(j, "attempt")).c_str() : "-",
                   text(j, "rank").c_str(), text(j, "host").c_str(), epoch.c_str(),
-                  fixed(member(j, "best_val_rmse"), 3).c_str(), format_duration(member(j, "elapsed_s")).c_str(),
+                  fixed(member(j, "best_val_rmse"), 3).c_str(), fixed(member(j, "val_all_windows_rmse"), 3).c_str(),
+                  format_duration(member(j, "elapsed_s")).c_str(),
                   format_duration(member(j, "eta_s")).c_str());
     out << line;
   }

@@ -241,6 +241,7 @@ void StatusModel::on_progress(Job& j, const JobEvent& e) {
   j.last_progress = e.at;
   j.val_rmse = double_or(r, "val_rmse", NAN);
   j.best_val_rmse = double_or(r, "best_val_rmse", j.best_val_rmse);
+  j.val_all_windows_rmse = double_or(r, "val_all_windows_rmse", NAN);
   j.epoch_seconds = epoch_seconds;
   if (std::isfinite(epoch_seconds)) j.attempt_epoch_seconds += epoch_seconds;
 }
@@ -434,6 +435,7 @@ json StatusModel::job_document(const std::string& id, const Job& j, double elaps
           {"early_stop_epoch", j.early_stop_epoch > 0 ? json(j.early_stop_epoch) : json(nullptr)},
           {"val_rmse", number_or_null(j.val_rmse)},
           {"best_val_rmse", number_or_null(j.best_val_rmse)},
+          {"val_all_windows_rmse", number_or_null(j.val_all_windows_rmse)},
           {"epoch_seconds", number_or_null(j.epoch_seconds)},
           {"elapsed_s", number_or_null(elapsed)},
           {"eta_s", number_or_null(eta)},

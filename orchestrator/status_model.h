@@ -55,6 +55,7 @@ class StatusModel {
     int epoch = 0, max_epochs = 0;
     int early_stop_epoch = 0;  // the attempt's latest report of it (0: not known)
     double val_rmse = NAN, best_val_rmse = NAN, epoch_seconds = NAN;
+    double val_all_windows_rmse = NAN;  // the latest epoch's second validation curve
     double attempt_epoch_seconds = 0;  // sum over this attempt's epochs, for the ETA
     int attempt_epochs = 0;
     int attempt_last_epoch = -1;  // epoch of the attempt's latest progress record (-1: none yet)

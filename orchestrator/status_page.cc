@@ -34,7 +34,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 <div id="summary">loading&hellip;</div>
 <div id="error"></div>
 <table id="jobs"><thead><tr><th>Job</th><th>State</th><th class="num">Attempt</th><th class="num">Rank</th>
-<th>Host</th><th>Progress</th><th class="num">Best val RMSE</th><th class="num">Elapsed</th><th class="num">ETA</th>
+<th>Host</th><th>Progress</th><th class="num">Best val RMSE</th><th class="num" title="latest epoch, every window of the held-out units">Val all windows</th><th class="num">Elapsed</th><th class="num">ETA</th>
 </tr></thead><tbody></tbody></table>
 <div id="ranks"></div>
 <script id="initial" type="application/json">)HTML";
@@ -64,6 +64,7 @@ function show(st){
     const label=document.createElement("em");label.textContent=j.epoch+"/"+(j.max_epochs>0?j.max_epochs:"?");
     bar.appendChild(fill);bar.appendChild(label);p.appendChild(bar);
     cell(tr,typeof j.best_val_rmse==="number"?j.best_val_rmse.toFixed(3):"-","num");
+    cell(tr,typeof j.val_all_windows_rmse==="number"?j.val_all_windows_rmse.toFixed(3):"-","num");
     cell(tr,dur(j.elapsed_s),"num");cell(tr,dur(j.eta_s),"num");
     if(j.reason&&j.state!=="done")tr.title=j.reason;
     body.appendChild(tr);

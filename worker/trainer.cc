@@ -114,7 +114,9 @@ class Trainer {
   JobResult diverged(double total, int e, int64_t b, double lr);
   JobResult stop_with_emergency_checkpoint(int e, int64_t b, int64_t batches, Clock::time_point t0);
   struct SelectionMetrics {
-    double val_rmse = std::nan("");
+    double val_rmse = std::nan("");  // of the recipe's validation kind (data.validation)
+    double val_last_window_rmse = std::nan("");
+    double val_all_windows_rmse = std::nan("");
     double test_rmse = std::nan("");
     double selection = std::nan("");  // the one that drives the schedule, selection, early stopping
   };
@@ -127,7 +129,11 @@ class Trainer {
   // finish(): evaluate the best weights, write the deployment model and the job's result files.
   JobResult finish();
   NamedTensors restore_best_weights();
-  json final_metrics(const NamedTensors& weights, const Predictions& tp, const Predictions& vp, double wall) const;
+  json final_metrics(const NamedTensors& weights, const Predictions& tp, const Predictions& vp,
+                     const Predictions& cp, double wall) const;
+  json validation_protocol() const;
+  bool validates_on_last_window() const { return cfg_.data.validation == "last_window"; }
+  Predictions predict_set(const WindowTensors& set);
   json model_meta(const json& metrics) const;
   std::string history_csv() const;
   std::string test_predictions_csv(const Predictions& tp) const;
@@ -137,6 +143,7 @@ class Trainer {
   const JobRequest& req_;
   torch::Device device_;
   WindowTensors train_, val_, test_;
+  WindowTensors val_cuts_;  // the last window before each cut point of the held-out units
   DualTaskModel model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::unique_ptr<Ema> ema_;
@@ -150,6 +157,7 @@ class Trainer {
   // that the reports before that (epoch 0, the first epoch's batches, a resumed attempt's first
   // batches) say "not measured" rather than a 0.0 that reads as perfect.
   double last_val_rmse_ = std::numeric_limits<double>::quiet_NaN();
+  double last_val_all_windows_rmse_ = std::numeric_limits<double>::quiet_NaN();  // the second curve
   int resumed_from_ = -1;
   double epoch_seconds_total_ = 0;  // this attempt's epochs, for the ETA
   int epochs_timed_ = 0;
@@ -326,6 +334,7 @@ void Trainer::progress(const std::string& checkpoint, double epoch_seconds) {
   p.early_stop_epoch =
       std::min(cfg_.max_epochs, st_.epochs_done + std::max(0, cfg_.early_stop_patience - st_.bad_epochs));
   p.val_rmse = last_val_rmse_;
+  p.val_all_windows_rmse = last_val_all_windows_rmse_;
   if (std::isfinite(st_.best_metric)) p.best_val_rmse = st_.best_metric;  // else stays unmeasured
   p.epoch_seconds = epoch_seconds;
   p.batches_done = st_.batches_done;
@@ -338,11 +347,14 @@ JobResult Trainer::run() {
   if (auto unusable = check_windows()) return *unusable;
   train_ = make_window_tensors(s_.data.train, cfg_.data.r_max, device_);
   val_ = make_window_tensors(s_.data.val, cfg_.data.r_max, device_);
+  val_cuts_ = make_window_tensors(s_.data.val_cuts, cfg_.data.r_max, device_);
   test_ = make_window_tensors(s_.data.test, cfg_.data.r_max, device_);
 
   build_fresh();
-  s_.log->info("{} seed {}: model {} parameters; {} train / {} val windows, {} test units; device {}, {} threads",
-               req_.dataset, req_.seed, count_parameters(*model_), train_.size(), val_.size(), test_.size(),
+  s_.log->info("{} seed {}: model {} parameters; {} train / {} val windows ({} cut-point windows of {} units; "
+               "selection on {}), {} test units; device {}, {} threads",
+               req_.dataset, req_.seed, count_parameters(*model_), train_.size(), val_.size(), val_cuts_.size(),
+               s_.data.val_units.size(), selects_on_test() ? "test (leaks)" : cfg_.data.validation, test_.size(),
                s_.device, s_.threads);
   if (owner()) remove_killed_writes();
   if (auto stopped = resume_or_clear()) return *stopped;
@@ -403,6 +415,7 @@ std::optional<JobResult> Trainer::run_epoch() {
   const SelectionMetrics m = evaluate_ema();
   // Progress reports the selection metric, as its best_val_rmse (st_.best_metric) already does.
   last_val_rmse_ = m.selection;
+  last_val_all_windows_rmse_ = m.val_all_windows_rmse;
   schedule_.end_epoch(e, m.selection);
   const bool improved = select_if_best(e, m.selection);
   const double spent = seconds_since(t0);
@@ -466,17 +479,23 @@ JobResult Trainer::stop_with_emergency_checkpoint(int e, int64_t b, int64_t batc
   return r;
 }
 
-// The validation RMSE, or under selection "test" (no held-out units) the test last-cycle RMSE,
-// of the EMA weights. Without validation windows val_rmse is NaN (null in the history JSON),
-// never a made-up 0.
+Predictions Trainer::predict_set(const WindowTensors& set) {
+  return predict_windows(model_, set.size(), [&](const torch::Tensor& i) { return set.gather(i); }, cfg_.data.r_max,
+                         device_);
+}
+
+// The validation RMSEs (both kinds; data.validation names the one that selects), or under
+// selection "test" (no held-out units) the test last-cycle RMSE, of the EMA weights. Without
+// validation windows they are NaN (null in the history JSON), never a made-up 0.
 Trainer::SelectionMetrics Trainer::evaluate_ema() {
   SelectionMetrics m;
   Ema::Swap swap(*ema_);
   if (val_.size() > 0) {
-    const auto vp = predict_windows(model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); },
-                                    cfg_.data.r_max, device_);
-    std::vector<double> truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
-    m.val_rmse = rmse(vp.rul, truth);
+    m.val_all_windows_rmse =
+        rmse(predict_set(val_).rul, std::vector<double>(s_.data.val.rul.begin(), s_.data.val.rul.end()));
+    m.val_last_window_rmse = rmse(predict_set(val_cuts_).rul,
+                                  std::vector<double>(s_.data.val_cuts.rul.begin(), s_.data.val_cuts.rul.end()));
+    m.val_rmse = validates_on_last_window() ? m.val_last_window_rmse : m.val_all_windows_rmse;
   }
   if (selects_on_test()) {
     const auto tp = predict_windows(model_, test_.size(), [&](const torch::Tensor& i) { return test_.gather(i); },
@@ -512,6 +531,10 @@ json Trainer::close_epoch(int e, double lr, const SelectionMetrics& m, bool impr
               {"improved", improved},
               {"seconds", seconds}};
   if (selects_on_test()) rec["test_rmse"] = m.test_rmse;
+  // Both validation kinds, where there are held-out units (absent, not null, under selection
+  // "test", so that a history read back from a checkpoint equals the one never interrupted).
+  if (std::isfinite(m.val_last_window_rmse)) rec["val_last_window_rmse"] = m.val_last_window_rmse;
+  if (std::isfinite(m.val_all_windows_rmse)) rec["val_all_windows_rmse"] = m.val_all_windows_rmse;
   st_.history.push_back(rec);
   st_.epochs_done = e + 1;
   st_.batch_in_epoch = 0;
@@ -529,7 +552,9 @@ void Trainer::log_epoch(const json& rec, double metric, bool improved, double lr
                "{:.1f}s eta {:.0f}s",
                req_.dataset, req_.seed, st_.epochs_done, cfg_.max_epochs, rec["loss"].get<double>(),
                rec["rul_loss"].get<double>(), rec["health_loss"].get<double>(),
-               selects_on_test() ? "test_rmse (selection; leaks)" : "val_rmse", metric, improved ? " (best)" : "", lr,
+               selects_on_test() ? "test_rmse (selection; leaks)"
+               : validates_on_last_window() ? "val_rmse (last window)" : "val_rmse (all windows)",
+               metric, improved ? " (best)" : "", lr,
                seconds, eta);
 }
 
@@ -548,11 +573,11 @@ JobResult Trainer::finish() {
   const NamedTensors weights = restore_best_weights();
   const Predictions tp = predict_windows(
       model_, test_.size(), [&](const torch::Tensor& i) { return test_.gather(i); }, cfg_.data.r_max, device_);
-  const Predictions vp = predict_windows(
-      model_, val_.size(), [&](const torch::Tensor& i) { return val_.gather(i); }, cfg_.data.r_max, device_);
+  const Predictions vp = predict_set(val_);
+  const Predictions cp = predict_set(val_cuts_);
   // Wall time of the job: its epochs over every attempt, plus this final evaluation.
   const double wall = st_.train_seconds + seconds_since(finish_started);
-  const json metrics = final_metrics(weights, tp, vp, wall);
+  const json metrics = final_metrics(weights, tp, vp, cp, wall);
 
   const std::string model_name = final_model_name(req_.dataset, req_.seed);
   if (auto r = write_file(model_name, serialize_model_file(model_meta(metrics), weights, st_.history, optimizer_.get()))) return *r;
@@ -585,10 +610,24 @@ NamedTensors Trainer::restore_best_weights() {
   return weights;
 }
 
+// What every validation figure of this job means (the report states it next to each figure).
+json Trainer::validation_protocol() const {
+  return {{"kind", selects_on_test() ? "test" : cfg_.data.validation},
+          {"units_held_out", s_.data.val_units.size()},
+          {"windows", val_.size()},
+          {"cut_windows", val_cuts_.size()},
+          {"cuts_per_unit", cfg_.data.val_cuts_per_unit},
+          {"cut_rul_range", {cfg_.data.val_cut_min_rul, cfg_.data.val_cut_max_rul}},
+          {"r_max", cfg_.data.r_max},
+          {"window", cfg_.data.window}};
+}
+
 json Trainer::final_metrics(const NamedTensors& weights, const Predictions& tp, const Predictions& vp,
-                            double wall) const {
+                            const Predictions& cp, double wall) const {
   const std::vector<double> test_truth(s_.data.test.rul.begin(), s_.data.test.rul.end());
   const std::vector<double> val_truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
+  const std::vector<double> cut_truth(s_.data.val_cuts.rul.begin(), s_.data.val_cuts.rul.end());
+  const double all_windows = rmse(vp.rul, val_truth), last_window = rmse(cp.rul, cut_truth);
   json metrics = {{"dataset", req_.dataset},
                   {"seed", req_.seed},
                   {"selection", cfg_.data.selection},
@@ -597,7 +636,10 @@ json Trainer::final_metrics(const NamedTensors& weights, const Predictions& tp, 
                   {"nasa_score", nasa_score(tp.rul, test_truth)},
                   {"health_accuracy", accuracy(tp.health, s_.data.test.health)},
                   {"health_macro_f1", macro_f1(tp.health, s_.data.test.health, cfg_.model.classes)},
-                  {"val_rmse", rmse(vp.rul, val_truth)},
+                  {"val_rmse", validates_on_last_window() ? last_window : all_windows},
+                  {"val_last_window_rmse", last_window},
+                  {"val_all_windows_rmse", all_windows},
+                  {"validation", validation_protocol()},
                   {"best_epoch", st_.best_epoch},
                   {"best_selection_rmse", std::isfinite(st_.best_metric) ? json(st_.best_metric) : json()},
                   {"epochs_run", st_.epochs_done},
@@ -636,11 +678,17 @@ json Trainer::model_meta(const json& metrics) const {
 std::string Trainer::history_csv() const {
   std::ostringstream csv;
   csv.precision(17);
-  csv << "epoch,loss,rul_loss,health_loss,val_rmse,lr,improved,seconds\n";
+  // A value not measured (no held-out units under selection "test") is null in the history: NaN here.
+  auto num = [](const json& h, const char* key) {
+    return h.contains(key) && h[key].is_number() ? h[key].get<double>() : std::nan("");
+  };
+  // The two validation kinds' columns come last, so that readers of the older columns keep working.
+  csv << "epoch,loss,rul_loss,health_loss,val_rmse,lr,improved,seconds,val_last_window_rmse,val_all_windows_rmse\n";
   for (const auto& h : st_.history)
     csv << h["epoch"].get<int>() << ',' << h["loss"].get<double>() << ',' << h["rul_loss"].get<double>() << ','
-        << h["health_loss"].get<double>() << ',' << h["val_rmse"].get<double>() << ',' << h["lr"].get<double>()
-        << ',' << (h["improved"].get<bool>() ? 1 : 0) << ',' << h["seconds"].get<double>() << '\n';
+        << h["health_loss"].get<double>() << ',' << num(h, "val_rmse") << ',' << h["lr"].get<double>() << ','
+        << (h["improved"].get<bool>() ? 1 : 0) << ',' << h["seconds"].get<double>() << ','
+        << num(h, "val_last_window_rmse") << ',' << num(h, "val_all_windows_rmse") << '\n';
   return csv.str();
 }
 

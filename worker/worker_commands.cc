@@ -15,6 +15,7 @@
 #include "common/exit_codes.h"
 #include "common/logging.h"
 #include "common/recipe_config.h"
+#include "worker/ensemble_commands.h"
 #include "worker/export_command.h"
 #include "worker/final_model.h"
 #include "worker/job_dir_contents.h"
@@ -151,14 +152,29 @@ void add_worker_commands(CLI::App& app, int& exit_code) {
   train->callback([args, &exit_code] { exit_code = run_train(*args); });
 
   auto model = std::make_shared<std::string>();
+  // Several --model files, or --run RUN_DIR --dataset D: the ensemble (worker/ensemble_commands.h).
+  auto ensemble = std::make_shared<worker::EnsembleCommand>();
+  auto several = [ensemble] { return ensemble->models.size() > 1 || !ensemble->run_dir.empty(); };
+  auto add_ensemble_options = [ensemble](CLI::App* c) {
+    c->add_option("--run", ensemble->run_dir, "A run dir: the ensemble of the final models of --dataset's done seeds");
+    c->add_option("--dataset", ensemble->dataset, "With --run: the dataset (--data, --rul default to its files)");
+  };
   auto data = std::make_shared<std::string>();
   auto rul = std::make_shared<std::string>();
   auto threads = std::make_shared<int>(0);
   auto* predict = app.add_subcommand("predict", "Print the predicted RUL of each unit's last window (\"unit rul\")");
-  predict->add_option("--model", *model, "A final model file (<DATASET>_v7_seed<SEED>.pt)")->required();
-  predict->add_option("--data", *data, "A C-MAPSS test file")->required();
+  predict->add_option("--model", ensemble->models,
+                      "A final model file (<DATASET>_v7_seed<SEED>.pt); several: their ensemble, with the spread");
+  predict->add_option("--data", *data, "A C-MAPSS test file");
   predict->add_option("--threads", *threads, "Intra-op threads")->check(CLI::Range(1, 4096));
+  add_ensemble_options(predict);
   predict->callback([=, &exit_code] {
+    if (several() || ensemble->models.empty() || data->empty()) {
+      ensemble->data = *data, ensemble->threads = *threads, ensemble->evaluate = false;
+      exit_code = worker::run_ensemble_command(*ensemble);
+      return;
+    }
+    *model = ensemble->models[0];
     auto p = worker::predict_with_model_file(*model, *data, "", *threads);
     if (!p.ok()) {
       exit_code = fail(p.message(), kExitFailed);
@@ -169,11 +185,19 @@ void add_worker_commands(CLI::App& app, int& exit_code) {
   });
 
   auto* evaluate = app.add_subcommand("evaluate", "Metrics of a final model on a test file and its RUL file (JSON)");
-  evaluate->add_option("--model", *model, "A final model file (<DATASET>_v7_seed<SEED>.pt)")->required();
-  evaluate->add_option("--data", *data, "A C-MAPSS test file")->required();
-  evaluate->add_option("--rul", *rul, "The true RUL of each unit (RUL_<DATASET>.txt)")->required();
+  evaluate->add_option("--model", ensemble->models,
+                       "A final model file (<DATASET>_v7_seed<SEED>.pt); several: their ensemble, with the spread");
+  evaluate->add_option("--data", *data, "A C-MAPSS test file");
+  evaluate->add_option("--rul", *rul, "The true RUL of each unit (RUL_<DATASET>.txt)");
   evaluate->add_option("--threads", *threads, "Intra-op threads")->check(CLI::Range(1, 4096));
+  add_ensemble_options(evaluate);
   evaluate->callback([=, &exit_code] {
+    if (several() || ensemble->models.empty() || data->empty() || rul->empty()) {
+      ensemble->data = *data, ensemble->rul = *rul, ensemble->threads = *threads, ensemble->evaluate = true;
+      exit_code = worker::run_ensemble_command(*ensemble);
+      return;
+    }
+    *model = ensemble->models[0];
     auto p = worker::predict_with_model_file(*model, *data, *rul, *threads);
     if (!p.ok()) {
       exit_code = fail(p.message(), kExitFailed);

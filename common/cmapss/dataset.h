@@ -59,6 +59,14 @@ struct DataOptions {
   int conditions = 6;                  // k of k-means for per-condition normalisation
   uint64_t kmeans_seed = 12345;
   int kmeans_restarts = 10;
+  // The validation set shaped like the test (validation_cuts.h): each held-out unit is cut at
+  // `val_cuts_per_unit` points whose true RUL spans [val_cut_min_rul, val_cut_max_rul] (at most
+  // the unit's length - 1), and the last window before each cut is scored, as NASA cut the test
+  // units. "last_window" makes that RMSE drive selection; "all_windows" every held-out window's.
+  std::string validation = "last_window";  // "last_window" | "all_windows"
+  int val_cuts_per_unit = 8;
+  double val_cut_min_rul = 6;
+  double val_cut_max_rul = 145;
 };
 
 // Ok, or an error naming the first option out of range (window >= 1, r_max > 0, thresholds
@@ -151,6 +159,7 @@ struct PreparedData {
   ScalerParams scaler;
   WindowSet train;   // every stride-1 window of the training units not held out
   WindowSet val;     // every stride-1 window of the held-out units
+  WindowSet val_cuts;  // the last window before each cut point of the held-out units (validation_cuts.h)
   WindowSet test;    // the last window of each test unit, RUL from RUL_<dataset>.txt (capped)
   std::vector<int> train_units, val_units;
   std::vector<int> condition_rows;  // training rows per condition (size k, or 1 when global)

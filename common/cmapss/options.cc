@@ -27,6 +27,12 @@ Status check_options(const DataOptions& o) {
     return bad("normalisation must be auto, global or per_condition, got '" + o.normalisation + "'");
   if (o.conditions < 1 || o.conditions > 64)
     return bad("conditions must be in 1..64, got " + std::to_string(o.conditions));
+  if (o.validation != "last_window" && o.validation != "all_windows")
+    return bad("validation must be last_window or all_windows, got '" + o.validation + "'");
+  if (o.val_cuts_per_unit < 1) return bad("val_cuts_per_unit must be at least 1, got " + std::to_string(o.val_cuts_per_unit));
+  if (!(o.val_cut_min_rul >= 0 && o.val_cut_min_rul < o.val_cut_max_rul))
+    return bad("val_cut_min_rul (" + std::to_string(o.val_cut_min_rul) + ") must be >= 0 and below val_cut_max_rul (" +
+               std::to_string(o.val_cut_max_rul) + ")");
   if (o.kmeans_restarts < 1) return bad("kmeans_restarts must be at least 1, got " + std::to_string(o.kmeans_restarts));
   return Status::Ok();
 }

@@ -8,6 +8,7 @@
 
 #include "common/cmapss/dataset.h"
 #include "common/cmapss/random.h"
+#include "common/cmapss/validation_cuts.h"
 #include "common/safe_path.h"
 
 namespace amnl::data {
@@ -130,6 +131,7 @@ Result<PreparedData> prepare_dataset(const std::string& data_dir, const std::str
   out.val = empty_set(out.scaler);
   add_run_to_failure_units(out.train, *train, train_ranges, out.scaler, options, train_conditions);
   add_run_to_failure_units(out.val, *train, val_ranges, out.scaler, options, ignored);
+  out.val_cuts = cut_point_windows(out.val, options);
   out.condition_rows.assign(static_cast<size_t>(out.scaler.num_conditions()), 0);
   for (int c : train_conditions) ++out.condition_rows[static_cast<size_t>(c)];
 

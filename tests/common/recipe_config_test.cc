@@ -109,6 +109,22 @@ TEST(RecipeConfig, CrossFieldChecks) {
   expect_error(R"({"schedule": {"min_lr": 0.1}})", "exp.recipe.schedule.min_lr");
 }
 
+// Issue 26: the validation kind is a recipe key, last_window by default, with bounded cut options.
+TEST(RecipeConfig, ValidationKindDefaultsToLastWindowAndIsChecked) {
+  for (const auto& name : RecipeConfig::preset_names()) {
+    auto p = RecipeConfig::preset(name);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p->data.validation, "last_window") << name;
+  }
+  auto all = RecipeConfig::resolve("quick", nlohmann::json::parse(R"({"data": {"validation": "all_windows"}})"));
+  ASSERT_TRUE(all.ok()) << all.message();
+  EXPECT_EQ(all->data.validation, "all_windows");
+  expect_error(R"({"data": {"validation": "last"}})", "exp.recipe.data.validation: must be one of \"last_window\", \"all_windows\"");
+  expect_error(R"({"data": {"val_cuts_per_unit": 0}})", "exp.recipe.data.val_cuts_per_unit: must be >= 1");
+  expect_error(R"({"data": {"val_cut_max_rul": 0}})", "exp.recipe.data.val_cut_max_rul: must be > 0");
+  expect_error(R"({"data": {"val_cut_min_rul": 150}})", "exp.recipe.data.val_cut_min_rul: must be < data.val_cut_max_rul");
+}
+
 TEST(RecipeConfig, PresetsDifferAndUnknownPresetIsAnError) {
   auto paper = RecipeConfig::preset("paper");
   auto quick = RecipeConfig::preset("quick");
@@ -212,6 +228,10 @@ TEST(RecipeConfig, DataOptionsCarryEveryDataField) {
   c.data.conditions = 4;
   c.data.kmeans_seed = 99;
   c.data.kmeans_restarts = 3;
+  c.data.validation = "all_windows";
+  c.data.val_cuts_per_unit = 5;
+  c.data.val_cut_min_rul = 2;
+  c.data.val_cut_max_rul = 150;
   const data::DataOptions o = c.data_options(5);
   EXPECT_EQ(o.window, 17);
   EXPECT_EQ(o.r_max, 130.0);
@@ -223,10 +243,14 @@ TEST(RecipeConfig, DataOptionsCarryEveryDataField) {
   EXPECT_EQ(o.conditions, 4);
   EXPECT_EQ(o.kmeans_seed, 99u);
   EXPECT_EQ(o.kmeans_restarts, 3);
+  EXPECT_EQ(o.validation, "all_windows");
+  EXPECT_EQ(o.val_cuts_per_unit, 5);
+  EXPECT_EQ(o.val_cut_min_rul, 2.0);
+  EXPECT_EQ(o.val_cut_max_rul, 150.0);
   c.data.selection = "test";  // the published protocol holds nothing out
   EXPECT_EQ(c.data_options(5).val_fraction, 0.0);
   // Every data key of the recipe is one of the fields above (plus selection): a new key fails.
-  EXPECT_EQ(c.to_json()["data"].size(), 10u);
+  EXPECT_EQ(c.to_json()["data"].size(), 14u);
 }
 
 // One JSON difference helper for checkpoints (recipe identity) and run dirs (experiment

@@ -2,6 +2,7 @@
 // messages, and a deployment model that works from its file alone.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -86,6 +87,92 @@ TEST_F(TrainCli, PredictAndEvaluateUseOnlyTheModelFile) {
   EXPECT_NEAR(em["test_rmse"].get<double>(), m["test_rmse"].get<double>(), 1e-6);
   EXPECT_NEAR(em["nasa_score"].get<double>(), m["nasa_score"].get<double>(), 1e-6);
   EXPECT_EQ(em["units"], 12);
+}
+
+// "unit rul" lines of `amnl predict` with one model.
+std::vector<double> predicted_rul(const std::string& output) {
+  std::istringstream lines(output);
+  int unit = 0;
+  double rul = 0;
+  std::vector<double> out;
+  while (lines >> unit >> rul) out.push_back(rul);
+  return out;
+}
+
+std::vector<double> true_rul(const std::string& rul_file) {
+  std::istringstream in(read_file(rul_file));
+  std::vector<double> out;
+  for (double v = 0; in >> v;) out.push_back(std::min(v, 125.0));  // capped as the metrics are
+  return out;
+}
+
+// Issue 26: several --model files make the ensemble of the seeds; identical models are one model.
+TEST_F(TrainCli, EvaluateOfSeveralModelsIsTheirEnsembleRecomputedHereFromEachModelsPredictions) {
+  ASSERT_EQ(trained().exit_code, 0) << trained().output;
+  auto second = run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "2", "--data-dir", *dir_ / "data",
+                             "--out", *dir_ / "job2", "--preset", "tiny", "--config", *dir_ / "short.json",
+                             "--threads", "1"});
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const std::string a = *dir_ / "job/SYN_v7_seed1.pt", b = *dir_ / "job2/SYN_v7_seed2.pt";
+  const std::string data = *dir_ / "data/test_SYN.txt", rul = *dir_ / "data/RUL_SYN.txt";
+  const auto pa = predicted_rul(run_command({amnl_binary(), "predict", "--model", a, "--data", data}).output);
+  const auto pb = predicted_rul(run_command({amnl_binary(), "predict", "--model", b, "--data", data}).output);
+  const auto truth = true_rul(rul);
+  ASSERT_EQ(pa.size(), 12u);
+  ASSERT_EQ(pb.size(), 12u);
+  double ss = 0;
+  for (size_t u = 0; u < truth.size(); ++u) ss += std::pow((pa[u] + pb[u]) / 2 - truth[u], 2);
+
+  auto e = run_command({amnl_binary(), "evaluate", "--model", a, "--model", b, "--data", data, "--rul", rul});
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  const json em = json::parse(e.output);
+  EXPECT_EQ(em["ensemble"]["n"], 2);
+  EXPECT_NEAR(em["ensemble"]["test_rmse"].get<double>(), std::sqrt(ss / 12), 1e-4);  // predict prints 6 decimals
+  EXPECT_NEAR(em["ensemble"]["per_unit"][0]["spread"].get<double>(), std::fabs(pa[0] - pb[0]) / std::sqrt(2.0), 1e-4);
+  EXPECT_EQ(em["models"].size(), 2u);
+
+  // The same model twice: the ensemble is that model, with no spread.
+  auto same = run_command({amnl_binary(), "evaluate", "--model", a, "--model", a, "--data", data, "--rul", rul});
+  ASSERT_EQ(same.exit_code, 0) << same.output;
+  const json sm = json::parse(same.output);
+  const json one = json::parse(read_file(*dir_ / "job/metrics.json"));
+  EXPECT_NEAR(sm["ensemble"]["test_rmse"].get<double>(), one["test_rmse"].get<double>(), 1e-9);
+  EXPECT_EQ(sm["ensemble"]["mean_spread"], 0.0);
+
+  // predict with several: "# unit ensemble_rul spread <models>" then one line per unit.
+  auto p = run_command({amnl_binary(), "predict", "--model", a, "--model", b, "--data", data});
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  std::istringstream lines(p.output);
+  std::string header;
+  std::getline(lines, header);
+  EXPECT_EQ(header, "# unit ensemble_rul spread SYN_v7_seed1.pt SYN_v7_seed2.pt");
+  int unit = 0;
+  double mean = 0, spread = 0, ra = 0, rb = 0;
+  ASSERT_TRUE(lines >> unit >> mean >> spread >> ra >> rb);
+  EXPECT_NEAR(mean, (pa[0] + pb[0]) / 2, 1e-5);
+}
+
+// --run RUN_DIR --dataset D: the final models of the dataset's done seeds; a seed without one
+// (not done) is not in it; the data files default to the run's data_dir.
+TEST_F(TrainCli, EvaluateOfARunsDatasetTakesEveryDoneSeedsFinalModel) {
+  ASSERT_EQ(trained().exit_code, 0) << trained().output;
+  const std::string run = *dir_ / "run";
+  for (int s : {1, 2, 3}) std::filesystem::create_directories(run + "/jobs/SYN/seed_" + std::to_string(s));
+  for (int s : {1, 2})  // the same model under two seeds' names: an ensemble equal to it
+    std::filesystem::copy_file(*dir_ / "job/SYN_v7_seed1.pt", run + "/jobs/SYN/seed_" + std::to_string(s) +
+                                                                 "/SYN_v7_seed" + std::to_string(s) + ".pt");
+  write_file(run + "/experiment.json", json({{"data_dir", *dir_ / "data"}}).dump());
+  auto e = run_command({amnl_binary(), "evaluate", "--run", run, "--dataset", "SYN"});
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  const json em = json::parse(e.output);
+  EXPECT_EQ(em["ensemble"]["n"], 2);
+  EXPECT_NE(em["models"][1]["model"].get<std::string>().find("seed_2/SYN_v7_seed2.pt"), std::string::npos);
+  const json one = json::parse(read_file(*dir_ / "job/metrics.json"));
+  EXPECT_NEAR(em["ensemble"]["test_rmse"].get<double>(), one["test_rmse"].get<double>(), 1e-9);
+
+  auto none = run_command({amnl_binary(), "evaluate", "--run", run, "--dataset", "FD009"});
+  EXPECT_EQ(none.exit_code, 1) << none.output;
+  EXPECT_NE(none.output.find(run + "/jobs/FD009: no such directory"), std::string::npos) << none.output;
 }
 
 // Regression: `train --config` merged the file with JSON merge-patch, which reads null as

@@ -97,6 +97,24 @@ TEST(StatusModel, RunningJobsShowRankEpochBestRmseElapsedAndEta) {
   EXPECT_NE(table.find("node-a"), std::string::npos) << table;
 }
 
+// Issue 26: beside the selecting (last-window) validation RMSE, status shows the latest epoch's
+// RMSE over every held-out window, the second curve; a run from before it shows "-".
+TEST(StatusModel, TheAllWindowsValidationRmseIsShownBesideTheBest) {
+  Records rec;
+  StatusModel m;
+  std::vector<json> records = two_job_run(rec);
+  records.push_back(rec.at(7, {{"event", "progress"}, {"job", "A-s1"}, {"attempt", 1}, {"rank", 1}, {"epoch", 3},
+                               {"max_epochs", 4}, {"val_rmse", 19.0}, {"best_val_rmse", 19.0},
+                               {"val_all_windows_rmse", 23.25}, {"epoch_seconds", 2.0}}));
+  for (const json& r : records) m.apply(r);
+  const json doc = m.snapshot(Records::kStart + 8);
+  EXPECT_DOUBLE_EQ((*find_job(doc, "A-s1"))["val_all_windows_rmse"].get<double>(), 23.25);
+  EXPECT_TRUE((*find_job(doc, "B-s1"))["val_all_windows_rmse"].is_null());
+  const std::string table = format_status_table(doc);
+  EXPECT_NE(table.find("VAL_ALL"), std::string::npos) << table;
+  EXPECT_NE(table.find("23.250"), std::string::npos) << table;
+}
+
 TEST(StatusModel, DeathRetryDoneAndFailureAreFollowed) {
   Records rec;
   StatusModel m;

@@ -174,25 +174,27 @@ TEST(TypedMessageTest, ProgressRoundTripsAndRefusesWrongTypes) {
   p.early_stop_epoch = 19;
   p.val_rmse = 13.5;
   p.best_val_rmse = 12.25;
+  p.val_all_windows_rmse = 16.75;  // the second validation curve (issue 26)
   p.epoch_seconds = 2.5;
   p.batches_done = 4000;
   p.checkpoint = "/run/jobs/FD001/seed_1/ckpt";
   const ProgressMsg m = ProgressMsg::of("FD001-s1", 2, p);
   const json j = m.encode();
   for (const char* k : {"job", "attempt", "epoch", "max_epochs", "early_stop_epoch", "val_rmse", "best_val_rmse",
-                        "epoch_seconds", "batches_done", "checkpoint"})
+                        "epoch_seconds", "batches_done", "checkpoint", "val_all_windows_rmse"})
     EXPECT_TRUE(j.contains(k)) << k;
-  EXPECT_EQ(j.size(), 10u);
+  EXPECT_EQ(j.size(), 11u);
   expect_round_trip(m);
   const auto back = ProgressMsg::decode(j);
   EXPECT_EQ(back->progress.early_stop_epoch, 19);
   EXPECT_EQ(back->progress.best_val_rmse, 12.25);
+  EXPECT_EQ(back->progress.val_all_windows_rmse, 16.75);
   EXPECT_EQ(back->progress.batches_done, 4000);
   expect_refuses_wrong_types<ProgressMsg>(
       j, {{"job", kNotString}, {"attempt", "x"}, {"attempt", kBeyondInt}, {"epoch", kNotInt}, {"epoch", kFraction},
           {"max_epochs", kHuge}, {"early_stop_epoch", kFraction}, {"early_stop_epoch", "19"}, {"val_rmse", "x"}, {"best_val_rmse", kNotObject}, {"epoch_seconds", true},
           {"batches_done", kFraction}, {"batches_done", json(std::numeric_limits<uint64_t>::max())},
-          {"checkpoint", false}});
+          {"checkpoint", false}, {"val_all_windows_rmse", "x"}});
 }
 
 // Regression: an unmeasured RMSE (selection on the test set, no best epoch yet) travels as null

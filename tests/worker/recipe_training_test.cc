@@ -206,10 +206,16 @@ TEST_F(RecipeTraining, EvaluationAndSelectionUseTheEmaWeights) {
   for (int epoch = 1; epoch <= r.metrics["epochs_run"].get<int>(); ++epoch) {
     auto ck = checkpoint(r, "epoch_" + std::to_string(epoch) + ".pt");
     ASSERT_FALSE(same_tensors(ck.tensors.ema, ck.tensors.model)) << "EMA and live weights must differ here";
+    // The selection RMSE is the last-window (cut-point) validation's, the default since issue 26;
+    // every held-out window's is recorded beside it.
     const double recorded = r.history[epoch - 1]["val_rmse"].get<double>();
-    const double ema = rmse_with(ck.tensors.ema, scheduled(), data.val);
-    const double live = rmse_with(ck.tensors.model, scheduled(), data.val);
+    const double ema = rmse_with(ck.tensors.ema, scheduled(), data.val_cuts);
+    const double live = rmse_with(ck.tensors.model, scheduled(), data.val_cuts);
     EXPECT_DOUBLE_EQ(recorded, ema) << "epoch " << epoch;
+    EXPECT_DOUBLE_EQ(r.history[epoch - 1]["val_last_window_rmse"].get<double>(), ema) << "epoch " << epoch;
+    EXPECT_DOUBLE_EQ(r.history[epoch - 1]["val_all_windows_rmse"].get<double>(),
+                     rmse_with(ck.tensors.ema, scheduled(), data.val))
+        << "epoch " << epoch;
     EXPECT_GT(std::fabs(recorded - live), 1e-6) << "epoch " << epoch << ": the live weights give it too";
   }
   // Selection: the best epoch is the one with the lowest EMA validation RMSE.
@@ -219,6 +225,47 @@ TEST_F(RecipeTraining, EvaluationAndSelectionUseTheEmaWeights) {
     if (h["val_rmse"].get<double>() < best_rmse) best_rmse = h["val_rmse"].get<double>(), best = h["epoch"].get<int>();
   EXPECT_EQ(r.metrics["best_epoch"], best);
   EXPECT_DOUBLE_EQ(r.metrics["best_selection_rmse"].get<double>(), best_rmse);
+}
+
+// Issue 26: recipe data.validation names the RMSE that selects; both are recorded every epoch,
+// and the metrics state the protocol (kind, units held out, cut points, cap, window).
+TEST_F(RecipeTraining, TheValidationKindDecidesWhichRmseSelectsAndBothAreRecorded) {
+  json all_windows = scheduled();
+  all_windows["data"]["validation"] = "all_windows";
+  const Run& last = run("scheduled", scheduled());
+  const Run& all = run("all_windows", all_windows);
+  ASSERT_EQ(last.result.end, JobEnd::kDone) << last.result.reason;
+  ASSERT_EQ(all.result.end, JobEnd::kDone) << all.result.reason;
+  for (const auto* r : {&last, &all}) {
+    const bool by_last = r == &last;
+    const char* selecting = by_last ? "val_last_window_rmse" : "val_all_windows_rmse";
+    int best = 0;
+    double best_rmse = INFINITY;
+    for (const auto& h : r->history) {
+      EXPECT_DOUBLE_EQ(h["val_rmse"].get<double>(), h[selecting].get<double>()) << selecting;
+      EXPECT_NE(h["val_last_window_rmse"].get<double>(), h["val_all_windows_rmse"].get<double>());
+      if (h[selecting].get<double>() < best_rmse) best_rmse = h[selecting].get<double>(), best = h["epoch"].get<int>();
+    }
+    EXPECT_EQ(r->metrics["best_epoch"], best) << selecting;
+    EXPECT_DOUBLE_EQ(r->metrics["val_rmse"].get<double>(), r->metrics[selecting].get<double>());
+    const json& v = r->metrics["validation"];
+    EXPECT_EQ(v["kind"], by_last ? "last_window" : "all_windows");
+    const auto data = prepared(scheduled());
+    EXPECT_EQ(v["units_held_out"].get<size_t>(), data.val_units.size());
+    EXPECT_EQ(v["cut_windows"].get<size_t>(), data.val_cuts.size());
+    EXPECT_EQ(v["cuts_per_unit"], 8);
+    EXPECT_EQ(v["cut_rul_range"], json({6.0, 145.0}));
+    EXPECT_EQ(v["r_max"], 125.0);
+    EXPECT_EQ(v["window"], 30);
+  }
+  // The same data and seed, so the same all-windows curve until the selections part ways: at
+  // epoch 1 (nothing selected yet) both runs are the same model.
+  EXPECT_DOUBLE_EQ(last.history[0]["val_all_windows_rmse"].get<double>(),
+                   all.history[0]["val_all_windows_rmse"].get<double>());
+  // The history CSV carries both curves.
+  const std::string csv = test::read_file(last.dir + "/SYN_v7_seed11_history.csv");
+  EXPECT_EQ(csv.rfind("epoch,loss,rul_loss,health_loss,val_rmse,lr,improved,seconds,val_last_window_rmse,"
+                      "val_all_windows_rmse\n", 0), 0u) << csv.substr(0, 200);
 }
 
 TEST_F(RecipeTraining, BestCheckpointHoldsTheDeployableEmaOfItsEpoch) {
