@@ -47,7 +47,7 @@ TEST_F(ClusterTest, PartitionShorterThanTheWorkerTimeoutGoesUnnoticed) {
 TEST_F(ClusterTest, PartitionLongerThanTheWorkerTimeoutHealsAndTheRankIsReadmitted) {
   // The cut-off worker must outlive the cut (coordinator_timeout_s) to be readmitted; more jobs
   // than workers, so that work is left when it is back.
-  const std::string exp = experiment({"A", "B"}, {1, 2, 3},
+  const std::string exp = experiment({"A", "B"}, {1, 2, 3, 4, 5},
                                      json{{"fault", {{"worker_timeout_s", 3}, {"coordinator_timeout_s", 60}}}});
   ClusterRun run(*cluster_, exp, kNp);
   const auto running = wait_running_with_checkpoints(run.run_dir(), 3, 1, 180);
@@ -62,6 +62,7 @@ TEST_F(ClusterTest, PartitionLongerThanTheWorkerTimeoutHealsAndTheRankIsReadmitt
   cluster_->heal(3);
 
   expect_run_ended(run, "complete", 0);
+  EXPECT_EQ(ledger_events(run.run_dir(), "worker_readmitted").size(), 1u) << "rank 2 was not readmitted after the heal";
   EXPECT_TRUE(assigned_after_death(run.run_dir(), 2)) << "rank 2 was never given work again after the heal";
   // Its stale attempt wrote nothing the run kept, and only one attempt ever finished the job.
   EXPECT_EQ(stale_attempt_wrote(run.run_dir(), victim.job), "");
