@@ -88,13 +88,16 @@ print(f"Written by `bench/accuracy.sh {experiment}`: commit {commit}, "
 print("Test RMSE: last cycle of each test unit, capped at R_max. Published: GPUs, 5 seeds, up to 500 "
       "epochs, selection on the test set (leaks). Baseline: a constant predictor (mean capped "
       "training RUL).\n")
-print("| dataset | seeds done | test RMSE mean +- sd | 95 % interval | min - max | published | baseline |")
-print("|---|---|---|---|---|---|---|")
+print("| dataset | seeds done | test RMSE mean +- sd | 95 % interval | min - max | ensemble RMSE | published | baseline |")
+print("|---|---|---|---|---|---|---|---|")
 for d in res["datasets"]:
     t, ref, base = d["test_rmse"], d.get("reference"), d.get("baseline") or {}
+    ens = d.get("ensemble") or {}
     ci = t.get("ci95")
+    # The ensemble: the mean of the done seeds' per-unit predictions (results.json, `ensemble`).
+    ens_cell = f"{f(ens.get('test_rmse'))} ({ens.get('n', 0)} seeds)" if ens.get("available") else "-"
     print(f"| {d['dataset']} | {d['done']} of {d['planned']} | {f(t.get('mean'))} +- {f(t.get('sd'))} | "
-          f"{'-' if not ci else f(ci[0]) + ' - ' + f(ci[1])} | {f(t.get('min'))} - {f(t.get('max'))} | "
+          f"{'-' if not ci else f(ci[0]) + ' - ' + f(ci[1])} | {f(t.get('min'))} - {f(t.get('max'))} | {ens_cell} | "
           f"{'-' if not ref else f(ref['mean']) + ' +- ' + f(ref['sd'])} | {f(base.get('test_rmse'))} |")
 print("\n## Per seed\n")
 print("| dataset | seed | state | test RMSE | MAE | NASA score | val RMSE | epochs (best) | job wall s | attempts |")

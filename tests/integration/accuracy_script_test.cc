@@ -46,6 +46,13 @@ TEST(AccuracyScript, RelativePathsAreTheCallersAndTheNotesAreAppended) {
   const std::string md = read_file(caller + "/acc.md");
   EXPECT_NE(md.find("Run outcome: **complete** (2 of 2 jobs done)"), std::string::npos) << md;
   EXPECT_NE(md.find("| A | 2 of 2 |"), std::string::npos) << md;
+  // The ensemble of the two seeds, as results.json has it.
+  const json results = read_json(caller + "/runs/acc-run/results/results.json");
+  ASSERT_TRUE(results["datasets"][0]["ensemble"]["available"].get<bool>()) << results.dump();
+  char cell[64];
+  std::snprintf(cell, sizeof cell, "| %.2f (2 seeds) |", results["datasets"][0]["ensemble"]["test_rmse"].get<double>());
+  EXPECT_NE(md.find(cell), std::string::npos) << cell << "\n" << md;
+  EXPECT_NE(md.find("| ensemble RMSE |"), std::string::npos) << md;
   EXPECT_NE(md.find("| A | 1 | done |"), std::string::npos) << md;
   EXPECT_NE(md.find("| A | 2 | done |"), std::string::npos) << md;
   EXPECT_NE(md.find("## Notes (from " + caller + "/notes.md, written by hand)\n\nSeeds 1-2 chose nothing here.\n"),
