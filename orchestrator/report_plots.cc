@@ -168,11 +168,13 @@ std::string learning_curves_script(const RunResults& run, const std::string& dir
     write_text(dir + "/lc_" + std::to_string(di) + ".dat", data);
     panels.push_back("set title " + gp_quote(ds + ": " + selection_label(run) + " per epoch") +
                      "\nset xlabel 'epoch'\nset ylabel " + gp_quote(run.selection == "test" ? "test RMSE (cycles)" : "validation RMSE (cycles)") +
-                     "\n" + plot + "\n");
+                     // Curves fill the whole panel (they fall, rise and cross): the legend goes
+                     // beside it, where it can never hide a line.
+                     "\nset key outside right top vertical\n" + plot + "\n");
   }
   if (panels.empty()) return "";
   const Layout l = layout_for(panels.size());
-  std::string s = preamble(terminal, 700 * l.cols, 450 * l.rows + 40, png);
+  std::string s = preamble(terminal, 900 * l.cols, 450 * l.rows + 40, png);
   s += "set multiplot layout " + std::to_string(l.rows) + "," + std::to_string(l.cols) + " title " +
        gp_quote("Learning curves: " + selection_label(run) + ", one line per seed") + "\n";
   for (const std::string& p : panels) s += p;
@@ -274,9 +276,11 @@ std::string predictions_script(const RunResults& run, const std::string& dir, co
     const std::string file = dir + "/pred_" + std::to_string(di) + ".dat";
     write_text(file, data);
     const std::string band = ensemble_band(run.dataset_results[di], dir + "/ens_" + std::to_string(di) + ".dat");
+    // The legend sits in headroom above the data (offsets): inside the data it hid the first
+    // units and the RUL cap line, and beside the panel it squeezed the plot.
     panels.push_back("set title " + gp_quote(ds + ": median seed " + std::to_string(m->seed) + " (test RMSE " +
                                            num(std::round(m->test_rmse * 100) / 100) + ")") +
-                     "\nset xlabel 'test units, sorted by true RUL'\nset ylabel 'RUL (cycles)'\nset key top left\nplot " + band + gp_quote(file) +
+                     "\nset xlabel 'test units, sorted by true RUL'\nset ylabel 'RUL (cycles)'\nset key inside top left\nset offsets 0, 0, graph 0.5, 0\nplot " + band + gp_quote(file) +
                      " using 1:2 with lines lw 3 lc rgb 'black' title 'true RUL (capped)', \\\n     " + gp_quote(file) +
                      " using 1:3 with points pt 7 ps 0.8 lc rgb '#ff7f0e' title 'predicted RUL'\n");
   }
