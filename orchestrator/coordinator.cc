@@ -379,8 +379,8 @@ class Coordinator::Impl {
 
   void check_pids(double now) {
     for (auto& [rank, info] : peers_) {
-      if (!info.same_host || !scheduler_->may_send(rank)) continue;
-      if (::kill(info.pid, 0) != 0 && errno == ESRCH) {
+      if (!scheduler_->may_send(rank)) continue;
+      if (info.process_gone()) {
         if (auto why = departed(rank))
           scheduler_->on_worker_left(rank, *why, now);
         else
@@ -534,9 +534,7 @@ class Coordinator::Impl {
         if (m->kind == MsgKind::kBye) waiting.erase(m->peer);
       for (auto it = waiting.begin(); it != waiting.end();) {
         const auto peer = peers_.find(*it);
-        const bool gone = peer != peers_.end() && peer->second.same_host && ::kill(peer->second.pid, 0) != 0 &&
-                          errno == ESRCH;
-        it = gone ? waiting.erase(it) : std::next(it);
+        it = peer != peers_.end() && peer->second.process_gone() ? waiting.erase(it) : std::next(it);
       }
       transport_.progress();
       ::usleep(2000);
@@ -595,6 +593,8 @@ class Coordinator::Impl {
     long pid = 0;
     std::string host;
     bool same_host = false;
+    // Known gone: on this host, and kill(pid, 0) finds no such process (on another host: unknown).
+    bool process_gone() const { return same_host && ::kill(pid, 0) != 0 && errno == ESRCH; }
   };
 
   Transport& transport_;
