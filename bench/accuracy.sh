@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Accuracy benchmark on the real data through the real orchestrator: runs an experiment
-# (default examples/cmapss-quick.json: FD001..FD004 x 3 seeds, quick preset, leak-free
+# (default examples/cmapss-quick.json: FD001..FD004 x 5 seeds, quick preset, leak-free
 # selection, 1 thread per rank) with `mpirun --enable-recovery`, builds the results report and
 # writes bench/ACCURACY.md (per dataset mean +- std against the published figures, the
-# constant baseline, per-seed rows, wall time, commit, machine). About 65-105 min on 2 cores (79 and 103 min measured, a CI run beside it for the first 35 and 70 min).
+# constant baseline, per-seed rows, wall time, commit, machine). With 3 seeds it took 79 and 103 min on 2 cores (a CI run beside it for the first 35 and 70 min); 5 seeds take about 5/3 of that, so run it in sittings: it resumes.
 # A benchmark, not a ctest test. Builds nothing.
 #
 #   bench/accuracy.sh [EXPERIMENT]

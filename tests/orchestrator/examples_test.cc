@@ -24,7 +24,7 @@ TEST(ExamplesTest, ExampleExperimentsAreValid) {
     ASSERT_TRUE(j.is_object()) << name;
     auto e = parse_experiment(j, dir, /*check_files=*/false);  // data may not be generated yet
     ASSERT_TRUE(e.ok()) << name << ": " << e.message();
-    EXPECT_EQ(e->seeds.size(), std::string(name) == "cmapss-paper.json" ? 5u : 3u);
+    EXPECT_EQ(e->seeds.size(), std::string(name) == "demo.json" ? 3u : 5u);
   }
   auto paper = parse_experiment(load(test::source_dir() + "/examples/cmapss-paper.json"),
                                 test::source_dir() + "/examples", false);
