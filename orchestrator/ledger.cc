@@ -15,18 +15,6 @@
 
 namespace amnl::orch {
 
-std::string utc_now_iso() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
-
 std::string encode_ledger_record(const nlohmann::json& record) {
   // dump() escapes control characters, so a record never contains a raw newline; invalid UTF-8
   // (a non-UTF-8 path or data bytes in a reason) is replaced, where plain dump() would throw.

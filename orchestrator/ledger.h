@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "common/storage.h"
 #include "orchestrator/ledger_events.h"
+#include "orchestrator/utc_time.h"
 
 namespace amnl::orch {
 
@@ -48,8 +49,5 @@ class Ledger {
   std::string path_;
   bool tail_may_be_dirty_ = false;
 };
-
-// Wall-clock UTC timestamp with milliseconds, for records and outcome files.
-std::string utc_now_iso();
 
 }  // namespace amnl::orch

@@ -9,6 +9,7 @@
 #include "orchestrator/job_id.h"
 #include "orchestrator/ledger.h"
 #include "orchestrator/ledger_events.h"
+#include "orchestrator/ledger_fold.h"
 #include "orchestrator/report_job_files.h"
 #include "orchestrator/run_dir.h"
 
@@ -18,80 +19,33 @@ using nlohmann::json;
 
 namespace {
 
-// What the ledger says about one job, folded record by record.
-struct LedgerJob {
-  bool seen = false;
-  std::string state = "pending";
-  std::string reason;
-  int attempts = 0, rank = -1, epoch = 0, max_epochs = 0, failures = 0;
-  json done;  // the done record, when there is one
-  std::map<int, double> progress;  // epoch -> selection RMSE (the last report of an epoch wins)
-};
-
 std::string int_str(int v) { return std::to_string(v); }
 
-void interrupt_running(std::map<std::string, LedgerJob>& jobs, const std::string& why) {
-  for (auto& [id, j] : jobs)
-    if (j.state == "running") {
-      j.state = "pending";
-      j.reason = "attempt " + int_str(j.attempts) + " was running at epoch " + int_str(j.epoch) + " when " + why +
-                 "; a rerun resumes it from its newest checkpoint";
-    }
+// Why a job that is not running, done or failed waits, from how its latest attempt stopped.
+std::string pending_reason(const FoldedJob& j) {
+  const AttemptStop& stop = j.stop;
+  if (stop.event == ledger::event::kAttemptFailed) {
+    // Without a readable max_attempts the count stands alone: "1 of 0 allowed" would be false.
+    return "attempt " + int_str(stop.attempt) + " failed (" + int_str(j.failures) +
+           (stop.max_attempts > 0 ? " of " + int_str(stop.max_attempts) + " allowed" : " failure so far") +
+           "): " + stop.reason + "; to be retried";
+  }
+  if (stop.event == ledger::event::kFailuresReset) return "failures reset (" + stop.reason + "); queued again";
+  if (stop.event == ledger::event::kPreempted)
+    return "preempted at epoch " + int_str(stop.epoch) + " (" + stop.reason + "); a rerun resumes it";
+  if (stop.event == ledger::event::kStorageFailed) return "storage failed: " + stop.reason + "; a rerun resumes it";
+  if (stop.event == "interrupted")
+    return "attempt " + int_str(stop.attempt) + " was running at epoch " + int_str(stop.epoch) + " when " +
+           stop.reason + "; a rerun resumes it from its newest checkpoint";
+  return "queued, not started yet";
 }
 
-// Folds one ledger record into its job. Fields are read with common/json_fields.h, so a field
-// of the wrong type or beyond int range (decode_ledger does not check max_attempts, for one)
-// reads as absent: a record is never applied half-way, and nothing here throws.
-void fold(const json& r, std::map<std::string, LedgerJob>& jobs) {
-  const std::string ev = string_or(r, ledger::kEvent, "");
-  if (ev == ledger::event::kSessionEnded) return interrupt_running(jobs, "its session ended");
-  // A session starting while a job still runs: the previous coordinator died without recording.
-  if (ev == ledger::event::kSessionStarted) return interrupt_running(jobs, "the coordinator's session ended without a record");
-  if (!r.contains(ledger::kJob) || !r[ledger::kJob].is_string()) return;
-  LedgerJob& j = jobs[r[ledger::kJob].get<std::string>()];
-  j.seen = true;
-  const int attempt = int_or(r, ledger::kAttempt, 0);
-  const std::string reason = string_or(r, ledger::kReason, "");
-  if (ev == ledger::event::kQueued) {
-    if (j.state != "done" && j.state != "failed" && j.reason.empty()) j.reason = "queued, not started yet";
-  } else if (ev == ledger::event::kAssigned) {
-    j.state = "running";
-    j.attempts = std::max(j.attempts, attempt);
-    j.rank = int_or(r, ledger::kRank, -1);
-    j.epoch = 0;
-    j.reason.clear();
-  } else if (ev == ledger::event::kProgress) {
-    j.epoch = int_or(r, "epoch", j.epoch);
-    j.max_epochs = int_or(r, "max_epochs", j.max_epochs);
-    if (r.contains("val_rmse") && r["val_rmse"].is_number()) j.progress[j.epoch] = r["val_rmse"].get<double>();
-  } else if (ev == ledger::event::kDone) {
-    j.state = "done";
-    j.done = r;
-    j.reason.clear();
-  } else if (ev == ledger::event::kAttemptFailed) {
-    j.state = "pending";
-    j.failures = int_or(r, "failures", j.failures + 1);
-    // Without a readable max_attempts the count stands alone: "1 of 0 allowed" would be false.
-    const int allowed = int_or(r, "max_attempts", 0);
-    j.reason = "attempt " + int_str(attempt) + " failed (" + int_str(j.failures) +
-               (allowed > 0 ? " of " + int_str(allowed) + " allowed" : " failure so far") + "): " + reason +
-               "; to be retried";
-  } else if (ev == ledger::event::kFailed) {
-    if (j.state == "done") return;
-    j.state = "failed";
-    j.failures = int_or(r, "failures", j.failures + 1);
-    j.reason = "gave up after " + int_str(j.failures) + " failed attempts; the last: " + reason;
-  } else if (ev == ledger::event::kFailuresReset) {
-    j.state = "pending";
-    j.reason = "failures reset (" + reason + "); queued again";
-  } else if (ev == ledger::event::kPreempted) {
-    if (j.state == "done") return;
-    j.state = "pending";
-    j.reason = "preempted at epoch " + int_str(int_or(r, "epochs_run", j.epoch)) + " (" + reason + "); a rerun resumes it";
-  } else if (ev == ledger::event::kStorageFailed) {
-    j.state = "pending";
-    j.reason = "storage failed: " + reason + "; a rerun resumes it";
-  }
+std::string running_reason(const FoldedJob& j) {
+  std::string s = "attempt " + int_str(j.attempt);
+  if (j.rank >= 0) s += " on rank " + int_str(j.rank);
+  s += j.max_epochs > 0 ? ", epoch " + int_str(j.epoch) + " of at most " + int_str(j.max_epochs)
+                        : ", no epoch finished yet";
+  return s;
 }
 
 json read_json_file(const Storage& storage, const std::string& path, std::string& problem) {
@@ -143,22 +97,23 @@ void read_experiment(const Storage& storage, RunResults& run) {
   }
 }
 
-std::string running_reason(const LedgerJob& j) {
-  std::string s = "attempt " + int_str(j.attempts);
-  if (j.rank >= 0) s += " on rank " + int_str(j.rank);
-  s += j.max_epochs > 0 ? ", epoch " + int_str(j.epoch) + " of at most " + int_str(j.max_epochs)
-                        : ", no epoch finished yet";
-  return s;
-}
-
 // What the ledger says of the job: its state and reason, attempts, and (without a history
-// file) the learning curve from its progress records.
-void take_ledger_state(const LedgerJob& lj, SeedResult& s) {
-  s.state = lj.state;
-  s.reason = lj.state == "running" ? running_reason(lj) : lj.reason;
-  s.attempts = std::max(s.attempts, lj.attempts);
+// file) the learning curve from its progress records. The report's states: pending (queued or
+// preempted), running, done, failed.
+void take_ledger_state(const FoldedJob& lj, SeedResult& s) {
+  switch (lj.phase) {
+    case JobPhase::kRunning: s.state = "running"; s.reason = running_reason(lj); break;
+    case JobPhase::kDone: s.state = "done"; s.reason.clear(); break;
+    case JobPhase::kFailed:
+      s.state = "failed";
+      s.reason = "gave up after " + int_str(lj.failures) + " failed attempts; the last: " + lj.failure_reason;
+      break;
+    case JobPhase::kQueued:
+    case JobPhase::kPreempted: s.state = "pending"; s.reason = pending_reason(lj); break;
+  }
+  s.attempts = std::max(s.attempts, lj.attempt);
   if (s.history.empty())
-    for (const auto& [epoch, rmse] : lj.progress) s.history.push_back({epoch, rmse});
+    for (const auto& [epoch, rmse] : lj.val_rmse_by_epoch) s.history.push_back({epoch, rmse});
 }
 
 // The ledger's done record: the job is done. It says whether the final attempt resumed, and
@@ -210,7 +165,7 @@ void explain_state(SeedResult& s) {
 
 // One seed's result from its job dir's files and what the ledger says of it (`lj`: null when
 // the ledger never mentions the job).
-SeedResult build_seed(const Storage& storage, const std::string& run_dir, const JobKey& key, const LedgerJob* lj) {
+SeedResult build_seed(const Storage& storage, const std::string& run_dir, const JobKey& key, const FoldedJob* lj) {
   SeedResult s;
   s.dataset = key.dataset;
   s.seed = key.seed;
@@ -230,37 +185,25 @@ SeedResult build_seed(const Storage& storage, const std::string& run_dir, const 
   return s;
 }
 
-// The ledger folded per job, and whether its latest session is still open (no session_ended).
-struct LedgerFold {
-  std::map<std::string, LedgerJob> jobs;
-  bool session_open = false;
-};
-
 // Folds ledger.jsonl, read as bytes (no lock, no repair). Its absence and damage become run
 // warnings.
 LedgerFold read_ledger(const Storage& storage, const std::string& ledger_file, RunResults& run) {
-  LedgerFold out;
+  LedgerFold fold;
   if (!storage.exists(ledger_file)) {
     run.warnings.push_back(ledger_file + " does not exist: the run has not started");
-    return out;
+    return fold;
   }
   auto bytes = storage.read(ledger_file);
   if (!bytes) {
     run.warnings.push_back(ledger_file + ": " + bytes.message() + "; job states come from job dirs only");
-    return out;
+    return fold;
   }
   const LedgerReplay replay = decode_ledger(*bytes);
   if (replay.damaged_lines > 0)
     run.warnings.push_back(ledger_file + ": " + std::to_string(replay.damaged_lines) +
                            " damaged line(s) skipped (first: " + replay.problem + "); states may miss those records");
-  for (const json& r : replay.records) {
-    fold(r, out.jobs);
-    const std::string ev = string_or(r, ledger::kEvent, "");
-    if (ev == ledger::event::kSessionStarted) out.session_open = true;
-    if (ev == ledger::event::kSessionEnded) out.session_open = false;
-  }
-  // Jobs recorded as running when their session ended were made pending by fold already.
-  return out;
+  for (const json& r : replay.records) fold.apply(r);
+  return fold;
 }
 
 // outcome.json's outcome; "running" while the ledger's latest session is open (a live run, or
@@ -278,7 +221,7 @@ void read_run_state(const Storage& storage, bool session_open, RunResults& run) 
 }
 
 // One result per planned (dataset, seed), in that order. Returns their job ids.
-std::set<std::string> add_planned_seeds(const Storage& storage, const std::map<std::string, LedgerJob>& ledger_jobs,
+std::set<std::string> add_planned_seeds(const Storage& storage, const std::map<std::string, FoldedJob>& ledger_jobs,
                                         RunResults& run) {
   std::set<std::string> planned;
   for (const std::string& ds : run.datasets)
@@ -294,7 +237,7 @@ std::set<std::string> add_planned_seeds(const Storage& storage, const std::map<s
 
 // Jobs in the ledger that experiment.json does not plan (it was edited, or is missing): listed
 // after the planned ones and flagged; their datasets join the report's.
-void add_unplanned_seeds(const Storage& storage, const std::map<std::string, LedgerJob>& ledger_jobs,
+void add_unplanned_seeds(const Storage& storage, const std::map<std::string, FoldedJob>& ledger_jobs,
                          const std::set<std::string>& planned, const std::string& ledger_file, RunResults& run) {
   for (const auto& [id, lj] : ledger_jobs) {
     if (planned.count(id)) continue;
@@ -423,9 +366,9 @@ Result<RunResults> collect_run_results(const Storage& storage, const std::string
   run.generated = utc_now_iso();
   read_experiment(storage, run);
   const LedgerFold ledger = read_ledger(storage, ledger_file, run);
-  read_run_state(storage, ledger.session_open, run);
-  const std::set<std::string> planned = add_planned_seeds(storage, ledger.jobs, run);
-  add_unplanned_seeds(storage, ledger.jobs, planned, ledger_file, run);
+  read_run_state(storage, ledger.session().open(), run);
+  const std::set<std::string> planned = add_planned_seeds(storage, ledger.jobs(), run);
+  add_unplanned_seeds(storage, ledger.jobs(), planned, ledger_file, run);
   for (const std::string& ds : run.datasets) run.dataset_results.push_back(dataset_result(run, ds, with_baseline));
   for (const DatasetResult& d : run.dataset_results)
     if (!d.mixed_data.empty())

@@ -2,6 +2,7 @@
 
 #include "common/json_fields.h"
 #include "orchestrator/ledger_events.h"
+#include "orchestrator/ledger_fold.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -53,33 +54,15 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
     st.spec = spec;
     jobs_.emplace(spec.id(), std::move(st));
   }
-  // Replay: attempt numbers continue; done stays done; failed stays failed, and failures count
-  // across sessions, so rerunning the command never gives a job a fresh retry budget by itself
-  // (`amnl run --retry-failed` does, on purpose: a "failures_reset" record).
-  for (const json& r : replayed) {
-    // Records of earlier sessions are read defensively: a mistyped field reads as absent
-    // (json::value() would throw, and 1e300 into an int is undefined behaviour).
-    const std::string job = string_or(r, ledger::kJob, "");
-    auto it = jobs_.find(job);
-    if (it == jobs_.end()) continue;
-    JobStatus& j = it->second;
-    const int attempt = static_cast<int>(int_field(r, ledger::kAttempt, 0, 1000000).value_or(0));
-    j.attempt = std::max(j.attempt, attempt);
-    const std::string ev = string_or(r, ledger::kEvent, "");
-    if (ev == ledger::event::kDone) {
-      j.state = JobState::kDone;
-      j.metrics = object_or_empty(r, "metrics");
-      j.epoch = int_or(r, "epochs_run", 0);
-    } else if (ev == ledger::event::kAttemptFailed || ev == ledger::event::kFailed) {
-      j.failures = std::max(j.failures + 1, static_cast<int>(int_field(r, "failures", 0, 1000000).value_or(0)));
-      j.reason = string_or(r, ledger::kReason, "");
-      if (ev == ledger::event::kFailed && j.state != JobState::kDone) j.state = JobState::kFailed;
-    } else if (ev == ledger::event::kFailuresReset) {
-      j.failures = 0;
-      if (j.state == JobState::kFailed) j.state = JobState::kQueued;
-    } else if (ev == ledger::event::kAssigned && attempt > 1) {
-      j.resumes = std::max(j.resumes, attempt - 1);
-    }
+  // Replay (LedgerFold: the one reading of the ledger): attempt numbers continue; done stays
+  // done; failed stays failed, and failures count across sessions, so rerunning the command
+  // never gives a job a fresh retry budget by itself (`amnl run --retry-failed` does, on
+  // purpose: a "failures_reset" record).
+  LedgerFold fold;
+  for (const json& r : replayed) fold.apply(r);
+  for (const auto& [id, folded] : fold.jobs()) {
+    auto it = jobs_.find(id);
+    if (it != jobs_.end()) take_replayed(it->second, folded);
   }
   std::vector<const JobStatus*> pending;
   for (auto& [id, j] : jobs_)
@@ -97,6 +80,20 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
       rec["last_failure"] = j->reason;
     }
     emit(rec);
+  }
+}
+
+void Scheduler::take_replayed(JobStatus& j, const FoldedJob& folded) {
+  j.attempt = folded.attempt;
+  j.failures = folded.failures;
+  j.reason = folded.failure_reason;
+  j.resumes = folded.resumes;
+  if (folded.phase == JobPhase::kDone) {
+    j.state = JobState::kDone;
+    j.metrics = folded.metrics;
+    j.epoch = folded.epochs_run;
+  } else if (folded.phase == JobPhase::kFailed) {
+    j.state = JobState::kFailed;
   }
 }
 

@@ -39,6 +39,8 @@
 
 namespace amnl::orch {
 
+struct FoldedJob;
+
 struct JobSpec {
   JobKey key;
   double cost = 0;  // expected length (e.g. training rows); larger runs first
@@ -193,6 +195,8 @@ class Scheduler {
   double mean_job_seconds() const;
 
  private:
+  // A job's state from the replayed ledger (folded by LedgerFold).
+  static void take_replayed(JobStatus& j, const FoldedJob& folded);
   JobStatus* current_attempt(int rank, const std::string& job, int attempt);
   // A running job lost its attempt (death, own failure, fencing): retry or fail it.
   void attempt_failed(JobStatus& j, const std::string& reason, double now);

@@ -15,10 +15,6 @@ namespace amnl::orch {
 
 using nlohmann::json;
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::map<int, RankInfo> read_rank_infos(const Storage& storage, const std::string& run_dir) {
   std::map<int, RankInfo> infos;
   auto files = storage.list_files(run_dir + "/ranks");

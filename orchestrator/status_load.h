@@ -25,7 +25,4 @@ nlohmann::json status_document(StatusModel model, const Storage& storage, const 
 // and "warnings" (files that could not be read). Errors only when `run_dir` is not a run dir.
 Result<nlohmann::json> load_run_status(const Storage& storage, const std::string& run_dir, double now);
 
-// Wall-clock now, in Unix seconds.
-double unix_now();
-
 }  // namespace amnl::orch
