@@ -112,7 +112,9 @@ size_t TextWalk::string_end(size_t begin) const {
 
 size_t TextWalk::number_end(size_t begin) const {
   size_t i = begin;
-  auto in_number = [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; };
+  auto in_number = [](char c) {
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+  };
   while (i < text_.size() && in_number(text_[i])) ++i;
   return i;
 }
