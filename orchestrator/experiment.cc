@@ -10,6 +10,7 @@
 
 #include "common/recipe_config.h"
 #include "common/safe_path.h"
+#include "common/strict_json.h"
 
 namespace amnl::orch {
 namespace {
@@ -88,6 +89,18 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
   return ec ? abs.lexically_normal().string() : canonical.string();
 }
 
+// `p` without a trailing separator: "/x/run/" is the directory "/x/run".
+fs::path directory(const std::string& p) {
+  const fs::path path(p);
+  return path.has_filename() || path == path.root_path() ? path : path.parent_path();
+}
+
+// Whether `inner` is `outer` or lies below it; both absolute and without ".." (resolve()).
+bool is_at_or_below(const fs::path& inner, const fs::path& outer) {
+  const fs::path relative = inner.lexically_relative(outer);
+  return !relative.empty() && *relative.begin() != "..";
+}
+
 int64_t count_lines(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   int64_t n = 0;
@@ -125,6 +138,22 @@ json Experiment::to_json() const {
 // first error (naming the key); a step runs only when the steps before it passed.
 namespace {
 
+// A run writes its jobs, logs and results under run_dir, and a rerun or a clean-up may remove
+// it: the data stays apart. The paths are resolved (no "..", symbolic links of existing
+// directories followed), so "data/..//data" or a link to the data is the data too.
+Status check_run_and_data_apart(const Experiment& e) {
+  const fs::path run = directory(e.run_dir);
+  const fs::path data = directory(e.data_dir);
+  if (run == data) return Status::Error("run_dir " + e.run_dir + " is data_dir: a run must not write into its data");
+  if (is_at_or_below(run, data))
+    return Status::Error("run_dir " + e.run_dir + " is inside data_dir " + e.data_dir +
+                         ": a run must not write into its data");
+  if (is_at_or_below(data, run))
+    return Status::Error("data_dir " + e.data_dir + " is inside run_dir " + e.run_dir +
+                         ": keep the data outside the run dir, which holds only what runs write");
+  return Status::Ok();
+}
+
 Status parse_paths(const json& j, const std::string& base_dir, Checker& c, Experiment& e) {
   const std::string run_dir = c.string(j, "run_dir", true);
   const std::string data_dir = c.string(j, "data_dir", true);
@@ -137,7 +166,7 @@ Status parse_paths(const json& j, const std::string& base_dir, Checker& c, Exper
                                    {"data_dir", e.data_dir}})
     if (Status st = check_path_text(value, "resolved path"); !st.ok())
       return Status::Error(std::string(key) + ": " + st.message());
-  return Status::Ok();
+  return check_run_and_data_apart(e);
 }
 
 void parse_datasets(const json& j, Checker& c, Experiment& e) {
@@ -294,21 +323,55 @@ Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, 
   if (Status st = parse_fault(j, c, e); !st.ok()) return st;
   c.integer(j, "", "threads_per_rank", e.threads_per_rank, 1, 1024);
   if (c.failed()) return c.status();
+  e.threads_per_rank_set = j.contains("threads_per_rank");
   if (Status st = parse_status_server(j, c, e); !st.ok()) return st;
   if (Status st = find_data_files(check_files, e); !st.ok()) return st;
   return e;
 }
 
-Result<Experiment> load_experiment(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Result<Experiment>::Error("experiment file " + path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Result<Experiment>::Error("experiment file " + path + ": not valid JSON");
-  const fs::path abs = fs::absolute(path);
-  auto e = parse_experiment(j, abs.parent_path().string());
+namespace {
+
+// What makes `dir` another run's directory or a job dir ("the run dir D (it has ledger.jsonl)"),
+// "" when nothing does. An experiment file beside its run dir is often named experiment.json
+// too: only the one a run stored (Experiment::to_json, with source_file, a key no experiment
+// file may have) marks a run dir.
+std::string other_run_marker(const Storage& storage, const fs::path& dir) {
+  if (storage.exists((dir / "lease.json").string())) return "the job dir " + dir.string() + " (it has lease.json)";
+  if (storage.exists((dir / "ledger.jsonl").string())) return "the run dir " + dir.string() + " (it has ledger.jsonl)";
+  const std::string stored = (dir / "experiment.json").string();
+  if (!storage.exists(stored)) return "";
+  auto bytes = storage.read(stored);
+  const json j = bytes ? json::parse(*bytes, nullptr, /*allow_exceptions=*/false) : json();
+  if (j.is_object() && j.contains("source_file"))
+    return "the run dir " + dir.string() + " (it has a run's experiment.json)";
+  return "";
+}
+
+// A run dir inside another run's (or inside one of its job dirs) mixes its files with that
+// run's, and the outer run's report and clean-up would take it along. Only the directories above
+// count: a rerun in the same run dir is how a run resumes.
+Status check_outside_other_runs(const Storage& storage, const std::string& run_dir) {
+  const fs::path run = directory(run_dir);
+  for (fs::path dir = run.parent_path();; dir = dir.parent_path()) {
+    if (const std::string other = other_run_marker(storage, dir); !other.empty())
+      return Status::Error("run_dir " + run_dir + " is inside " + other + ": choose a directory outside other runs");
+    if (dir == dir.parent_path()) return Status::Ok();
+  }
+}
+
+}  // namespace
+
+Result<Experiment> load_experiment(const Storage& storage, const std::string& path) {
+  auto bytes = storage.read(path);
+  if (!bytes) return Result<Experiment>::Error("experiment file " + path + ": " + bytes.message());
+  auto j = parse_strict_json(*bytes, path);
+  if (!j) return j.status();
+  std::error_code ec;
+  const fs::path abs = fs::absolute(path, ec);
+  if (ec) return Result<Experiment>::Error("experiment file " + path + ": " + ec.message());
+  auto e = parse_experiment(*j, abs.parent_path().string());
   if (!e) return e.status().with_context("experiment file " + path);
+  AMNL_RETURN_IF_ERROR(check_outside_other_runs(storage, e->run_dir).with_context("experiment file " + path));
   e->file = abs.string();
   return e;
 }

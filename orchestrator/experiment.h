@@ -6,6 +6,9 @@
 // Relative run_dir and data_dir are resolved against the directory of the experiment file (not
 // the current directory), so a file and its data can move together and every rank, whatever its
 // cwd, sees the same absolute paths.
+//
+// A run never writes into its data or into another run: run_dir may not be data_dir or lie in it
+// (nor data_dir in run_dir), and no directory above run_dir may be a run dir or a job dir.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "common/storage.h"
 #include "orchestrator/scheduler.h"
 
 namespace amnl::orch {
@@ -51,6 +55,7 @@ struct Experiment {
   nlohmann::json recipe;  // the resolved recipe (preset + overrides + checkpoint), every field
   FaultPolicy fault;
   int threads_per_rank = 1;
+  bool threads_per_rank_set = false;  // by the file (a batch script may fill it in otherwise)
   StatusHttpConfig status;
   // Training rows per dataset (lines of train_<ds>.txt): the expected cost used to run the
   // longest jobs first.
@@ -67,7 +72,10 @@ struct Experiment {
 // `base_dir` resolves relative paths; `check_files` also requires the data files to exist.
 Result<Experiment> parse_experiment(const nlohmann::json& j, const std::string& base_dir,
                                     bool check_files = true);
-// Reads and parses `path`; errors start with the file name.
-Result<Experiment> load_experiment(const std::string& path);
+// Reads `path` through `storage` (strictly: parse_strict_json refuses a key written twice, NaN,
+// 1e999, a cut file, with its line and column), parses it, and refuses a run_dir inside another
+// run's directory or a job dir. Errors start with the file name. Writes nothing: `amnl run` and
+// `amnl run --check` call it before anything is created.
+Result<Experiment> load_experiment(const Storage& storage, const std::string& path);
 
 }  // namespace amnl::orch

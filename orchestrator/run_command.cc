@@ -143,7 +143,8 @@ Rank0End run_rank0(const RunArgs& args, int thread_level) {
                   args.experiment);
     return {kExitUsage, 0};
   }
-  auto exp = load_experiment(args.experiment);
+  auto storage = make_posix_storage();
+  auto exp = load_experiment(*storage, args.experiment);
   if (!exp) {
     spdlog::error("{}", exp.message());
     abort_workers(transport, exp.message());
@@ -162,7 +163,6 @@ Rank0End run_rank0(const RunArgs& args, int thread_level) {
     abort_workers(transport, links.message());
     return {kExitUsage, 0};
   }
-  auto storage = make_posix_storage();
   Status st = storage->make_dirs(exp->run_dir + "/logs");
   if (!st.ok()) {
     spdlog::error("run_dir {}: {}", exp->run_dir, st.message());

@@ -20,15 +20,11 @@ Status check_run_dir_entries(const std::string& run_dir) {
   return Status::Ok();
 }
 
-Status prepare_run_dir(Storage& storage, const Experiment& e) {
-  AMNL_RETURN_IF_ERROR(check_run_dir_entries(e.run_dir));
-  for (const char* sub : {"", "/logs", "/ranks", "/jobs"})
-    AMNL_RETURN_IF_ERROR(storage.make_dirs(e.run_dir + sub));
+Status check_stored_experiment(const Storage& storage, const Experiment& e) {
   const std::string path = e.run_dir + "/experiment.json";
-  if (!storage.exists(path))
-    return storage.write_atomic(path, e.to_json().dump(2) + "\n").with_context("storing experiment");
+  if (!storage.exists(path)) return Status::Ok();
   auto bytes = storage.read(path);
-  if (!bytes) return bytes.status();
+  if (!bytes) return bytes.status().with_context("run dir " + e.run_dir);
   auto stored = nlohmann::json::parse(*bytes, nullptr, false);
   if (stored.is_discarded() || !stored.is_object())
     return Status::Error("run dir " + e.run_dir + ": " + path + " is not valid JSON; refusing to reuse this run dir");
@@ -43,6 +39,16 @@ Status prepare_run_dir(Storage& storage, const Experiment& e) {
                          "'; use a new run_dir or the original experiment file");
   }
   return Status::Ok();
+}
+
+Status prepare_run_dir(Storage& storage, const Experiment& e) {
+  AMNL_RETURN_IF_ERROR(check_run_dir_entries(e.run_dir));
+  for (const char* sub : {"", "/logs", "/ranks", "/jobs"})
+    AMNL_RETURN_IF_ERROR(storage.make_dirs(e.run_dir + sub));
+  const std::string path = e.run_dir + "/experiment.json";
+  if (!storage.exists(path))
+    return storage.write_atomic(path, e.to_json().dump(2) + "\n").with_context("storing experiment");
+  return check_stored_experiment(storage, e);
 }
 
 }  // namespace amnl::orch

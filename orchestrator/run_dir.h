@@ -20,6 +20,11 @@ std::string rank_info_path(const std::string& run_dir, int rank);
 // leading outside it: nothing is ever written through them. Call before writing anything.
 Status check_run_dir_entries(const std::string& run_dir);
 
+// Ok when <run_dir>/experiment.json is absent (a new run dir) or was stored by the same
+// experiment (Experiment::identity); the error names the first key that differs. Read-only:
+// rank 0 checks before reusing a run dir, `amnl run --check` before anything is queued.
+Status check_stored_experiment(const Storage& storage, const Experiment& e);
+
 // Creates the layout; stores experiment.json on first use, else checks it is the same experiment.
 Status prepare_run_dir(Storage& storage, const Experiment& e);
 

@@ -72,6 +72,14 @@ TEST_F(MpiRunTest, BadExperimentIsRejectedOnRankZeroAndEveryRankExits) {
   MpiRun run2(exp, true, dir_ / "mpirun2.log");
   ASSERT_NE(run2.wait(60), -1000);
   EXPECT_NE(run2.output().find("fault.max_attempts: must be in 1..100, got 0"), std::string::npos) << run2.output();
+  // A key written twice (JSON would keep only the last seeds) is refused before anything is
+  // written: no run dir at all.
+  write_file(exp, "{\"run_dir\": \"run\", \"data_dir\": \"data\", \"datasets\": [\"A\"],\n \"seeds\": [1], \"seeds\": [2]}");
+  MpiRun run3(exp, false, dir_ / "mpirun3.log");
+  ASSERT_EQ(run3.wait(60), 2) << run3.output();
+  EXPECT_NE(run3.output().find(exp + ":2:16: key 'seeds' is written twice (first at line 2)"), std::string::npos)
+      << run3.output();
+  EXPECT_FALSE(std::filesystem::exists(run_dir()));
 }
 
 TEST_F(MpiRunTest, PoisonDatasetFailsAfterMaxAttemptsAndTheOthersFinish) {

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "bench/fuzz/memory_storage.h"
+#include "common/strict_json.h"
 #include "orchestrator/experiment.h"
 #include "orchestrator/run_dir.h"
 #include "support/test_support.h"
@@ -56,7 +58,7 @@ TEST_F(ExperimentTest, ParsesAValidFileAndResolvesPathsAgainstItsDirectory) {
 
 TEST_F(ExperimentTest, LoadNamesTheFileInErrors) {
   test::write_file(dir_ / "bad.json", "{ not json");
-  auto e = load_experiment(dir_ / "bad.json");
+  auto e = load_experiment(*make_posix_storage(), dir_ / "bad.json");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.message().find("bad.json"), std::string::npos) << e.message();
 }
@@ -94,6 +96,9 @@ TEST_F(ExperimentTest, RejectsEveryClassOfMistakeWithTheKeyPath) {
       {"timeout vs heartbeat", [](json& j) { j["fault"]["worker_timeout_s"] = 0.6; }, "fault.worker_timeout_s: must be >= 2 x"},
       {"threads", [](json& j) { j["threads_per_rank"] = 0; }, "threads_per_rank: must be in 1..1024"},
       {"not an object", [](json& j) { j = json::array(); }, "top level: must be a JSON object"},
+      {"run_dir is data_dir", [](json& j) { j["run_dir"] = "data/"; }, "/data is data_dir: a run must not write into its data"},
+      {"run_dir in data_dir", [](json& j) { j["run_dir"] = "data/../data/r"; }, "/data/r is inside data_dir "},
+      {"data_dir in run_dir", [](json& j) { j["run_dir"] = "."; }, "/data is inside run_dir "},
   };
   ASSERT_EQ(error_of(valid()), "");
   for (const auto& c : cases) {
@@ -123,6 +128,70 @@ TEST_F(ExperimentTest, RunDirRefusesADifferentExperiment) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("different experiment"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("seeds"), std::string::npos) << st.message();
+}
+
+// The experiment file's reader (parse_strict_json): what nlohmann::json accepts silently (a key
+// written twice) or reports without a place (an offset, a number overflow), with line:column.
+TEST(StrictJson, NamesTheLineAndColumnOfWhatJsonCannotHold) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{\"a\": 1,\n \"b\": {\"c\": 1, \"c\": 2}}",
+       "F:2:16: key 'b.c' is written twice (first at line 2); JSON would keep only the last"},
+      {"[{\"x\": [0, {\"y\": 1,\n\n \"y\": 2}]}]",
+       "F:3:2: key '[0].x[1].y' is written twice (first at line 1); JSON would keep only the last"},
+      {"{\"k\\u00e9\": 1, \"k\xc3\xa9\": 2}", "F:1:16: key 'k\\xc3\\xa9' is written twice (first at line 1)"},
+      {"\xEF\xBB\xBF{\"a\": 1, \"a\": 1}", "F:1:13: key 'a' is written twice (first at line 1)"},
+      {"{\"a\": [1, 2, 1e400]}", "F:1:14: a[2]: 1e400 is not a finite number"},
+      {"-1e999", "F:1:1: top level: -1e999 is not a finite number"},
+      {"{\"a\": 1" + std::string(400, '0') + "}", "F:1:7: a: 1" + std::string(39, '0') + "... is not a finite number"},
+      {"{\"a\": nan}", "F:1:8: not valid JSON: syntax error while parsing value - invalid literal; last read: '\"a\": na'"},
+      {"{\"a\":\n\"x", "F:2:3: not valid JSON: syntax error while parsing value - invalid string: missing closing quote"},
+      {"{\"a\": 1}}", "F:1:9: not valid JSON: syntax error while parsing value - unexpected '}'; expected end of input"},
+      {"{\"a\": \"" + std::string(1000, 'z') + "\xff\"}", "F:1:1008: not valid JSON: syntax error while parsing value"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto j = parse_strict_json(text, "F");
+    ASSERT_FALSE(j.ok()) << text;
+    EXPECT_EQ(j.message().substr(0, expected.size()), expected) << text << "\ngot: " << j.message();
+    EXPECT_LT(j.message().size(), 400u) << j.message();  // what it last read is cut short
+    for (char c : j.message()) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << j.message();
+  }
+}
+
+TEST(StrictJson, AcceptsWhatJsonAcceptsOnce) {
+  for (const std::string text : {"{\"a\": {\"x\": 1}, \"b\": {\"x\": 1}, \"x\": [{\"x\": 1}, {\"x\": 2}]}",
+                                 "{\"a\": 1e-999, \"b\": 123456789012345678901234567890, \"c\": \"\\\"}\\\"\"}",
+                                 "\xEF\xBB\xBF []", " 3 ", "{\"\": 1, \"a\": -0.0, \"s\": \"{[,\"}"}) {
+    auto j = parse_strict_json(text, "F");
+    ASSERT_TRUE(j.ok()) << text << ": " << j.message();
+    EXPECT_EQ(*j, json::parse(text)) << text;
+  }
+  // Nesting far deeper than any file: refused or accepted, but no stack overflow.
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  EXPECT_TRUE(parse_strict_json(deep, "F").ok());
+}
+
+// The experiment file and the run markers above run_dir are read through the Storage given:
+// here one held in memory, with nothing of it on disk.
+TEST_F(ExperimentTest, LoadReadsTheFileAndTheRunMarkersThroughItsStorage) {
+  fuzz::MemoryStorage storage;
+  const std::string file = dir_ / "in_memory.json";
+  json j = valid();
+  j["run_dir"] = "outer/run";
+  ASSERT_TRUE(storage.write_atomic(file, j.dump()).ok());
+  auto e = load_experiment(storage, file);
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_EQ(e->file, file);
+  EXPECT_TRUE(e->threads_per_rank_set);
+  ASSERT_TRUE(storage.write_atomic(dir_ / "outer/ledger.jsonl", "").ok());
+  e = load_experiment(storage, file);
+  ASSERT_FALSE(e.ok());
+  const auto canonical = [&](const std::string& name) { return std::filesystem::weakly_canonical(dir_ / name).string(); };
+  EXPECT_EQ(e.message(), "experiment file " + file + ": run_dir " + canonical("outer/run") + " is inside the run dir " +
+                             canonical("outer") + " (it has ledger.jsonl): choose a directory outside other runs");
+  EXPECT_FALSE(load_experiment(storage, dir_ / "absent.json").ok());
+  ASSERT_TRUE(storage.write_atomic(file, "{\"seeds\": [1],\n\"seeds\": [2]}").ok());
+  EXPECT_EQ(load_experiment(storage, file).message(),
+            file + ":2:1: key 'seeds' is written twice (first at line 1); JSON would keep only the last");
 }
 
 // The scheduler takes its timeouts and attempt limit from the experiment's fault policy through

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <limits>
+#include <sstream>
 
 #include "support/test_support.h"
 
@@ -13,6 +14,7 @@
 #include "orchestrator/job_id.h"
 #include "orchestrator/ledger.h"
 #include "orchestrator/messages.h"
+#include "orchestrator/run_check.h"
 #include "orchestrator/run_outcome.h"
 #include "orchestrator/scheduler.h"
 
@@ -224,6 +226,150 @@ TEST(HostilePaths, JobDirThroughASymlinkOutsideTheRunDirIsRefused) {
   ASSERT_TRUE(fine.ok()) << fine.message();
   EXPECT_EQ(*fine, run / "jobs/FD003/seed_3");
   EXPECT_TRUE(fs::is_empty(elsewhere.path()));
+}
+
+// Experiment files that JSON's parser or the path rules let through, each refused by
+// `amnl run --check` (run_check: rank 0's own loading, load_experiment) with the file, the
+// place or key, and what is wrong, before any directory is made.
+class HostileExperimentFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_ / "data");
+    for (const char* kind : {"train_", "test_", "RUL_"})
+      test::write_file(dir_ / (std::string("data/") + kind + "FD001.txt"), "1 1 0 0 0\n1 2 0 0 0\n");
+  }
+  // A valid experiment file's text with these paths.
+  static std::string text(const std::string& run_dir, const std::string& data_dir = "data") {
+    return "{\"run_dir\": \"" + run_dir + "\", \"data_dir\": \"" + data_dir +
+           "\", \"datasets\": [\"FD001\"], \"seeds\": [1], \"preset\": \"tiny\"}";
+  }
+  // Writes `content` to exp.json and checks it: stderr when refused (exit 2), "" when accepted.
+  std::string check(const std::string& content) {
+    test::write_file(file(), content);
+    std::ostringstream out, err;
+    const int rc = run_check(file(), out, err);
+    out_ = out.str();
+    EXPECT_EQ(rc == 0 ? "" : err.str(), err.str()) << "exit " << rc;
+    EXPECT_TRUE(rc == 0 || rc == 2) << rc;
+    return rc == 0 ? "" : err.str();
+  }
+  std::string file() const { return dir_ / "exp.json"; }
+  std::string canonical(const std::string& name) const {
+    return std::filesystem::weakly_canonical(dir_ / name).string();
+  }
+  test::TempDir dir_;
+  std::string out_;
+};
+
+// "seeds": [1] then "seeds": [2] trained seed 2 alone: nlohmann::json keeps the last key.
+TEST_F(HostileExperimentFile, AKeyWrittenTwiceIsRefusedAtAnyDepthNamingBothLines) {
+  const std::string twice = "{\n  \"run_dir\": \"run\",\n  \"data_dir\": \"data\",\n  \"datasets\": [\"FD001\"],\n"
+                            "  \"seeds\": [1],\n  \"preset\": \"tiny\",\n  \"seeds\": [2]\n}\n";
+  EXPECT_EQ(check(twice), "error: " + file() +
+                              ":7:3: key 'seeds' is written twice (first at line 5); JSON would keep only the last\n");
+  // Spelled differently, the same key.
+  std::string escaped = text("run");
+  escaped.insert(1, "\"se\\u0065ds\": [2], ");
+  EXPECT_EQ(check(escaped).find("error: " + file() + ":1:"), 0u) << check(escaped);
+  EXPECT_NE(check(escaped).find("key 'seeds' is written twice (first at line 1)"), std::string::npos);
+  std::string in_recipe = text("run");
+  in_recipe.insert(in_recipe.size() - 1, ",\n \"recipe\": {\"max_epochs\": 2,\n   \"max_epochs\": 3}");
+  EXPECT_EQ(check(in_recipe), "error: " + file() + ":3:4: key 'recipe.max_epochs' is written twice (first at line 2); "
+                                                  "JSON would keep only the last\n");
+  std::string in_fault = text("run");
+  in_fault.insert(in_fault.size() - 1, ", \"fault\": {\"max_attempts\": 2, \"max_attempts\": 5}");
+  EXPECT_NE(check(in_fault).find("key 'fault.max_attempts' is written twice"), std::string::npos) << check(in_fault);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "run"));
+  // The same key in two objects is no duplicate.
+  std::string apart = text("run");
+  apart.insert(apart.size() - 1, ", \"recipe\": {\"optimizer\": {\"lr\": 0.01}, \"model\": {}}, "
+                                 "\"fault\": {\"max_attempts\": 2}, \"checkpoint\": {\"keep_last\": 2}");
+  EXPECT_EQ(check(apart), "");
+}
+
+TEST_F(HostileExperimentFile, TextThatIsNotJsonIsRefusedWithItsLineAndColumn) {
+  const std::string head = "{\"run_dir\": \"run\", \"data_dir\": \"data\", \"datasets\": [\"FD001\"],\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {head + "  \"seeds\": NaN}", ":2:12: not valid JSON: syntax error while parsing value - invalid literal"},
+      {head + "  \"seeds\": [Infinity]}", ":2:13: not valid JSON: syntax error while parsing value - invalid literal"},
+      {head + "  \"seeds\": [-Infinity]}", ":2:14: not valid JSON: syntax error while parsing value - invalid number"},
+      {head + "  \"seeds\": [1], \"recipe\": {\"max_epochs\": 1e999}}",
+       ":2:42: recipe.max_epochs: 1e999 is not a finite number"},
+      {head + "  \"seeds\": [1, -1e400]}", ":2:16: seeds[1]: -1e400 is not a finite number"},
+      {head + "  \"seeds\": [1", ":2:14: not valid JSON: syntax error while parsing array - unexpected end of input"},
+      {text("run") + "\n}", ":2:1: not valid JSON: syntax error while parsing value - unexpected '}'; expected end of input"},
+      {text("run") + " x", ":1:"},
+      {"", ":1:1: not valid JSON: syntax error while parsing value - unexpected end of input"},
+  };
+  for (const auto& [content, expected] : cases) {
+    const std::string err = check(content);
+    EXPECT_EQ(err.find("error: " + file() + expected), 0u) << content << "\ngot: " << err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "run"));
+}
+
+// The run writes jobs/, logs/ and results/ under run_dir: into the data directory, whatever
+// path leads there ("..", a symbolic link).
+TEST_F(HostileExperimentFile, ARunDirAtOrInsideTheDataDirIsRefused) {
+  const std::string data = canonical("data");
+  const std::string suffix = ": a run must not write into its data\n";
+  EXPECT_EQ(check(text("data")), "error: experiment file " + file() + ": run_dir " + data + " is data_dir" + suffix);
+  EXPECT_EQ(check(text("data/../data/./x/..")), "error: experiment file " + file() + ": run_dir " + data +
+                                                   "/ is data_dir" + suffix);
+  EXPECT_EQ(check(text("data/run")), "error: experiment file " + file() + ": run_dir " + data +
+                                         "/run is inside data_dir " + data + suffix);
+  std::filesystem::create_directory_symlink(dir_ / "data", dir_ / "link");
+  EXPECT_EQ(check(text("link/run/")), "error: experiment file " + file() + ": run_dir " + data +
+                                          "/run/ is inside data_dir " + data + suffix);
+  EXPECT_EQ(check(text(dir_ / "run", "link")), "");  // the data through a link, the run elsewhere
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "data/run"));
+  // The data inside the run dir: a clean-up of the run would take the data along.
+  std::filesystem::create_directories(dir_ / "run");
+  std::filesystem::rename(dir_ / "data", dir_ / "run/data");
+  EXPECT_NE(check(text("run", "run/data")).find(": data_dir " + canonical("run/data") + " is inside run_dir " +
+                                                  canonical("run") + ": keep the data outside the run dir"),
+            std::string::npos)
+      << check(text("run", "run/data"));
+  // A name that only starts like the data dir's is beside it.
+  std::filesystem::rename(dir_ / "run/data", dir_ / "data");
+  EXPECT_EQ(check(text("database")), "");
+}
+
+// A run dir inside another run's (or one of its job dirs) mixes its files into that run, and
+// the outer run's report or clean-up takes it along. The markers: ledger.jsonl, lease.json, the
+// experiment.json a run stores.
+TEST_F(HostileExperimentFile, ARunDirInsideAnotherRunOrJobDirIsRefused) {
+  namespace fs = std::filesystem;
+  const std::string tail = ": choose a directory outside other runs\n";
+  fs::create_directories(dir_ / "outer/jobs/FD001/seed_1");
+  test::write_file(dir_ / "outer/ledger.jsonl", "");
+  const std::string outer = canonical("outer");
+  EXPECT_EQ(check(text("outer/inner")), "error: experiment file " + file() + ": run_dir " + outer +
+                                            "/inner is inside the run dir " + outer + " (it has ledger.jsonl)" + tail);
+  EXPECT_NE(check(text("outer/a/b/c")).find("is inside the run dir " + outer + " (it has ledger.jsonl)"),
+            std::string::npos);
+  test::write_file(dir_ / "outer/jobs/FD001/seed_1/lease.json", "{}");
+  EXPECT_EQ(check(text("outer/jobs/FD001/seed_1/x")),
+            "error: experiment file " + file() + ": run_dir " + outer + "/jobs/FD001/seed_1/x is inside the job dir " +
+                outer + "/jobs/FD001/seed_1 (it has lease.json)" + tail);
+  fs::create_directories(dir_ / "stored");
+  test::write_file(dir_ / "stored/experiment.json", R"({"source_file": "/x/exp.json", "seeds": [1]})");
+  EXPECT_NE(check(text("stored/r")).find("is inside the run dir " + canonical("stored") +
+                                         " (it has a run's experiment.json)"),
+            std::string::npos);
+  fs::create_directory_symlink(dir_ / "outer", dir_ / "to_outer");  // whatever path leads there
+  EXPECT_NE(check(text("to_outer/inner")).find("is inside the run dir " + outer + " (it has ledger.jsonl)"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ / "outer/inner"));
+  EXPECT_FALSE(fs::exists(dir_ / "stored/r"));
+  // Resuming: the run dir itself is a run dir; only the directories above it count.
+  EXPECT_EQ(check(text("outer")), "");
+  EXPECT_NE(out_.find("run_dir_state: new"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("threads_per_rank: 1 (default)"), std::string::npos) << out_;
+  // The usual layout: the experiment file, named experiment.json, beside its run dir.
+  test::write_file(dir_ / "experiment.json", text("run"));
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(dir_ / "experiment.json", out, err), 0) << err.str();
 }
 
 }  // namespace
