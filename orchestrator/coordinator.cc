@@ -17,13 +17,11 @@
 #include "common/json_fields.h"
 #include "orchestrator/departure.h"
 #include "orchestrator/lease.h"
-#include "orchestrator/report.h"
 #include "orchestrator/ledger.h"
 #include "orchestrator/run_dir.h"
 #include "orchestrator/run_lock.h"
 #include "orchestrator/run_outcome.h"
 #include "orchestrator/scheduler.h"
-#include "orchestrator/status_server.h"
 #include "orchestrator/summary_throttle.h"
 
 namespace amnl::orch {
@@ -84,7 +82,7 @@ class Coordinator::Impl {
     if (!st.ok()) return refuse(st.message());
     auto replay = ledger_.replay();
     if (!replay) return refuse(replay.message());
-    status_ = LiveStatus::start_for(exp_, storage_, replay->records);
+    if (opt_.start_observer) status_ = opt_.start_observer(exp_, replay->records);
     adopt_finished_jobs(replay->records);
     std::vector<JobSpec> specs;
     for (size_t d = 0; d < exp_.datasets.size(); ++d)
@@ -578,13 +576,8 @@ class Coordinator::Impl {
                  final_reason_.empty() ? "" : ": " + final_reason_, exp_.run_dir);
     for (const auto& [id, j] : scheduler_->jobs())
       if (j.state == JobState::kFailed) spdlog::warn("failed: {}: {}", id, j.reason);
-    // Every ending gets its report (partial runs included); a report problem never changes the
-    // run's exit status.
-    const std::string report_dir = default_report_dir(exp_.run_dir);
-    if (auto r = write_report(*storage_, exp_.run_dir, report_dir); !r.ok())
-      spdlog::warn("results report not written: {}", r.message());
-    else
-      spdlog::info("results report: {}/report.html", report_dir);
+    // Every ending gets its report (partial runs included).
+    if (opt_.at_end) opt_.at_end(exp_);
     status_.reset();  // serves the final state until here
     return exit_code_of(final_);
   }
@@ -608,7 +601,7 @@ class Coordinator::Impl {
   SummaryThrottle summary_throttle_{opt_.summary_quiet_interval_s};
   boost::asio::signal_set signals_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<LiveStatus> status_;  // the read-only status server, when the experiment asks for one
+  std::unique_ptr<RunObserver> status_;  // the read-only status server, when the experiment asks for one
   std::string session_;
   std::deque<json> unwritten_;     // ledger records not yet durable, oldest first
   double ledger_failing_since_ = -1;

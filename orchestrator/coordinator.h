@@ -5,12 +5,15 @@
 // when it changes (and now and then when it does not);
 // a signal_set turns SIGUSR1/SIGUSR2/SIGTERM/SIGINT into a drain (preemption).
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/storage.h"
 #include "orchestrator/clock.h"
 #include "orchestrator/experiment.h"
+#include "orchestrator/run_observer.h"
 #include "orchestrator/transport.h"
 
 namespace amnl::orch {
@@ -44,6 +47,13 @@ struct CoordinatorOptions {
   // gets a fresh deadline instead of being blamed for the silence.
   std::shared_ptr<const Clock> loop_clock;
   double stall_threshold_s = 1.0;
+  // The run's live views (the status server), started once the ledger is replayed; null, or
+  // returning null: none. They are dropped after at_end.
+  std::function<std::unique_ptr<RunObserver>(const Experiment&, const std::vector<nlohmann::json>& replayed)>
+      start_observer;
+  // Called at every ending once outcome.json is final (the results report); what it does never
+  // changes the run's exit status. Null: nothing.
+  std::function<void(const Experiment&)> at_end;
 };
 
 class Coordinator {

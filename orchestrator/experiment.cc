@@ -376,15 +376,4 @@ Result<Experiment> load_experiment(const Storage& storage, const std::string& pa
   return e;
 }
 
-SchedulerConfig scheduler_config(const FaultPolicy& fault) {
-  SchedulerConfig c;
-  c.worker_timeout_s = fault.worker_timeout_s;
-  c.progress_timeout_s = fault.progress_timeout_s;
-  c.max_attempts = fault.max_attempts;
-  // A readmitted worker first stops its stale attempt (up to stop_grace_s for the checkpoint
-  // attempt, which the lease then refuses) and then asks for work on its next heartbeat.
-  c.readmit_grace_s = fault.stop_grace_s + fault.worker_timeout_s;
-  return c;
-}
-
 }  // namespace amnl::orch

@@ -17,7 +17,7 @@
 
 #include "common/status.h"
 #include "common/storage.h"
-#include "orchestrator/scheduler.h"
+#include "common/job.h"
 
 namespace amnl::orch {
 
@@ -34,9 +34,6 @@ struct FaultPolicy {
   double coordinator_timeout_s = 120.0;  // a worker that hears nothing from rank 0 this long stops
   double stop_grace_s = 60.0;  // a worker waits this long for its trainer's emergency checkpoint
 };
-
-// The scheduler's part of the fault policy: the one conversion (a test sets every field).
-SchedulerConfig scheduler_config(const FaultPolicy& fault);
 
 // The coordinator's read-only status server (status_server.h). Not part of the run's identity.
 struct StatusHttpConfig {

@@ -35,7 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/job.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/job_reports.h"
 
 namespace amnl::orch {
 

@@ -18,12 +18,27 @@
 #include "orchestrator/experiment.h"
 #include "orchestrator/fake_job_runner.h"
 #include "orchestrator/mpi_transport.h"
+#include "orchestrator/report.h"
 #include "orchestrator/run_check.h"
 #include "orchestrator/run_dir.h"
 #include "orchestrator/run_lock.h"
+#include "orchestrator/status_server.h"
 #include "orchestrator/worker_loop.h"
 
 namespace amnl::orch {
+
+namespace {
+
+// The results report at the end of a session; a report problem is logged, never the run's.
+void write_report_logged(Storage& storage, const std::string& run_dir) {
+  const std::string report_dir = default_report_dir(run_dir);
+  if (auto r = write_report(storage, run_dir, report_dir); !r.ok())
+    spdlog::warn("results report not written: {}", r.message());
+  else
+    spdlog::info("results report: {}/report.html", report_dir);
+}
+
+}  // namespace
 namespace {
 
 struct RunArgs {
@@ -180,6 +195,10 @@ Rank0End run_rank0(const RunArgs& args, int thread_level) {
   options.ledger_failure_grace_s = args.ledger_failure_grace_s;
   options.treat_ranks_remote = args.treat_ranks_remote;
   options.clock = std::make_shared<SteadyClock>();
+  options.start_observer = [storage](const Experiment& e, const std::vector<nlohmann::json>& replayed) {
+    return std::unique_ptr<RunObserver>(LiveStatus::start_for(e, storage, replayed));
+  };
+  options.at_end = [storage](const Experiment& e) { write_report_logged(*storage, e.run_dir); };
   Coordinator coordinator(transport, std::move(*exp), storage, options);
   const int code = coordinator.run();
   return {code, coordinator.lost_ranks(), coordinator.must_end_mpirun()};

@@ -3,6 +3,7 @@
 #include "common/json_fields.h"
 #include "orchestrator/ledger_events.h"
 #include "orchestrator/ledger_fold.h"
+#include "orchestrator/experiment.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -95,6 +96,17 @@ void Scheduler::take_replayed(JobStatus& j, const FoldedJob& folded) {
   } else if (folded.phase == JobPhase::kFailed) {
     j.state = JobState::kFailed;
   }
+}
+
+SchedulerConfig scheduler_config(const FaultPolicy& fault) {
+  SchedulerConfig c;
+  c.worker_timeout_s = fault.worker_timeout_s;
+  c.progress_timeout_s = fault.progress_timeout_s;
+  c.max_attempts = fault.max_attempts;
+  // A readmitted worker first stops its stale attempt (up to stop_grace_s for the checkpoint
+  // attempt, which the lease then refuses) and then asks for work on its next heartbeat.
+  c.readmit_grace_s = fault.stop_grace_s + fault.worker_timeout_s;
+  return c;
 }
 
 std::vector<std::string> Scheduler::reset_failed_jobs(const std::string& reason) {

@@ -35,6 +35,7 @@
 
 #include "common/job.h"
 #include "orchestrator/job_id.h"
+#include "orchestrator/job_reports.h"
 #include "orchestrator/rank_health.h"
 
 namespace amnl::orch {
@@ -55,6 +56,11 @@ struct SchedulerConfig {
   // declared dead for good (a trainer that ignores stop).
   double readmit_grace_s = 120;
 };
+
+struct FaultPolicy;  // experiment.h
+// The scheduler's part of the experiment's fault policy: the one conversion (a test sets every
+// field).
+SchedulerConfig scheduler_config(const FaultPolicy& fault);
 
 // Why a worker the deadlines would declare dead left on purpose (its departure note, see
 // departure.h), or nullopt: then it is dead.
@@ -99,28 +105,6 @@ struct Assignment {
   JobKey key;
   std::string job;
   int attempt = 0;
-};
-
-struct ResultReport {
-  JobEnd end = JobEnd::kFailed;
-  std::string reason;
-  nlohmann::json metrics;
-  int epochs_run = 0;
-  int resumed_from_epoch = -1;
-  std::string final_model;
-};
-
-struct ProgressReport {
-  int epoch = 0, max_epochs = 0;
-  int early_stop_epoch = 0;  // see JobProgress; 0: not known (then the ledger record lacks it)
-  // NaN: not measured (see JobProgress); the ledger then holds null, never a perfect-looking 0.
-  double val_rmse = std::numeric_limits<double>::quiet_NaN();
-  double best_val_rmse = std::numeric_limits<double>::quiet_NaN();
-  double epoch_seconds = 0;
-  int64_t batches_done = 0;
-  std::string checkpoint;
-  // The second validation curve (JobProgress::val_all_windows_rmse); NaN: not measured.
-  double val_all_windows_rmse = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct Counts {

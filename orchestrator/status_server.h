@@ -21,12 +21,12 @@
 #include "common/storage.h"
 #include "orchestrator/experiment.h"
 #include "orchestrator/http_server.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/run_observer.h"
 #include "orchestrator/status_model.h"
 
 namespace amnl::orch {
 
-class LiveStatus {
+class LiveStatus final : public RunObserver {
  public:
   // `jobs`: every job of the run; `replayed`: the ledger records of earlier sessions.
   LiveStatus(std::string run_dir, std::shared_ptr<Storage> storage, const std::vector<std::string>& jobs,
@@ -42,10 +42,10 @@ class LiveStatus {
   std::string url() const { return server_ ? server_->url() : ""; }
 
   // Thread-safe. A record without "time" (the ledger adds it on append) is stamped now.
-  void on_record(nlohmann::json record);
+  void on_record(nlohmann::json record) override;
   // Thread-safe. When each worker was last heard from, in the coordinator's clock (`now` is
   // that clock's current time): converted to wall-clock time for the heartbeat ages.
-  void observe_workers(const std::map<int, WorkerStatus>& workers, double now);
+  void observe_workers(const std::map<int, WorkerStatus>& workers, double now) override;
 
   // What the routes serve (also for tests without sockets).
   nlohmann::json status_json() const;

@@ -14,9 +14,23 @@
 
 #include "common/job.h"
 #include "orchestrator/messages.h"
-#include "orchestrator/worker_loop.h"
 
 namespace amnl::orch {
+
+struct WorkerOptions {
+  double poll_interval_s = 0.01;
+  double startup_timeout_s = 300;  // waiting for START (rank 0 validates the experiment first)
+  double job_stop_grace_s = 60;    // after a stop request, how long to wait for the checkpoint
+};
+
+enum class WorkerExit {
+  kShutdown,      // told to exit: MPI_Finalize is safe
+  kAborted,       // experiment refused: MPI_Finalize is safe
+  kLeft,          // left on its own (SIGTERM): do not wait in MPI_Finalize
+  kCoordinatorLost,  // watchdog fired: do not wait in MPI_Finalize
+  kEnded,         // told to exit after the session lost a rank: MPI_Finalize would hang
+};
+
 
 struct WorkerAction {
   enum class Type {

@@ -5,6 +5,7 @@
 #include "bench/fuzz/memory_storage.h"
 #include "common/strict_json.h"
 #include "orchestrator/experiment.h"
+#include "orchestrator/scheduler.h"
 #include "orchestrator/run_dir.h"
 #include "support/test_support.h"
 
