@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "common/storage.h"
-#include "orchestrator/ledger.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/rundir/ledger.h"
+#include "orchestrator/policy/scheduler.h"
 
 using namespace amnl;
 using namespace amnl::orch;

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "orchestrator/scheduler.h"
+#include "orchestrator/policy/scheduler.h"
 
 using namespace amnl;
 using namespace amnl::orch;

@@ -22,9 +22,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/storage.h"
-#include "orchestrator/ledger.h"
-#include "orchestrator/mpi_transport.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/rundir/ledger.h"
+#include "orchestrator/mpi/mpi_transport.h"
+#include "orchestrator/policy/scheduler.h"
 
 using namespace amnl;
 using namespace amnl::orch;

@@ -1,6 +1,6 @@
 #pragma once
 // The identity under which one attempt of a job commits its files on shared storage, and the
-// fenced commit of a single file. Why: the lease (orchestrator/lease.h) is asked before a write,
+// fenced commit of a single file. Why: the lease (orchestrator/rundir/lease.h) is asked before a write,
 // and a writer that stalls after asking (a hung NFS server, SIGSTOP, a VM pause) would otherwise
 // commit over the files of the attempt that took the job in the meantime. The protocol for
 // checkpoints and their manifest is in worker/checkpoint_store.h; this file holds what the

@@ -1,8 +1,8 @@
 #include "orchestrator/orchestrator_commands.h"
 
-#include "orchestrator/report_command.h"
-#include "orchestrator/run_command.h"
-#include "orchestrator/status_command.h"
+#include "orchestrator/report/report_command.h"
+#include "orchestrator/mpi/run_command.h"
+#include "orchestrator/status/status_command.h"
 
 namespace amnl {
 

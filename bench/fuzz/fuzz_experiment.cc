@@ -9,7 +9,7 @@
 
 #include "common/recipe_config.h"
 #include "common/strict_json.h"
-#include "orchestrator/experiment.h"
+#include "orchestrator/rundir/experiment.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/checksum.h"
-#include "orchestrator/ledger.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/rundir/ledger.h"
+#include "orchestrator/policy/scheduler.h"
 
 using namespace amnl::orch;
 

@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "orchestrator/job_id.h"
-#include "orchestrator/ledger.h"
-#include "orchestrator/messages.h"
+#include "orchestrator/rundir/job_id.h"
+#include "orchestrator/rundir/ledger.h"
+#include "orchestrator/protocol/messages.h"
 
 using namespace amnl::orch;
 

@@ -13,10 +13,10 @@
 #include <thread>
 
 #include "common/fault_injecting_storage.h"
-#include "orchestrator/coordinator.h"
-#include "orchestrator/departure.h"
-#include "orchestrator/lease.h"
-#include "orchestrator/ledger.h"
+#include "orchestrator/ranks/coordinator.h"
+#include "orchestrator/rundir/departure.h"
+#include "orchestrator/rundir/lease.h"
+#include "orchestrator/rundir/ledger.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {

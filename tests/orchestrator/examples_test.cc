@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "orchestrator/experiment.h"
+#include "orchestrator/rundir/experiment.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {

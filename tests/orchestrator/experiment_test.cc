@@ -4,9 +4,9 @@
 
 #include "bench/fuzz/memory_storage.h"
 #include "common/strict_json.h"
-#include "orchestrator/experiment.h"
-#include "orchestrator/scheduler.h"
-#include "orchestrator/run_dir.h"
+#include "orchestrator/rundir/experiment.h"
+#include "orchestrator/policy/scheduler.h"
+#include "orchestrator/rundir/run_dir.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {

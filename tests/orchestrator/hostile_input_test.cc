@@ -10,13 +10,13 @@
 #include "support/test_support.h"
 
 #include "common/fault_injecting_storage.h"
-#include "orchestrator/experiment.h"
-#include "orchestrator/job_id.h"
-#include "orchestrator/ledger.h"
-#include "orchestrator/messages.h"
-#include "orchestrator/run_check.h"
-#include "orchestrator/run_outcome.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/rundir/experiment.h"
+#include "orchestrator/rundir/job_id.h"
+#include "orchestrator/rundir/ledger.h"
+#include "orchestrator/protocol/messages.h"
+#include "orchestrator/rundir/run_check.h"
+#include "orchestrator/policy/run_outcome.h"
+#include "orchestrator/policy/scheduler.h"
 
 namespace amnl::orch {
 namespace {

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <thread>
 
-#include "orchestrator/job_id.h"
-#include "orchestrator/lease.h"
+#include "orchestrator/rundir/job_id.h"
+#include "orchestrator/rundir/lease.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {

@@ -9,11 +9,11 @@
 #include <map>
 #include <random>
 
-#include "orchestrator/ledger_fold.h"
-#include "orchestrator/report_collect.h"
-#include "orchestrator/scheduler.h"
-#include "orchestrator/status_load.h"
-#include "orchestrator/status_metrics.h"
+#include "orchestrator/rundir/ledger_fold.h"
+#include "orchestrator/report/report_collect.h"
+#include "orchestrator/policy/scheduler.h"
+#include "orchestrator/status/status_load.h"
+#include "orchestrator/status/status_metrics.h"
 #include "report_fixture.h"
 
 namespace amnl::orch {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/fault_injecting_storage.h"
-#include "orchestrator/ledger.h"
+#include "orchestrator/rundir/ledger.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {

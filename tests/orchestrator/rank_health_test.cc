@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include "orchestrator/clock.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/policy/clock.h"
+#include "orchestrator/policy/scheduler.h"
 
 namespace amnl::orch {
 namespace {

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "common/storage.h"
-#include "orchestrator/report.h"
+#include "orchestrator/report/report.h"
 #include "report_fixture.h"
 
 namespace amnl::orch {

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "orchestrator/ledger.h"
+#include "orchestrator/rundir/ledger.h"
 #include "support/test_support.h"
 
 namespace amnl::test {

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "common/storage.h"
-#include "orchestrator/report.h"
-#include "orchestrator/report_plots.h"
+#include "orchestrator/report/report.h"
+#include "orchestrator/report/report_plots.h"
 #include "report_fixture.h"
 
 namespace amnl::orch {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "orchestrator/report_stats.h"
+#include "orchestrator/report/report_stats.h"
 
 namespace amnl::orch {
 namespace {

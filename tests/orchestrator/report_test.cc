@@ -8,8 +8,8 @@
 #include <numeric>
 
 #include "common/storage.h"
-#include "orchestrator/report.h"
-#include "orchestrator/report_collect.h"
+#include "orchestrator/report/report.h"
+#include "orchestrator/report/report_collect.h"
 #include "report_fixture.h"
 
 namespace amnl::orch {

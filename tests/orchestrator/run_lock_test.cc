@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "orchestrator/run_lock.h"
+#include "orchestrator/rundir/run_lock.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {

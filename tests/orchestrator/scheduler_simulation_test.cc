@@ -8,8 +8,8 @@
 #include <random>
 #include <set>
 
-#include "orchestrator/clock.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/policy/clock.h"
+#include "orchestrator/policy/scheduler.h"
 
 namespace amnl::orch {
 namespace {

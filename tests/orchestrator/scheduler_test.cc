@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "orchestrator/clock.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/policy/clock.h"
+#include "orchestrator/policy/scheduler.h"
 
 namespace amnl::orch {
 namespace {

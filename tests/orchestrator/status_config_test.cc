@@ -2,7 +2,7 @@
 // the run's identity (turning the status server on for a rerun is not another experiment).
 #include <gtest/gtest.h>
 
-#include "orchestrator/experiment.h"
+#include "orchestrator/rundir/experiment.h"
 
 namespace amnl::orch {
 namespace {

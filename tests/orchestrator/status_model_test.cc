@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
-#include "orchestrator/ledger.h"
-#include "orchestrator/status_format.h"
-#include "orchestrator/status_load.h"
-#include "orchestrator/status_model.h"
+#include "orchestrator/rundir/ledger.h"
+#include "orchestrator/status/status_format.h"
+#include "orchestrator/status/status_load.h"
+#include "orchestrator/status/status_model.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {

@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "orchestrator/http_server.h"
-#include "orchestrator/ledger.h"
-#include "orchestrator/status_server.h"
+#include "orchestrator/status/http_server.h"
+#include "orchestrator/rundir/ledger.h"
+#include "orchestrator/status/status_server.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "orchestrator/summary_throttle.h"
+#include "orchestrator/policy/summary_throttle.h"
 
 namespace amnl::orch {
 namespace {

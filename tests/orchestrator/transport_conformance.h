@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "orchestrator/transport.h"
+#include "orchestrator/protocol/transport.h"
 
 namespace amnl::orch::conformance {
 

@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "orchestrator/loopback_transport.h"
+#include "orchestrator/protocol/loopback_transport.h"
 
 namespace amnl::orch {
 namespace {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 
-#include "orchestrator/messages.h"
-#include "orchestrator/scheduler.h"
+#include "orchestrator/protocol/messages.h"
+#include "orchestrator/policy/scheduler.h"
 
 namespace amnl::orch {
 namespace {

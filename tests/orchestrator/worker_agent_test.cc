@@ -2,8 +2,8 @@
 // tests read the actions it returns (no MPI, no threads, no sleeping).
 #include <gtest/gtest.h>
 
-#include "orchestrator/clock.h"
-#include "orchestrator/worker_agent.h"
+#include "orchestrator/policy/clock.h"
+#include "orchestrator/policy/worker_agent.h"
 
 namespace amnl::orch {
 namespace {

@@ -6,8 +6,8 @@
 #include <deque>
 #include <thread>
 
-#include "orchestrator/lease.h"
-#include "orchestrator/worker_loop.h"
+#include "orchestrator/rundir/lease.h"
+#include "orchestrator/ranks/worker_loop.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {

@@ -3,7 +3,7 @@
 // as `mpirun -np 3` (tests/CMakeLists.txt); the job passes when every rank's cases pass.
 #include <mpi.h>
 
-#include "orchestrator/mpi_transport.h"
+#include "orchestrator/mpi/mpi_transport.h"
 #include "orchestrator/transport_conformance.h"
 
 namespace amnl::orch {

@@ -1,0 +1,111 @@
+#include "orchestrator/status/status_load.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+
+#include "orchestrator/rundir/job_id.h"
+#include "orchestrator/rundir/ledger.h"
+#include "orchestrator/rundir/run_dir.h"
+
+namespace amnl::orch {
+
+using nlohmann::json;
+
+std::map<int, RankInfo> read_rank_infos(const Storage& storage, const std::string& run_dir) {
+  std::map<int, RankInfo> infos;
+  auto files = storage.list_files(run_dir + "/ranks");
+  if (!files) return infos;
+  for (const std::string& f : *files) {
+    int rank = -1;
+    char tail = 0;
+    if (std::sscanf(f.c_str(), "rank%d.jso%c", &rank, &tail) != 2 || tail != 'n' || rank < 0 ||
+        f != "rank" + std::to_string(rank) + ".json")
+      continue;
+    auto bytes = storage.read(run_dir + "/ranks/" + f);
+    const json j = bytes ? json::parse(*bytes, nullptr, false) : json();
+    if (!j.is_object()) continue;
+    RankInfo info;
+    if (j.contains("pid") && j["pid"].is_number_integer()) info.pid = j["pid"].get<long>();
+    if (j.contains("host") && j["host"].is_string()) info.host = j["host"].get<std::string>();
+    infos[rank] = info;
+  }
+  return infos;
+}
+
+namespace {
+
+std::string this_host() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+json status_document(StatusModel model, const Storage& storage, const std::string& run_dir, double now,
+                     json warnings) {
+  const std::map<int, RankInfo> infos = read_rank_infos(storage, run_dir);
+  for (const auto& [rank, info] : infos) model.set_rank_info(rank, info);
+
+  json outcome = nullptr;
+  const std::string outcome_file = run_dir + "/outcome.json";
+  if (storage.exists(outcome_file)) {
+    auto bytes = storage.read(outcome_file);
+    outcome = bytes ? json::parse(*bytes, nullptr, false) : json();
+    if (!outcome.is_object()) {
+      warnings.push_back(outcome_file + ": unreadable or not a JSON object");
+      outcome = nullptr;
+    }
+  }
+  json doc = model.snapshot(now, outcome);
+  doc["run_dir"] = run_dir;
+  // After a crash of rank 0 the ledger still says "running": say so when we can tell (same host).
+  if (doc["coordinator"].is_object()) {
+    json& c = doc["coordinator"];
+    c["alive"] = nullptr;
+    if (doc["state"] == "running" && c.value("host", "") == this_host() && c.value("pid", 0L) > 0)
+      c["alive"] = !(::kill(static_cast<pid_t>(c.value("pid", 0L)), 0) != 0 && errno == ESRCH);
+  }
+  doc["warnings"] = warnings;
+  return doc;
+}
+
+Result<json> load_run_status(const Storage& storage, const std::string& run_dir, double now) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(run_dir, ec))
+    return Result<json>::Error("run dir " + run_dir + " does not exist (or is not a directory)");
+  const std::string ledger_file = ledger_path(run_dir);
+  const std::string experiment_file = run_dir + "/experiment.json";
+  if (!storage.exists(ledger_file) && !storage.exists(experiment_file))
+    return Result<json>::Error(run_dir + " is not an amnl run dir: it has neither ledger.jsonl nor experiment.json");
+
+  StatusModel model;
+  json warnings = json::array();
+  if (storage.exists(experiment_file)) {
+    auto bytes = storage.read(experiment_file);
+    const json e = bytes ? json::parse(*bytes, nullptr, false) : json();
+    const json datasets = e.is_object() ? e.value("datasets", json()) : json();
+    const json seeds = e.is_object() ? e.value("seeds", json()) : json();
+    if (datasets.is_array() && seeds.is_array()) {
+      for (const json& d : datasets)
+        for (const json& s : seeds)
+          if (d.is_string() && s.is_number_integer()) model.add_job(job_id(JobKey{d.get<std::string>(), s.get<int64_t>()}));
+    } else {
+      warnings.push_back(experiment_file + ": unreadable or without datasets/seeds; jobs are taken from the ledger");
+    }
+  }
+  if (storage.exists(ledger_file)) {
+    auto bytes = storage.read(ledger_file);
+    if (!bytes) return Result<json>::Error(ledger_file + ": " + bytes.message());
+    const LedgerReplay replay = decode_ledger(*bytes);
+    for (const json& r : replay.records) model.apply(r);
+    if (replay.damaged_lines > 0) model.set_ledger_damage(replay.damaged_lines, replay.problem);
+  }
+  return status_document(std::move(model), storage, run_dir, now, std::move(warnings));
+}
+
+}  // namespace amnl::orch
