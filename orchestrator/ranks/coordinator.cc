@@ -1,5 +1,7 @@
 #include "orchestrator/ranks/coordinator.h"
 
+#include "common/hostname.h"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,12 +31,6 @@ namespace amnl::orch {
 using nlohmann::json;
 
 namespace {
-
-std::string hostname() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 std::string fmt_duration(double s) {
   if (s <= 0 || !std::isfinite(s)) return "?";

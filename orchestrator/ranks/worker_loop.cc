@@ -1,5 +1,7 @@
 #include "orchestrator/ranks/worker_loop.h"
 
+#include "common/hostname.h"
+
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -22,12 +24,6 @@ namespace amnl::orch {
 using nlohmann::json;
 
 namespace {
-
-std::string hostname() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 // One job on its training thread; the MPI thread reads what it publishes. Everything the thread
 // touches lives in a State it shares: a trainer that ignores a stop request is abandoned

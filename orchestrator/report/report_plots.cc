@@ -41,11 +41,18 @@ std::string num(double v) {
   return o.str();
 }
 
-bool write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << text;
-  return static_cast<bool>(f);
-}
+// gnuplot's scratch directory: its data files and scripts. A write that fails is remembered, so
+// the plots are not drawn from a truncated file (and the report says why).
+struct ScratchDir {
+  std::string path;
+  std::string failure;  // the first write that failed ("" when none)
+  void write(const std::string& file, const std::string& text) {
+    std::ofstream f(file, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.close();
+    if (!f && failure.empty()) failure = "cannot write " + file + " (gnuplot's scratch file)";
+  }
+};
 
 std::string read_all(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -137,7 +144,7 @@ std::string selection_label(const RunResults& run) {
 }
 
 // Script for learning_curves.png, or "" when no dataset has an epoch yet.
-std::string learning_curves_script(const RunResults& run, const std::string& dir, const std::string& terminal,
+std::string learning_curves_script(const RunResults& run, ScratchDir& scratch, const std::string& terminal,
                                    const std::string& png) {
   std::vector<std::string> panels;
   for (size_t di = 0; di < run.dataset_results.size(); ++di) {
@@ -153,7 +160,7 @@ std::string learning_curves_script(const RunResults& run, const std::string& dir
                 (std::isfinite(p.val_all_windows_rmse) ? num(p.val_all_windows_rmse) : "NaN") + "\n";
       }
       data += "\n\n";
-      const std::string file = dir + "/lc_" + std::to_string(di) + ".dat";
+      const std::string file = scratch.path + "/lc_" + std::to_string(di) + ".dat";
       std::string title = "seed " + std::to_string(s->seed);
       if (s->state != "done") title += " (" + s->state + ")";
       plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + gp_quote(file) + " index " +
@@ -165,7 +172,7 @@ std::string learning_curves_script(const RunResults& run, const std::string& dir
       ++block;
     }
     if (block == 0) continue;
-    write_text(dir + "/lc_" + std::to_string(di) + ".dat", data);
+    scratch.write(scratch.path + "/lc_" + std::to_string(di) + ".dat", data);
     panels.push_back("set title " + gp_quote(ds + ": " + selection_label(run) + " per epoch") +
                      "\nset xlabel 'epoch'\nset ylabel " + gp_quote(run.selection == "test" ? "test RMSE (cycles)" : "validation RMSE (cycles)") +
                      // Curves fill the whole panel (they fall, rise and cross): the legend goes
@@ -182,7 +189,7 @@ std::string learning_curves_script(const RunResults& run, const std::string& dir
 }
 
 // Script for seed_rmse.png, or "" when no seed is done.
-std::string strip_script(const RunResults& run, const std::string& dir, const std::string& terminal,
+std::string strip_script(const RunResults& run, ScratchDir& scratch, const std::string& terminal,
                          const std::string& png) {
   std::string seeds, means, refs, bases, xtics;
   int x = 0;
@@ -208,20 +215,20 @@ std::string strip_script(const RunResults& run, const std::string& dir, const st
     if (d.baseline.available) bases += num(x - 0.35) + " " + num(d.baseline.test_rmse) + " 0.7 0\n";
   }
   if (!any) return "";
-  write_text(dir + "/strip_seeds.dat", seeds);
-  write_text(dir + "/strip_means.dat", means);
-  std::string plot = "plot " + gp_quote(dir + "/strip_seeds.dat") +
+  scratch.write(scratch.path + "/strip_seeds.dat", seeds);
+  scratch.write(scratch.path + "/strip_means.dat", means);
+  std::string plot = "plot " + gp_quote(scratch.path + "/strip_seeds.dat") +
                      " using 1:2 with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'one seed (test RMSE)', \\\n     " +
-                     gp_quote(dir + "/strip_means.dat") +
+                     gp_quote(scratch.path + "/strip_means.dat") +
                      " using 1:2:3:4 with yerrorbars pt 5 ps 1.3 lw 2 lc rgb 'black' title 'mean, 95% t-interval'";
   if (!refs.empty()) {
-    write_text(dir + "/strip_refs.dat", refs);
-    plot += ", \\\n     " + gp_quote(dir + "/strip_refs.dat") +
+    scratch.write(scratch.path + "/strip_refs.dat", refs);
+    plot += ", \\\n     " + gp_quote(scratch.path + "/strip_refs.dat") +
             " using 1:2:3:4 with vectors nohead lw 3 dt 2 lc rgb '#d62728' title 'published mean (5 seeds)'";
   }
   if (!bases.empty()) {
-    write_text(dir + "/strip_bases.dat", bases);
-    plot += ", \\\n     " + gp_quote(dir + "/strip_bases.dat") +
+    scratch.write(scratch.path + "/strip_bases.dat", bases);
+    plot += ", \\\n     " + gp_quote(scratch.path + "/strip_bases.dat") +
             " using 1:2:3:4 with vectors nohead lw 2 dt 3 lc rgb '#7f7f7f' title 'constant baseline'";
   }
   std::string s = preamble(terminal, 1100, 650, png);
@@ -236,7 +243,7 @@ std::string strip_script(const RunResults& run, const std::string& dir, const st
 
 // The ensemble's band for one predictions panel (ensemble mean -/+ the spread across seeds, units
 // sorted by true RUL as the median seed's points are), or "" with fewer than two seeds.
-std::string ensemble_band(const DatasetResult& d, const std::string& file) {
+std::string ensemble_band(const DatasetResult& d, ScratchDir& scratch, const std::string& file) {
   const EnsembleResult& e = d.ensemble;
   if (!e.available || e.seeds.size() < 2) return "";
   std::vector<EnsembleUnit> units = e.units;
@@ -246,7 +253,7 @@ std::string ensemble_band(const DatasetResult& d, const std::string& file) {
   for (size_t i = 0; i < units.size(); ++i)
     data += std::to_string(i + 1) + " " + num(units[i].ensemble) + " " + num(units[i].ensemble - units[i].spread) +
             " " + num(units[i].ensemble + units[i].spread) + "\n";
-  write_text(file, data);
+  scratch.write(file, data);
   const std::string n = std::to_string(e.seeds.size());
   return gp_quote(file) + " using 1:3:4 with filledcurves fc rgb '#9ecae1' fs transparent solid 0.5 noborder title " +
          gp_quote("ensemble of " + n + " seeds +- std across seeds") + ", \\\n     " + gp_quote(file) +
@@ -255,7 +262,7 @@ std::string ensemble_band(const DatasetResult& d, const std::string& file) {
 }
 
 // Script for predictions.png, or "" when no dataset has a median seed with predictions.
-std::string predictions_script(const RunResults& run, const std::string& dir, const std::string& terminal,
+std::string predictions_script(const RunResults& run, ScratchDir& scratch, const std::string& terminal,
                                const std::string& png, std::string& missing) {
   std::vector<std::string> panels;
   for (size_t di = 0; di < run.dataset_results.size(); ++di) {
@@ -273,9 +280,9 @@ std::string predictions_script(const RunResults& run, const std::string& dir, co
     for (size_t i = 0; i < rows.size(); ++i)
       data += std::to_string(i + 1) + " " + num(rows[i].true_rul) + " " + num(rows[i].predicted_rul) + " " +
               std::to_string(rows[i].unit) + "\n";
-    const std::string file = dir + "/pred_" + std::to_string(di) + ".dat";
-    write_text(file, data);
-    const std::string band = ensemble_band(run.dataset_results[di], dir + "/ens_" + std::to_string(di) + ".dat");
+    const std::string file = scratch.path + "/pred_" + std::to_string(di) + ".dat";
+    scratch.write(file, data);
+    const std::string band = ensemble_band(run.dataset_results[di], scratch, scratch.path + "/ens_" + std::to_string(di) + ".dat");
     // The legend sits in headroom above the data (offsets): inside the data it hid the first
     // units and the RUL cap line, and beside the panel it squeezed the plot.
     panels.push_back("set title " + gp_quote(ds + ": median seed " + std::to_string(m->seed) + " (test RMSE " +
@@ -321,18 +328,19 @@ PlotSet render_plots(const RunResults& run, const std::string& gnuplot, const st
   };
   std::vector<Spec> specs;
   std::vector<std::string> notes;
+  ScratchDir scratch{work_dir, ""};
   // pngcairo draws anti-aliased text; the libgd "png" terminal is the fallback.
   for (const std::string terminal : {"pngcairo", "png"}) {
     specs.clear();
     notes.clear();
     std::string missing;
-    const std::string lc = learning_curves_script(run, work_dir, terminal, work_dir + "/learning_curves.png");
+    const std::string lc = learning_curves_script(run, scratch, terminal, work_dir + "/learning_curves.png");
     if (lc.empty()) notes.push_back("learning curves: no epoch finished yet");
     else specs.push_back({"learning_curves.png", "Learning curves (selection RMSE per epoch, one line per seed)", lc});
-    const std::string st = strip_script(run, work_dir, terminal, work_dir + "/seed_rmse.png");
+    const std::string st = strip_script(run, scratch, terminal, work_dir + "/seed_rmse.png");
     if (st.empty()) notes.push_back("per-seed RMSE: no seed done yet");
     else specs.push_back({"seed_rmse.png", "Test RMSE per seed, mean with 95% interval, published figure and constant baseline", st});
-    const std::string pr = predictions_script(run, work_dir, terminal, work_dir + "/predictions.png", missing);
+    const std::string pr = predictions_script(run, scratch, terminal, work_dir + "/predictions.png", missing);
     if (pr.empty()) notes.push_back("predictions: " + (missing.empty() ? std::string("no seed done yet") : missing));
     else specs.push_back({"predictions.png", "Predicted vs true RUL per test unit (median seed)", pr});
     if (!missing.empty() && !pr.empty()) notes.push_back("predictions: " + missing);
@@ -341,7 +349,13 @@ PlotSet render_plots(const RunResults& run, const std::string& gnuplot, const st
     set.images.clear();
     for (const Spec& spec : specs) {
       const std::string script = work_dir + "/" + spec.file + ".gp";
-      write_text(script, spec.script);
+      scratch.write(script, spec.script);
+      if (!scratch.failure.empty()) {
+        set.why_not = scratch.failure + "; plots not rendered";
+        set.images.clear();
+        fs::remove_all(work_dir, ec);
+        return set;
+      }
       const GnuplotRun r = run_gnuplot(gnuplot, script, work_dir + "/gnuplot.log");
       if (!r.started) {
         set.why_not = "gnuplot not available ('" + gnuplot + "': " + r.output + "); plots not rendered";

@@ -50,15 +50,6 @@ Status write_lease(Storage& storage, const std::string& job_dir, const std::stri
   return storage.write_atomic(lease_path(job_dir), j.dump() + "\n").with_context("writing lease");
 }
 
-Result<int> read_lease_attempt(const Storage& storage, const std::string& job_dir) {
-  auto bytes = storage.read(lease_path(job_dir));
-  if (!bytes) return bytes.status();
-  auto j = nlohmann::json::parse(*bytes, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("attempt") || !j["attempt"].is_number_integer())
-    return Result<int>::Error("lease " + lease_path(job_dir) + " is malformed");
-  return j["attempt"].get<int>();
-}
-
 bool lease_owned_by(const Storage& storage, const std::string& job_dir, int attempt, const std::string& session) {
   auto j = read_lease_json(storage, job_dir);
   return j && names(*j, attempt, session);

@@ -23,8 +23,6 @@ namespace amnl::orch {
 std::string lease_path(const std::string& job_dir);
 Status write_lease(Storage& storage, const std::string& job_dir, const std::string& job, int attempt, int rank,
                    const std::string& session);
-// The attempt recorded in the lease; an error when missing or unreadable.
-Result<int> read_lease_attempt(const Storage& storage, const std::string& job_dir);
 // True only when the lease names exactly `attempt` of `session`: an unreadable lease is not
 // ownership.
 bool lease_owned_by(const Storage& storage, const std::string& job_dir, int attempt, const std::string& session);

@@ -10,7 +10,7 @@ namespace amnl::orch::ledger {
 inline constexpr const char* kEvent = "event";
 
 // Field keys shared by many events.
-inline constexpr const char* kJob = "job";          // job id, "<dataset>/seed<N>"
+inline constexpr const char* kJob = "job";          // job id, "<dataset>-s<seed>" (job_id.h)
 inline constexpr const char* kAttempt = "attempt";  // 1-based attempt number of the job
 inline constexpr const char* kRank = "rank";        // MPI rank of the worker concerned
 inline constexpr const char* kReason = "reason";    // human-readable why

@@ -1,5 +1,7 @@
 #include "orchestrator/rundir/run_lock.h"
 
+#include "common/hostname.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -17,12 +19,6 @@
 namespace amnl::orch {
 
 namespace {
-
-std::string hostname() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 std::string read_holder(int fd) {
   char buf[1024];

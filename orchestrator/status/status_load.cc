@@ -1,5 +1,7 @@
 #include "orchestrator/status/status_load.h"
 
+#include "common/hostname.h"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -36,16 +38,6 @@ std::map<int, RankInfo> read_rank_infos(const Storage& storage, const std::strin
   return infos;
 }
 
-namespace {
-
-std::string this_host() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-}  // namespace
-
 json status_document(StatusModel model, const Storage& storage, const std::string& run_dir, double now,
                      json warnings) {
   const std::map<int, RankInfo> infos = read_rank_infos(storage, run_dir);
@@ -67,7 +59,7 @@ json status_document(StatusModel model, const Storage& storage, const std::strin
   if (doc["coordinator"].is_object()) {
     json& c = doc["coordinator"];
     c["alive"] = nullptr;
-    if (doc["state"] == "running" && c.value("host", "") == this_host() && c.value("pid", 0L) > 0)
+    if (doc["state"] == "running" && c.value("host", "") == hostname() && c.value("pid", 0L) > 0)
       c["alive"] = !(::kill(static_cast<pid_t>(c.value("pid", 0L)), 0) != 0 && errno == ESRCH);
   }
   doc["warnings"] = warnings;

@@ -9,6 +9,7 @@
 
 #include "common/storage.h"
 #include "orchestrator/report/report.h"
+#include "orchestrator/report/report_collect.h"
 #include "orchestrator/report/report_plots.h"
 #include "report_fixture.h"
 
@@ -70,6 +71,20 @@ TEST_F(ReportPlotsTest, PngsAreValidImagesOfAReadableSize) {
   auto files = storage->list_files(r.run_dir + "/results");
   ASSERT_TRUE(files.ok());
   EXPECT_EQ(test::run_command({"sh", "-c", "ls -a " + r.run_dir + "/results | grep -c plots-work"}).output, "0\n");
+}
+
+// A scratch file gnuplot would read cannot be written (here: a directory is in its way): no
+// plot is drawn from a missing or truncated file, and the reason names the file. (The write's
+// result used to be ignored.)
+TEST_F(ReportPlotsTest, AScratchFileThatCannotBeWrittenIsReportedNotPlotted) {
+  auto run = collect_run_results(*storage, r.run_dir, /*with_baseline=*/false);
+  ASSERT_TRUE(run.ok()) << run.message();
+  const std::string work = r.dir / "plots-work";
+  test::run_command({"mkdir", "-p", work + "/lc_0.dat"});
+  const PlotSet set = render_plots(*run, "gnuplot", work);
+  EXPECT_FALSE(set.rendered);
+  EXPECT_TRUE(set.images.empty());
+  EXPECT_NE(set.why_not.find("cannot write " + work + "/lc_0.dat"), std::string::npos) << set.why_not;
 }
 
 TEST_F(ReportPlotsTest, ABrowserRendersTheSelfContainedPage) {
