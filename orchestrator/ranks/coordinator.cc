@@ -78,7 +78,7 @@ class Coordinator::Impl {
     if (!st.ok()) return refuse(st.message());
     auto replay = ledger_.replay();
     if (!replay) return refuse(replay.message());
-    if (opt_.start_observer) status_ = opt_.start_observer(exp_, replay->records);
+    if (opt_.start_observer) observer_ = opt_.start_observer(exp_, replay->records);
     adopt_finished_jobs(replay->records);
     std::vector<JobSpec> specs;
     for (size_t d = 0; d < exp_.datasets.size(); ++d)
@@ -177,7 +177,7 @@ class Coordinator::Impl {
   // is retried on each tick; if the ledger stays unwritable past the grace period, the run stops
   // cleanly (workers checkpoint) instead of going on with a journal that loses its history.
   void ledger_append(const json& r) {
-    if (status_) status_->on_record(r);
+    if (observer_) observer_->on_record(r);
     unwritten_.push_back(r);
     flush_ledger();
   }
@@ -292,7 +292,7 @@ class Coordinator::Impl {
     ping_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
       for (int r : scheduler_->live_ranks()) send_msg(transport_, r, PingMsg{});
-      if (status_) status_->observe_workers(scheduler_->workers(), clock_->now());
+      if (observer_) observer_->observe_workers(scheduler_->workers(), clock_->now());
       schedule_ping();
     });
   }
@@ -574,7 +574,7 @@ class Coordinator::Impl {
       if (j.state == JobState::kFailed) spdlog::warn("failed: {}: {}", id, j.reason);
     // Every ending gets its report (partial runs included).
     if (opt_.at_end) opt_.at_end(exp_);
-    status_.reset();  // serves the final state until here
+    observer_.reset();  // the views serve the final state until here
     return exit_code_of(final_);
   }
 
@@ -597,7 +597,7 @@ class Coordinator::Impl {
   SummaryThrottle summary_throttle_{opt_.summary_quiet_interval_s};
   boost::asio::signal_set signals_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<RunObserver> status_;  // the read-only status server, when the experiment asks for one
+  std::unique_ptr<RunObserver> observer_;  // the live views (status server), when the experiment asks for them
   std::string session_;
   std::deque<json> unwritten_;     // ledger records not yet durable, oldest first
   double ledger_failing_since_ = -1;

@@ -34,7 +34,7 @@ std::string pending_reason(const FoldedJob& j) {
   if (stop.event == ledger::event::kPreempted)
     return "preempted at epoch " + int_str(stop.epoch) + " (" + stop.reason + "); a rerun resumes it";
   if (stop.event == ledger::event::kStorageFailed) return "storage failed: " + stop.reason + "; a rerun resumes it";
-  if (stop.event == "interrupted")
+  if (stop.event == AttemptStop::kInterrupted)
     return "attempt " + int_str(stop.attempt) + " was running at epoch " + int_str(stop.epoch) + " when " +
            stop.reason + "; a rerun resumes it from its newest checkpoint";
   return "queued, not started yet";

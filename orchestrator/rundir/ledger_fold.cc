@@ -107,7 +107,7 @@ void LedgerFold::interrupt_running(const std::string& why) {
   for (auto& [id, j] : jobs_) {
     if (j.phase != JobPhase::kRunning) continue;
     j.phase = JobPhase::kQueued;
-    j.stop = AttemptStop{"interrupted", why, j.attempt, j.epoch, 0};
+    j.stop = AttemptStop{AttemptStop::kInterrupted, why, j.attempt, j.epoch, 0};
     j.rank = -1;
   }
 }

@@ -35,6 +35,8 @@ const char* to_string(JobPhase p);  // queued|running|done|failed|preempted
 
 // How the job's latest attempt stopped without finishing, for a reader that explains it.
 struct AttemptStop {
+  // The fold's own event: the attempt was running when its session went away.
+  static constexpr const char* kInterrupted = "interrupted";
   std::string event;   // "" (none yet), attempt_failed, failed, preempted, storage_failed,
                        // failures_reset, interrupted
   std::string reason;  // the record's reason (interrupted: why the session went away)

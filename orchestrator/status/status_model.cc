@@ -1,10 +1,6 @@
 #include "orchestrator/status/status_model.h"
 
-#include "common/json_fields.h"
-#include "orchestrator/rundir/ledger_events.h"
-
-#include <cstdio>
-#include <ctime>
+#include <algorithm>
 
 namespace amnl::orch {
 

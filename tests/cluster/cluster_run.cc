@@ -51,7 +51,7 @@ ClusterRun::ClusterRun(const NetnsCluster& cluster, const std::string& experimen
       run_dir_((fs::path(experiment).parent_path() / "run").string()),
       log_(next_log(fs::path(experiment).parent_path().string())),
       proc_([&] {
-        std::vector<std::string> program{amnl_binary(), "run", experiment};
+        std::vector<std::string> program{cluster.visible_on_nodes(amnl_binary()), "run", experiment};
         program.insert(program.end(), run_args.begin(), run_args.end());
         return cluster.mpirun_argv(np, program, std::move(order));
       }(), log_) {}

@@ -44,6 +44,10 @@ class NetnsCluster {
   int node_of_host(const std::string& host) const;  // 0 when not one of ours
   const std::string& shared_dir() const { return shared_; }  // visible from every node
   std::string subnet() const { return net_ + ".0/24"; }
+  // A path to `program` that every node can run. Each node mounts its own tmpfs over /tmp and
+  // /dev/shm, so a program under either (a build in a clone under /tmp) is copied into the
+  // shared dir once; any other path is returned as it is.
+  std::string visible_on_nodes(const std::string& program) const;
 
   // argv that runs `argv` inside node i (own hostname, /tmp, /dev/shm), for Spawned/run_command.
   std::vector<std::string> on_node(int i, const std::vector<std::string>& argv) const;

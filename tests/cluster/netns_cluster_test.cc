@@ -72,6 +72,29 @@ TEST(NetnsClusterTest, MpirunSpansNodesWithTheirOwnHostnames) {
   EXPECT_EQ(c.describe_processes(), "");
 }
 
+// A clone under /tmp builds its binary where no node can see it (each has a private /tmp): every
+// cluster test of such a clone waited 240 s for an outcome mpirun could never start.
+TEST(NetnsClusterTest, AProgramUnderTmpIsMadeVisibleOnEveryNode) {
+  SKIP_WITHOUT_NAMESPACES();
+  NetnsCluster c(2);
+  const std::string dir = "/tmp/amnl-visible-" + std::to_string(::getpid());
+  fs::create_directories(dir);
+  const std::string program = dir + "/say-hi";
+  write_file(program, "#!/bin/sh\necho hi-from-$(hostname)\n");
+  fs::permissions(program, fs::perms::owner_all, fs::perm_options::add);
+  const auto hidden = run_command(c.on_node(1, {program}));
+  EXPECT_NE(hidden.exit_code, 0) << "the node's /tmp is expected to be its own";
+  const std::string visible = c.visible_on_nodes(program);
+  EXPECT_EQ(visible.rfind(c.shared_dir(), 0), 0u) << visible;
+  for (int i = 1; i <= 2; ++i) {
+    const auto r = run_command(c.on_node(i, {visible}));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("hi-from-" + c.node(i)), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(c.visible_on_nodes("/usr/bin/env"), "/usr/bin/env");
+  fs::remove_all(dir);
+}
+
 TEST(NetnsClusterTest, CrashKillsEverythingOnTheNodeAndPartitionCutsTcpUntilHealed) {
   SKIP_WITHOUT_NAMESPACES();
   NetnsCluster c(2);
