@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_timing.h"
 #include "common/storage.h"
 #include "orchestrator/rundir/ledger.h"
 #include "orchestrator/policy/scheduler.h"
@@ -18,11 +19,10 @@
 using namespace amnl;
 using namespace amnl::orch;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using amnl::bench::Clock;
+using amnl::bench::seconds_since;
 
 namespace {
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 std::vector<JobSpec> specs(int jobs) {
   std::vector<JobSpec> s;

@@ -12,31 +12,24 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_args.h"
+#include "bench/bench_timing.h"
 #include "common/cmapss/dataset.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+using amnl::bench::Clock;
+using amnl::bench::median;
+using amnl::bench::ms_since;
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "--help") {
-    std::fprintf(stderr, "usage: %s [DATA_DIR=../shared/cmapss] [DATASET=FD004] [REPEATS=7]\n", argv[0]);
-    return 2;
-  }
-  const std::string dir = argc > 1 ? argv[1] : "../shared/cmapss";
-  const std::string dataset = argc > 2 ? argv[2] : "FD004";
-  const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
+  using namespace amnl::bench;
+  if (asked_for_help(argc, argv, "[DATA_DIR=../shared/cmapss] [DATASET=FD004] [REPEATS=7]")) return 2;
+  const std::string dir = arg_or(argc, argv, 1, "../shared/cmapss");
+  const std::string dataset = arg_or(argc, argv, 2, "FD004");
+  const int repeats = count_arg_or(argc, argv, 3, 7);
   amnl::data::DataOptions options;
   options.split_seed = 42;
 

@@ -21,6 +21,7 @@
 #include <mpi.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_timing.h"
 #include "common/storage.h"
 #include "orchestrator/rundir/ledger.h"
 #include "orchestrator/mpi/mpi_transport.h"
@@ -29,11 +30,9 @@
 using namespace amnl;
 using namespace amnl::orch;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+namespace bench = amnl::bench;
 
 namespace {
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Every job: ready -> dispatch -> heartbeat -> progress -> result, through the policy.
 double policy_us_per_job(int jobs, int workers, const LedgerSink& sink) {
@@ -42,7 +41,7 @@ double policy_us_per_job(int jobs, int workers, const LedgerSink& sink) {
   Scheduler s(specs, SchedulerConfig{30, 900, 3}, sink);
   double now = 0;
   for (int r = 1; r <= workers; ++r) s.add_worker(r, now);
-  const auto t0 = Clock::now();
+  const auto t0 = bench::Clock::now();
   ResultReport done;
   done.end = JobEnd::kDone;
   done.metrics = {{"test_rmse", 12.3}};
@@ -58,7 +57,7 @@ double policy_us_per_job(int jobs, int workers, const LedgerSink& sink) {
     }
     s.check_deadlines(now);
   }
-  return seconds_since(t0) * 1e6 / jobs;
+  return bench::seconds_since(t0) * 1e6 / jobs;
 }
 
 int bench_policy() {
@@ -103,13 +102,13 @@ int bench_mpi() {
     } else if (t.rank() == 1) {
       std::vector<double> us;
       for (int i = 0; i < rounds; ++i) {
-        const auto t0 = Clock::now();
+        const auto t0 = bench::Clock::now();
         send_msg(t, 0, ReadyMsg{});
         while (true) {
           auto m = t.poll();
           if (m && m->kind == MsgKind::kAssign) break;
         }
-        us.push_back(seconds_since(t0) * 1e6);
+        us.push_back(bench::seconds_since(t0) * 1e6);
       }
       std::sort(us.begin(), us.end());
       std::printf("mpi: ready -> assignment round trip (%zu-byte assignment), %d rounds: median %.1f us, p99 %.1f us\n",
@@ -162,12 +161,12 @@ double failover_once(const std::string& amnl, int sig, double worker_timeout) {
   std::ifstream rank_file(dir + "/run/ranks/rank" + std::to_string(victim) + ".json");
   json info = json::parse(rank_file, nullptr, false);
   const pid_t vpid = info.value("pid", -1);
-  const auto t0 = Clock::now();
+  const auto t0 = bench::Clock::now();
   ::kill(vpid, sig);
   double took = -1;
-  while (seconds_since(t0) < 60 && took < 0) {
+  while (bench::seconds_since(t0) < 60 && took < 0) {
     for (const json& r : ledger_records(ledger))
-      if (r.value("event", "") == "assigned" && r.value("attempt", 0) == 2) took = seconds_since(t0);
+      if (r.value("event", "") == "assigned" && r.value("attempt", 0) == 2) took = bench::seconds_since(t0);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (sig == SIGSTOP) ::kill(vpid, SIGCONT);

@@ -11,6 +11,8 @@
 
 #include <torch/torch.h>
 
+#include "bench/bench_args.h"
+#include "bench/bench_timing.h"
 #include "common/recipe_config.h"
 #include "worker/ema.h"
 #include "worker/loss.h"
@@ -18,16 +20,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using amnl::bench::Clock;
+using amnl::bench::median;
+using amnl::bench::ms_since;
 
 void bench(const std::string& preset, int steps) {
   const amnl::RecipeConfig cfg = *amnl::RecipeConfig::preset(preset);
@@ -68,14 +63,12 @@ void bench(const std::string& preset, int steps) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "--help") {
-    std::fprintf(stderr, "usage: %s [PRESET=all|paper|quick|tiny] [THREADS=1] [STEPS=10]\n", argv[0]);
-    return 0;
-  }
-  const std::string preset = argc > 1 ? argv[1] : "all";
-  const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
-  const int steps = argc > 3 ? std::max(1, std::atoi(argv[3])) : 10;
-  torch::set_num_threads(std::max(1, threads));
+  using namespace amnl::bench;
+  if (asked_for_help(argc, argv, "[PRESET=all|paper|quick|tiny] [THREADS=1] [STEPS=10]")) return 0;
+  const std::string preset = arg_or(argc, argv, 1, "all");
+  const int threads = count_arg_or(argc, argv, 2, 1);
+  const int steps = count_arg_or(argc, argv, 3, 10);
+  torch::set_num_threads(threads);
   std::printf("threads %d, %d steps each\n", std::max(1, threads), steps);
   for (const auto& p : amnl::RecipeConfig::preset_names())
     if (preset == "all" || preset == p) bench(p, steps);

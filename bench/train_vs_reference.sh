@@ -21,27 +21,26 @@ configs=("quick 32 40" "quick 256 8" "paper 32 6" "paper 256 2")
 # preset batch windows (0: the whole FD001 training split); paper takes minutes per epoch on one
 # core, so its "epoch" is the first 2048 shuffled windows (same loop, fewer batches).
 epochs=("quick 256 0" "quick 32 0" "paper 256 2048")
+# Both programs on the same arguments, in alternating order from round to round, so neither is
+# always the one that runs on a warm cache.
+both() {
+  if ((r % 2 == 0)); then
+    "$bin" "$@"
+    "${ref[@]}" "$@"
+  else
+    "${ref[@]}" "$@"
+    "$bin" "$@"
+  fi
+}
 for ((r = 0; r < rounds; r++)); do
   "$bin" peak 2
   for c in "${configs[@]}"; do
     read -r preset batch steps <<<"$c"
-    if ((r % 2 == 0)); then
-      "$bin" step "$work/windows" "$preset" "$batch" "$steps"
-      "${ref[@]}" step "$work/windows" "$preset" "$batch" "$steps"
-    else
-      "${ref[@]}" step "$work/windows" "$preset" "$batch" "$steps"
-      "$bin" step "$work/windows" "$preset" "$batch" "$steps"
-    fi
+    both step "$work/windows" "$preset" "$batch" "$steps"
   done
   for c in "${epochs[@]}"; do
     read -r preset batch n <<<"$c"
-    if ((r % 2 == 0)); then
-      "$bin" epoch "$work/windows" "$preset" "$batch" "$n"
-      "${ref[@]}" epoch "$work/windows" "$preset" "$batch" "$n"
-    else
-      "${ref[@]}" epoch "$work/windows" "$preset" "$batch" "$n"
-      "$bin" epoch "$work/windows" "$preset" "$batch" "$n"
-    fi
+    both epoch "$work/windows" "$preset" "$batch" "$n"
   done
 done
 "$bin" peak 2

@@ -29,6 +29,11 @@ void round_trip(const nlohmann::json& body) {
   if (!again || again->encode() != encoded) std::abort();
 }
 
+template <typename... Msgs>
+void round_trip_each(const nlohmann::json& body) {
+  (round_trip<Msgs>(body), ...);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -36,18 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)parse_job_id(bytes);
   auto body = decode_body(bytes);
   if (!body) return 0;
-  round_trip<HelloMsg>(*body);
-  round_trip<ReadyMsg>(*body);
-  round_trip<HeartbeatMsg>(*body);
-  round_trip<ProgressMsg>(*body);
-  round_trip<ResultMsg>(*body);
-  round_trip<ByeMsg>(*body);
-  round_trip<StartMsg>(*body);
-  round_trip<AbortMsg>(*body);
-  round_trip<AssignMsg>(*body);
-  round_trip<PingMsg>(*body);
-  round_trip<StopMsg>(*body);
-  round_trip<ShutdownMsg>(*body);
+  round_trip_each<HelloMsg, ReadyMsg, HeartbeatMsg, ProgressMsg, ResultMsg, ByeMsg, StartMsg, AbortMsg, AssignMsg,
+                  PingMsg, StopMsg, ShutdownMsg>(*body);
   // What the scheduler journals from a progress report must be encodable as a ledger record.
   if (auto p = ProgressMsg::decode(*body)) (void)encode_ledger_record(p->encode());
   if (auto job = body->find("job"); job != body->end() && job->is_string()) (void)parse_job_id(job->get<std::string>());

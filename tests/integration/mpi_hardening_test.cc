@@ -9,7 +9,7 @@
 #include <map>
 #include <set>
 
-#include "integration/orch_helpers.h"
+#include "integration/orch_run_fixture.h"
 
 namespace amnl::test {
 namespace {
@@ -30,39 +30,7 @@ std::string disk_listing(const std::string& root) {
   return out;
 }
 
-class MpiHardeningTest : public ::testing::Test {
- protected:
-  void SetUp() override { make_orch_data(dir_ / "data"); }
-  std::string run_dir() const { return dir_ / "run"; }
-  bool all_running_with_checkpoint(size_t jobs) const { return test::all_running_with_checkpoint(run_dir(), jobs); }
-  // Every job has exactly one done record.
-  void expect_each_done_once(const std::string& run, const std::vector<std::string>& jobs) {
-    std::map<std::string, int> done;
-    for (const json& r : ledger_events(run, "done")) ++done[r["job"]];
-    for (const auto& j : jobs) EXPECT_EQ(done[j], 1) << j;
-    EXPECT_EQ(done.size(), jobs.size());
-  }
-  // A signal that mpirun does not forward (SIGINT) or forwards (SIGUSR2) mid-run: the rerun
-  // resumes every job from its checkpoint and ends equal to training alone.
-  void signal_mpirun_then_rerun(int sig) {
-    const std::string exp = write_orch_experiment(dir_, {"A", "B"}, {1}, json{{"recipe", {{"max_epochs", 6}}}});
-    {
-      MpiRun run(exp, true, dir_ / "mpirun.log");
-      ASSERT_TRUE(wait_until([&] { return all_running_with_checkpoint(2); }, 120)) << run.output();
-      ASSERT_EQ(::kill(run.pid(), sig), 0);
-      ASSERT_NE(run.wait(60), -1000) << run.output();
-    }
-    const json outcome = read_json(run_dir() + "/outcome.json");
-    EXPECT_EQ(outcome["outcome"], "preempted") << outcome.dump() << read_file(dir_ / "mpirun.log");
-    EXPECT_EQ(outcome["rerun"], true);
-    ASSERT_EQ(run_orch(exp, true, dir_ / "mpirun2.log"), 0) << read_file(dir_ / "mpirun2.log");
-    ASSERT_EQ(read_json(run_dir() + "/outcome.json")["outcome"], "complete") << read_file(dir_ / "mpirun2.log");
-    expect_each_done_once(run_dir(), {"A-s1", "B-s1"});
-    for (const std::string ds : {"A", "B"})
-      EXPECT_EQ(job_metrics(run_dir(), ds, 1), train_alone(run_dir(), ds, 1, dir_ / ("alone_" + ds))) << ds;
-  }
-  TempDir dir_;
-};
+class MpiHardeningTest : public OrchRunTest {};
 
 // mpirun turns SIGINT (Ctrl-C) into SIGTERM to every rank and SIGKILL a second later.
 TEST_F(MpiHardeningTest, SigintToMpirunLeavesAPreemptedOutcomeAndTheRerunResumesExactly) {

@@ -6,45 +6,28 @@
 
 #include <filesystem>
 
-#include "integration/orch_helpers.h"
+#include "integration/orch_run_fixture.h"
 
 namespace amnl::test {
 namespace {
 
 using nlohmann::json;
 
-class MpiPreemptionTest : public ::testing::Test {
- protected:
-  void SetUp() override { make_orch_data(dir_ / "data"); }
-  std::string run_dir() const { return dir_ / "run"; }
-  bool all_running_with_checkpoint(size_t jobs) const { return test::all_running_with_checkpoint(run_dir(), jobs); }
-  TempDir dir_;
-};
+class MpiPreemptionTest : public OrchRunTest {};
 
 TEST_F(MpiPreemptionTest, Sigusr1ToMpirunCheckpointsEveryJobAndTheRerunResumes) {
-  const std::string exp = write_orch_experiment(dir_, {"A", "B"}, {1}, json{{"recipe", {{"max_epochs", 6}}}});
-  {
-    MpiRun run(exp, true, dir_ / "mpirun.log");
-    ASSERT_TRUE(wait_until([&] { return all_running_with_checkpoint(2); }, 120)) << run.output();
-    ASSERT_EQ(::kill(run.pid(), SIGUSR1), 0);
-    ASSERT_NE(run.wait(60), -1000) << run.output();
-  }
-  const json outcome = read_json(run_dir() + "/outcome.json");
-  ASSERT_EQ(outcome["outcome"], "preempted") << outcome.dump() << read_file(dir_ / "mpirun.log");
-  EXPECT_EQ(outcome["rerun"], true);
-  EXPECT_EQ(outcome["exit_code"], 75);
-  for (const std::string ds : {"A", "B"}) {
-    EXPECT_EQ(ledger_events(run_dir(), "preempted", ds + "-s1").size(), 1u) << ds;
-    EXPECT_TRUE(std::filesystem::exists(run_dir() + "/jobs/" + ds + "/seed_1/checkpoints/interrupted.pt")) << ds;
-  }
-  ASSERT_EQ(run_orch(exp, true, dir_ / "mpirun2.log"), 0) << read_file(dir_ / "mpirun2.log");
-  ASSERT_EQ(read_json(run_dir() + "/outcome.json")["outcome"], "complete");
+  signal_mpirun_then_rerun(SIGUSR1, [&] {
+    EXPECT_EQ(read_json(run_dir() + "/outcome.json")["exit_code"], 75);
+    for (const std::string ds : {"A", "B"}) {
+      EXPECT_EQ(ledger_events(run_dir(), "preempted", ds + "-s1").size(), 1u) << ds;
+      EXPECT_TRUE(std::filesystem::exists(run_dir() + "/jobs/" + ds + "/seed_1/checkpoints/interrupted.pt")) << ds;
+    }
+  });
   for (const std::string ds : {"A", "B"}) {
     const auto done = ledger_events(run_dir(), "done", ds + "-s1");
     ASSERT_EQ(done.size(), 1u);
     EXPECT_EQ(done[0]["attempt"], 2);
     EXPECT_GE(done[0]["resumed_from_epoch"].get<int>(), 1) << done[0].dump();
-    EXPECT_EQ(job_metrics(run_dir(), ds, 1), train_alone(run_dir(), ds, 1, dir_ / ("alone_" + ds))) << ds;
   }
 }
 

@@ -5,18 +5,15 @@
 
 #include <filesystem>
 
-#include "integration/orch_helpers.h"
+#include "integration/orch_run_fixture.h"
 
 namespace amnl::test {
 namespace {
 
 using nlohmann::json;
 
-class MpiRecoveryTest : public ::testing::Test {
+class MpiRecoveryTest : public OrchRunTest {
  protected:
-  void SetUp() override { make_orch_data(dir_ / "data"); }
-  std::string run_dir() const { return dir_ / "run"; }
-
   // A job that has a checkpoint at epoch >= min_epoch and is not done; its rank and attempt.
   struct Running {
     std::string job;
@@ -37,7 +34,6 @@ class MpiRecoveryTest : public ::testing::Test {
       if (!done.count(job) && run.epoch >= min_epoch) return run;
     return std::nullopt;
   }
-  TempDir dir_;
 };
 
 TEST_F(MpiRecoveryTest, KilledWorkerJobResumesOnALiveRankWithEnableRecovery) {

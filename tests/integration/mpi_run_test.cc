@@ -5,19 +5,14 @@
 
 #include <filesystem>
 
-#include "integration/orch_helpers.h"
+#include "integration/orch_run_fixture.h"
 
 namespace amnl::test {
 namespace {
 
 using nlohmann::json;
 
-class MpiRunTest : public ::testing::Test {
- protected:
-  void SetUp() override { make_orch_data(dir_ / "data"); }
-  std::string run_dir() const { return dir_ / "run"; }
-  TempDir dir_;
-};
+class MpiRunTest : public OrchRunTest {};
 
 TEST_F(MpiRunTest, FullRunTrainsEveryJobOnceAndEqualsTrainingAlone) {
   const std::string exp = write_orch_experiment(dir_, {"A", "B"}, {1, 2});

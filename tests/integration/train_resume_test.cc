@@ -142,6 +142,23 @@ class TrainResume : public ::testing::Test {
     EXPECT_EQ(json::parse(read_file(job_dir + "/metrics.json"))["run"]["resumes"], 1);
   }
 
+  // Trains into `job` until its manifest lists `checkpoint`, then SIGKILLs the trainer.
+  static void kill_once_checkpointed(const std::string& job, const std::string& checkpoint, const std::string& log) {
+    TrainProcess p(train_args(job), log);
+    ASSERT_TRUE(wait_for([&] { return manifest_lists(job, checkpoint); }, p, 180)) << p.output();
+    p.signal(SIGKILL);
+    ASSERT_EQ(p.wait(30), -SIGKILL) << "the run ended before it could be killed:\n" << p.output();
+  }
+
+  // `amnl train --resume` into `job`: it succeeds, its output names `resumed_from`, and the job
+  // ends bit for bit as the uninterrupted reference.
+  static void resume_and_expect_reference(const std::string& job, const std::string& resumed_from) {
+    auto r = run_command(train_args(job, true));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find(resumed_from), std::string::npos) << r.output;
+    expect_same_as_reference(job);
+  }
+
   static TempDir* dir_;
 };
 TempDir* TrainResume::dir_ = nullptr;
@@ -149,17 +166,9 @@ TempDir* TrainResume::dir_ = nullptr;
 TEST_F(TrainResume, SigkillAfterPeriodicCheckpointThenResumeIsBitIdentical) {
   TempDir t;
   const std::string job = t / "job";
-  {
-    TrainProcess p(train_args(job), t / "first.log");
-    ASSERT_TRUE(wait_for([&] { return manifest_lists(job, "epoch_2.pt"); }, p, 180)) << p.output();
-    p.signal(SIGKILL);
-    ASSERT_EQ(p.wait(30), -SIGKILL) << "the run ended before it could be killed:\n" << p.output();
-  }
+  ASSERT_NO_FATAL_FAILURE(kill_once_checkpointed(job, "epoch_2.pt", t / "first.log"));
   EXPECT_FALSE(fs::exists(job + "/metrics.json"));
-  auto r = run_command(train_args(job, true));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("resuming from"), std::string::npos) << r.output;
-  expect_same_as_reference(job);
+  resume_and_expect_reference(job, "resuming from");
 }
 
 TEST_F(TrainResume, Sigusr1MidEpochWritesEmergencyCheckpointExits75AndResumesBitIdentical) {
@@ -181,21 +190,13 @@ TEST_F(TrainResume, Sigusr1MidEpochWritesEmergencyCheckpointExits75AndResumesBit
       EXPECT_GT(e["batch"].get<int>(), 0) << "the emergency checkpoint holds a position inside an epoch";
     }
   ASSERT_TRUE(found) << manifest_entries(job).dump();
-  auto r = run_command(train_args(job, true));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("checkpoints/interrupted.pt"), std::string::npos) << r.output;
-  expect_same_as_reference(job);
+  resume_and_expect_reference(job, "checkpoints/interrupted.pt");
 }
 
 TEST_F(TrainResume, CorruptNewestCheckpointFallsBackToThePreviousOne) {
   TempDir t;
   const std::string job = t / "job";
-  {
-    TrainProcess p(train_args(job), t / "first.log");
-    ASSERT_TRUE(wait_for([&] { return manifest_lists(job, "epoch_4.pt"); }, p, 180)) << p.output();
-    p.signal(SIGKILL);
-    ASSERT_EQ(p.wait(30), -SIGKILL) << p.output();
-  }
+  ASSERT_NO_FATAL_FAILURE(kill_once_checkpointed(job, "epoch_4.pt", t / "first.log"));
   // Flip a byte in every checkpoint at the newest position (a best and a periodic checkpoint of
   // one epoch hold the same state), so the resume has to go back further.
   const json entries = manifest_entries(job);

@@ -24,33 +24,41 @@ TEST(JobIdTest, StableIdsAndDirs) {
   EXPECT_FALSE(job_dir("/runs/r", JobKey{"..", 1}).ok());
 }
 
-TEST(LeaseTest, OnlyTheNewestAttemptOwnsTheJob) {
-  test::TempDir dir;
+struct LeaseHolder {
+  int attempt;
+  int64_t token;
+  std::string session;
+};
+
+// FD001-s1's lease written for `first`, then for `second`: first owns the job until second's
+// lease is written, then only second does, and once lease.json holds `garbage` nobody does.
+void expect_the_second_lease_fences_the_first(const test::TempDir& dir, const LeaseHolder& first,
+                                              const LeaseHolder& second, const std::string& garbage) {
   auto storage = make_posix_storage();
   const std::string jd = dir / "jobs/FD001/seed_1";
-  EXPECT_FALSE(lease_owned_by(*storage, jd, 1, "s1"));  // no lease: nobody owns it
-  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 1, 3, "s1").ok());
-  EXPECT_TRUE(lease_owned_by(*storage, jd, 1, "s1"));
-  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 2, 4, "s1").ok());
-  EXPECT_FALSE(lease_owned_by(*storage, jd, 1, "s1"));  // the stale attempt is fenced
-  EXPECT_TRUE(lease_owned_by(*storage, jd, 2, "s1"));
-  test::write_file(lease_path(jd), "{\"attempt\": ");  // garbage is not ownership
-  EXPECT_FALSE(lease_owned_by(*storage, jd, 2, "s1"));
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", first.attempt, first.token, first.session).ok());
+  EXPECT_TRUE(lease_owned_by(*storage, jd, first.attempt, first.session));
+  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", second.attempt, second.token, second.session).ok());
+  EXPECT_FALSE(lease_owned_by(*storage, jd, first.attempt, first.session));
+  EXPECT_TRUE(lease_owned_by(*storage, jd, second.attempt, second.session));
+  test::write_file(lease_path(jd), garbage);
+  EXPECT_FALSE(lease_owned_by(*storage, jd, second.attempt, second.session));
+}
+
+TEST(LeaseTest, OnlyTheNewestAttemptOwnsTheJob) {
+  test::TempDir dir;
+  EXPECT_FALSE(lease_owned_by(*make_posix_storage(), dir / "jobs/FD001/seed_1", 1, "s1"));  // no lease: nobody's
+  // The stale attempt is fenced; garbage is not ownership.
+  expect_the_second_lease_fences_the_first(dir, {1, 3, "s1"}, {2, 4, "s1"}, "{\"attempt\": ");
 }
 
 // Attempt numbers come from the ledger; a session that lost records could reuse one. The lease's
 // session id keeps an earlier session's straggler with the same number fenced.
 TEST(LeaseTest, TheSameAttemptNumberOfAnotherSessionIsFenced) {
   test::TempDir dir;
-  auto storage = make_posix_storage();
-  const std::string jd = dir / "jobs/FD001/seed_1";
-  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 3, 1, "old-session").ok());
-  EXPECT_TRUE(lease_owned_by(*storage, jd, 3, "old-session"));
-  ASSERT_TRUE(write_lease(*storage, jd, "FD001-s1", 3, 2, "new-session").ok());
-  EXPECT_FALSE(lease_owned_by(*storage, jd, 3, "old-session"));
-  EXPECT_TRUE(lease_owned_by(*storage, jd, 3, "new-session"));
-  test::write_file(lease_path(jd), R"({"job": "FD001-s1", "attempt": 3})");  // no session: nobody's
-  EXPECT_FALSE(lease_owned_by(*storage, jd, 3, "new-session"));
+  // A lease without a session is nobody's.
+  expect_the_second_lease_fences_the_first(dir, {3, 1, "old-session"}, {3, 2, "new-session"},
+                                           R"({"job": "FD001-s1", "attempt": 3})");
 }
 
 // The fencing token orders the attempts' commits (worker/checkpoint_store.h): it must grow with

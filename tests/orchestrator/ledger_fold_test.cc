@@ -179,7 +179,9 @@ void expect_fold_matches(const Scheduler& s, const std::vector<json>& records, c
     ASSERT_EQ(to_string(expected), std::string(to_string(actual))) << when << ": " << id;
     ASSERT_EQ(fj.attempt, job.attempt) << when << ": " << id;
     ASSERT_EQ(fj.failures, job.failures) << when << ": " << id;
-    if (job.state == JobState::kRunning) ASSERT_EQ(fj.rank, job.rank) << when << ": " << id;
+    if (job.state == JobState::kRunning) {
+      ASSERT_EQ(fj.rank, job.rank) << when << ": " << id;
+    }
   }
 }
 
@@ -248,7 +250,9 @@ void simulate(uint64_t seed) {
   auto rerun = start_session(2);
   for (const auto& [id, job] : s->jobs()) {
     const JobStatus& replayed = rerun->jobs().at(id);
-    if (job.state == JobState::kDone || job.state == JobState::kFailed) EXPECT_EQ(replayed.state, job.state) << id;
+    if (job.state == JobState::kDone || job.state == JobState::kFailed) {
+      EXPECT_EQ(replayed.state, job.state) << id;
+    }
     EXPECT_EQ(replayed.attempt, job.attempt) << id;
     EXPECT_EQ(replayed.failures, job.failures) << id;
   }

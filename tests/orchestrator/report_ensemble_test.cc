@@ -36,13 +36,6 @@ double rmse(const std::vector<double>& p) {
   return std::sqrt(s / static_cast<double>(p.size()));
 }
 
-const json& dataset_of(const json& results, const std::string& name) {
-  for (const json& d : results["datasets"])
-    if (d["dataset"] == name) return d;
-  static const json kNone;
-  ADD_FAILURE() << "no dataset " << name;
-  return kNone;
-}
 
 class ReportEnsemble : public ::testing::Test {
  protected:
@@ -71,7 +64,7 @@ class ReportEnsemble : public ::testing::Test {
 };
 
 TEST_F(ReportEnsemble, TheEnsembleRmseIsThatOfTheSeedsMeanPredictionAndAFailedSeedIsNamed) {
-  const json e = dataset_of(write(r.run_dir), "FD001")["ensemble"];
+  const json e = test::dataset_of(write(r.run_dir), "FD001")["ensemble"];
   ASSERT_TRUE(e["available"]) << e.dump();
   EXPECT_EQ(e["n"], 3);
   EXPECT_EQ(e["seeds"], json({1, 2, 3}));
@@ -116,7 +109,7 @@ TEST_F(ReportEnsemble, TheEnsembleRmseIsThatOfTheSeedsMeanPredictionAndAFailedSe
 }
 
 TEST_F(ReportEnsemble, IdenticalSeedsMakeAnEnsembleEqualToOneOfThemWithNoSpread) {
-  const json e = dataset_of(write(r.run_dir), "SAME")["ensemble"];
+  const json e = test::dataset_of(write(r.run_dir), "SAME")["ensemble"];
   ASSERT_TRUE(e["available"]);
   std::vector<double> one;
   for (size_t u = 0; u < kTruth.size(); ++u) one.push_back(predicted(1, u));
@@ -127,7 +120,7 @@ TEST_F(ReportEnsemble, IdenticalSeedsMakeAnEnsembleEqualToOneOfThemWithNoSpread)
 
 TEST_F(ReportEnsemble, ASeedOnOtherTestUnitsIsLeftOutAndNamed) {
   write_predictions(r, "FD001", 3, 5);  // seed 3 covers only 5 of the 8 units
-  const json e = dataset_of(write(r.run_dir), "FD001")["ensemble"];
+  const json e = test::dataset_of(write(r.run_dir), "FD001")["ensemble"];
   EXPECT_EQ(e["seeds"], json({1, 2}));
   bool named = false;
   for (const json& l : e["left_out"]) named |= l.get<std::string>().rfind("FD001-s3: 5 test units", 0) == 0;
@@ -145,7 +138,7 @@ TEST_F(ReportEnsemble, CompareSetsTheTwoRunsEnsemblesSideBySide) {
   const json c = json::parse(read_file(r.run_dir + "/results/comparison.json"));
   const json& d = c["datasets"][0];
   ASSERT_EQ(d["dataset"], "FD001");
-  const json a_ens = dataset_of(json::parse(read_file(r.run_dir + "/results/results.json")), "FD001")["ensemble"];
+  const json a_ens = test::dataset_of(json::parse(read_file(r.run_dir + "/results/results.json")), "FD001")["ensemble"];
   std::vector<double> mean_b;
   for (size_t u = 0; u < kTruth.size(); ++u) mean_b.push_back((predicted(4, u) + predicted(5, u)) / 2);
   EXPECT_EQ(d["ensemble"]["n_a"], 3);
@@ -165,7 +158,7 @@ TEST_F(ReportEnsemble, TheValidationProtocolIsStatedPerDataset) {
     r.job_file("FD001", s, "metrics.json", m.dump());
   }
   const json results = write(r.run_dir);
-  const std::string v = dataset_of(results, "FD001")["validation"];
+  const std::string v = test::dataset_of(results, "FD001")["validation"];
   EXPECT_NE(v.find("last_window: 20 training units held out, each cut at 8 points (true RUL 6-145"), std::string::npos) << v;
   EXPECT_NE(v.find("RUL cap 125, window 30"), std::string::npos) << v;
   EXPECT_EQ(results["seeds"][0]["protocol"], "validation selection (last window)");

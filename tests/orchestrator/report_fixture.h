@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "orchestrator/rundir/ledger.h"
@@ -108,5 +109,22 @@ class ReportRunDir {
  private:
   std::string ledger_;
 };
+
+// The entry of results.json's `list` ("datasets" or "seeds") whose `key` is `name`; a test
+// failure (and null) when there is none.
+inline const nlohmann::json& entry_of(const nlohmann::json& results, const char* list, const char* key,
+                                      const std::string& name) {
+  for (const nlohmann::json& e : results[list])
+    if (e[key] == name) return e;
+  static const nlohmann::json kNone;
+  ADD_FAILURE() << "no " << key << " " << name << " in results." << list;
+  return kNone;
+}
+inline const nlohmann::json& dataset_of(const nlohmann::json& results, const std::string& name) {
+  return entry_of(results, "datasets", "dataset", name);
+}
+inline const nlohmann::json& seed_of(const nlohmann::json& results, const std::string& job) {
+  return entry_of(results, "seeds", "job", job);
+}
 
 }  // namespace amnl::test

@@ -17,7 +17,9 @@ namespace {
 
 using nlohmann::json;
 using test::read_file;
+using test::dataset_of;
 using test::ReportRunDir;
+using test::seed_of;
 
 // t(0.975, df) from printed tables, so the test does not share the code under test.
 const std::map<int, double> kT975 = {{1, 12.7062047}, {2, 4.3026527}, {4, 2.7764451}};
@@ -64,21 +66,6 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   return rows;
 }
 
-const json& dataset_of(const json& results, const std::string& name) {
-  for (const json& d : results["datasets"])
-    if (d["dataset"] == name) return d;
-  static const json kNone;
-  ADD_FAILURE() << "no dataset " << name;
-  return kNone;
-}
-
-const json& seed_of(const json& results, const std::string& job) {
-  for (const json& s : results["seeds"])
-    if (s["job"] == job) return s;
-  static const json kNone;
-  ADD_FAILURE() << "no seed " << job;
-  return kNone;
-}
 
 class ReportTest : public ::testing::Test {
  protected:

@@ -30,6 +30,19 @@ std::vector<JobSpec> specs(std::initializer_list<std::pair<const char*, double>>
   return out;
 }
 
+// A full disk met while FD001-s1 ran (max_attempts 1): no failure charged to the job, which is
+// queued again, nothing failed, one storage_failed record; and the same after a replay.
+void expect_a_storage_failure_charged_to_no_job(const Harness& h) {
+  EXPECT_NE(h.s.storage_failure().find("No space left"), std::string::npos);
+  EXPECT_EQ(h.s.jobs().at("FD001-s1").failures, 0);
+  EXPECT_EQ(h.s.counts().queued, 1);
+  EXPECT_TRUE(h.events("failed").empty());
+  EXPECT_EQ(h.events("storage_failed").size(), 1u);
+  Harness again(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1}, h.records);
+  EXPECT_EQ(again.s.jobs().at("FD001-s1").failures, 0);
+  EXPECT_EQ(again.s.counts().queued, 1);
+}
+
 ResultReport done() {
   ResultReport r;
   r.end = JobEnd::kDone;
@@ -244,14 +257,7 @@ TEST(SchedulerTest, AStorageFailureCostsNoAttemptAndIsReported) {
   full.end = JobEnd::kStorageFailed;
   full.reason = "writing checkpoint epoch_3.pt: No space left on device";
   ASSERT_TRUE(h.s.on_result(1, "FD001-s1", 1, full, h.clock.now()));
-  EXPECT_NE(h.s.storage_failure().find("No space left"), std::string::npos);
-  EXPECT_EQ(h.s.jobs().at("FD001-s1").failures, 0);
-  EXPECT_EQ(h.s.counts().queued, 1);
-  EXPECT_TRUE(h.events("failed").empty());
-  EXPECT_EQ(h.events("storage_failed").size(), 1u);
-  Harness again(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1}, h.records);  // nor on replay
-  EXPECT_EQ(again.s.jobs().at("FD001-s1").failures, 0);
-  EXPECT_EQ(again.s.counts().queued, 1);
+  expect_a_storage_failure_charged_to_no_job(h);
 }
 
 // Regression: the coordinator's own lease write failing on a full run dir charged the job a
@@ -263,16 +269,9 @@ TEST(SchedulerTest, AnUnwritableLeaseCostsNoAttemptAndIsAStorageFailure) {
   const auto a = h.s.dispatch(h.clock.now());
   ASSERT_EQ(a.size(), 1u);
   h.s.assignment_failed(a[0], "cannot assign: writing lease: No space left on device");
-  EXPECT_NE(h.s.storage_failure().find("No space left"), std::string::npos);
-  EXPECT_EQ(h.s.jobs().at("FD001-s1").failures, 0);
-  EXPECT_EQ(h.s.counts().queued, 1);
-  EXPECT_TRUE(h.events("failed").empty());
+  expect_a_storage_failure_charged_to_no_job(h);
   EXPECT_TRUE(h.events("attempt_failed").empty());
-  EXPECT_EQ(h.events("storage_failed").size(), 1u);
   EXPECT_TRUE(h.s.may_send(1));  // the worker did nothing wrong either
-  Harness again(specs({{"FD001", 1}}), SchedulerConfig{5, 20, 1}, h.records);  // nor on replay
-  EXPECT_EQ(again.s.jobs().at("FD001-s1").failures, 0);
-  EXPECT_EQ(again.s.counts().queued, 1);
 }
 
 TEST(SchedulerTest, DepartedWorkerGetsNothingAndItsJobIsRequeuedWithoutPenalty) {

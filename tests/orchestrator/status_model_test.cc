@@ -31,6 +31,12 @@ const json* find_job(const json& doc, const std::string& id) {
   return nullptr;
 }
 
+// `amnl status`'s table of `doc` holds each of `parts`.
+void expect_table_shows(const json& doc, std::initializer_list<const char*> parts) {
+  const std::string table = format_status_table(doc);
+  for (const char* part : parts) EXPECT_NE(table.find(part), std::string::npos) << part << " in\n" << table;
+}
+
 std::vector<json> two_job_run(Records& rec) {
   return {
       rec.at(0, {{"event", "session_started"}, {"session", "s1"}, {"ranks", 3}}),
@@ -90,11 +96,7 @@ TEST(StatusModel, RunningJobsShowRankEpochBestRmseElapsedAndEta) {
   EXPECT_DOUBLE_EQ(doc["elapsed_s"].get<double>(), 6.0);
   EXPECT_TRUE(doc["eta_s"].is_number());
   // The table names every job and its numbers.
-  const std::string table = format_status_table(doc);
-  EXPECT_NE(table.find("A-s1"), std::string::npos) << table;
-  EXPECT_NE(table.find("2/4"), std::string::npos) << table;
-  EXPECT_NE(table.find("20.500"), std::string::npos) << table;
-  EXPECT_NE(table.find("node-a"), std::string::npos) << table;
+  expect_table_shows(doc, {"A-s1", "2/4", "20.500", "node-a"});
 }
 
 // Issue 26: beside the selecting (last-window) validation RMSE, status shows the latest epoch's
@@ -110,9 +112,7 @@ TEST(StatusModel, TheAllWindowsValidationRmseIsShownBesideTheBest) {
   const json doc = m.snapshot(Records::kStart + 8);
   EXPECT_DOUBLE_EQ((*find_job(doc, "A-s1"))["val_all_windows_rmse"].get<double>(), 23.25);
   EXPECT_TRUE((*find_job(doc, "B-s1"))["val_all_windows_rmse"].is_null());
-  const std::string table = format_status_table(doc);
-  EXPECT_NE(table.find("VAL_ALL"), std::string::npos) << table;
-  EXPECT_NE(table.find("23.250"), std::string::npos) << table;
+  expect_table_shows(doc, {"VAL_ALL", "23.250"});
 }
 
 TEST(StatusModel, DeathRetryDoneAndFailureAreFollowed) {
@@ -162,9 +162,7 @@ TEST(StatusModel, DeathRetryDoneAndFailureAreFollowed) {
   EXPECT_EQ(doc["totals"]["failed"], 1);
   EXPECT_EQ(doc["totals"]["done"], 1);
   EXPECT_EQ(doc["eta_s"], 0);
-  const std::string table = format_status_table(doc);
-  EXPECT_NE(table.find("NaN loss"), std::string::npos) << table;
-  EXPECT_NE(table.find("dead (rank 1)"), std::string::npos) << table;
+  expect_table_shows(doc, {"NaN loss", "dead (rank 1)"});
 }
 
 // A rank the scheduler excluded (RankHealth) is alive but takes no work: the table says which
@@ -183,9 +181,8 @@ TEST(StatusModel, AnExcludedRankIsShownWithItsReasonAndLeftOutOfTheEta) {
     if (r["rank"] == 2) rank2 = r;
   EXPECT_EQ(rank2["excluded"], true);
   EXPECT_EQ(rank2["reason"], "failed 3 jobs in a row");
-  const std::string table = format_status_table(doc);
-  EXPECT_NE(table.find("workers: 2 alive (1 excluded)"), std::string::npos) << table;
-  EXPECT_NE(table.find("rank 2 on node-b excluded (busy): failed 3 jobs in a row"), std::string::npos) << table;
+  expect_table_shows(doc, {"workers: 2 alive (1 excluded)",
+                           "rank 2 on node-b excluded (busy): failed 3 jobs in a row"});
   // With the only other rank excluded too, nothing can run the queue: no ETA.
   m.apply(rec.at(6, {{"event", "worker_excluded"}, {"rank", 1}, {"reason", "x"}}));
   EXPECT_TRUE(m.snapshot(Records::kStart + 7)["eta_s"].is_null());
@@ -366,9 +363,7 @@ TEST_F(StatusLoadTest, ReadsLedgerRanksOutcomeAndExperimentWithoutChangingThem) 
   EXPECT_EQ((*find_job(*doc, "A-s1"))["state"], "running");
   EXPECT_EQ((*doc)["outcome"]["outcome"], "running");
   EXPECT_EQ((*doc)["coordinator"]["host"], "head");
-  const std::string table = format_status_table(*doc);
-  EXPECT_NE(table.find("damaged line"), std::string::npos) << table;
-  EXPECT_NE(table.find("outcome.json: running"), std::string::npos) << table;
+  expect_table_shows(*doc, {"damaged line", "outcome.json: running"});
 }
 
 // A refused resubmission replaces outcome.json; the table still says how the run itself ended.
@@ -381,10 +376,8 @@ TEST_F(StatusLoadTest, ARefusedOutcomeShowsTheRunsLastSession) {
                        .dump());
   auto doc = load_run_status(*storage_, dir_.path(), Records::kStart + 6);
   ASSERT_TRUE(doc.ok()) << doc.message();
-  const std::string table = format_status_table(*doc);
-  EXPECT_NE(table.find("outcome.json: refused (exit 2): they differ at 'seeds'"), std::string::npos) << table;
-  EXPECT_NE(table.find("last session before that: complete (exit 0, 2026-12-07T05:03:43Z)"), std::string::npos)
-      << table;
+  expect_table_shows(*doc, {"outcome.json: refused (exit 2): they differ at 'seeds'",
+                            "last session before that: complete (exit 0, 2026-12-07T05:03:43Z)"});
 }
 
 TEST_F(StatusLoadTest, GarbageLedgerAndBadOutcomeAreReportedNotFatal) {

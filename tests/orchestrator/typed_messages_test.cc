@@ -276,19 +276,19 @@ TEST(TypedMessageTest, StartAndAssignRefuseWrongTypesFieldByField) {
 }
 
 // The kind each struct sends under is its own (send_msg and WorkerAgent::send use it as the tag).
+template <typename... Msgs>
+constexpr bool each_names(std::initializer_list<MsgKind> kinds) {
+  const MsgKind own[] = {Msgs::kKind...};
+  size_t i = 0;
+  for (MsgKind k : kinds)
+    if (i >= sizeof...(Msgs) || own[i++] != k) return false;
+  return i == sizeof...(Msgs);
+}
 TEST(TypedMessageTest, EachStructNamesItsKind) {
-  static_assert(HelloMsg::kKind == MsgKind::kHello);
-  static_assert(ReadyMsg::kKind == MsgKind::kReady);
-  static_assert(HeartbeatMsg::kKind == MsgKind::kHeartbeat);
-  static_assert(ProgressMsg::kKind == MsgKind::kProgress);
-  static_assert(ResultMsg::kKind == MsgKind::kResult);
-  static_assert(ByeMsg::kKind == MsgKind::kBye);
-  static_assert(StartMsg::kKind == MsgKind::kStart);
-  static_assert(AbortMsg::kKind == MsgKind::kAbort);
-  static_assert(AssignMsg::kKind == MsgKind::kAssign);
-  static_assert(PingMsg::kKind == MsgKind::kPing);
-  static_assert(StopMsg::kKind == MsgKind::kStop);
-  static_assert(ShutdownMsg::kKind == MsgKind::kShutdown);
+  static_assert(each_names<HelloMsg, ReadyMsg, HeartbeatMsg, ProgressMsg, ResultMsg, ByeMsg, StartMsg, AbortMsg,
+                           AssignMsg, PingMsg, StopMsg, ShutdownMsg>(
+      {MsgKind::kHello, MsgKind::kReady, MsgKind::kHeartbeat, MsgKind::kProgress, MsgKind::kResult, MsgKind::kBye,
+       MsgKind::kStart, MsgKind::kAbort, MsgKind::kAssign, MsgKind::kPing, MsgKind::kStop, MsgKind::kShutdown}));
 }
 
 }  // namespace

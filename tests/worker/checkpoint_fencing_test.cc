@@ -28,8 +28,15 @@ CheckpointInfo periodic(int epoch, int attempt) {
   return i;
 }
 
+using Files = std::vector<std::pair<std::string, std::string>>;
+
 class CheckpointFencing : public ::testing::Test {
  protected:
+  ~CheckpointFencing() override {
+    if (!late_writer_.joinable()) return;
+    storage_->release_held();
+    late_writer_.join();
+  }
   // Attempt `attempt` holds the lease while `lease_` equals its token (10 * attempt).
   std::unique_ptr<CheckpointStore> attempt(int attempt) {
     const int64_t token = 10 * attempt;
@@ -61,28 +68,44 @@ class CheckpointFencing : public ::testing::Test {
     EXPECT_TRUE(storage_->wait_until_held(std::chrono::seconds(10))) << "the put never reached " << op << " " << part;
     return t;
   }
+  // The race of every test: attempt 1 commits epoch 2 ("A2"), then starts putting `late`, held
+  // at the first `op` on a path containing `part`, and the lease moves to attempt 2.
+  std::unique_ptr<CheckpointStore> stale_writer_held_at(const CheckpointInfo& late, const std::string& bytes,
+                                                        const std::string& op, const std::string& part) {
+    auto a = attempt(1);
+    EXPECT_TRUE(a->put(periodic(2, 1), "A2", 2).ok());
+    late_writer_ = stalled_put(*a, late, bytes, op, part, &late_);
+    lease_ = 20;
+    return a;
+  }
+  // Lets the held writer go on; its put's result is then in late_.
+  void release_stale_writer() {
+    storage_->release_held();
+    late_writer_.join();
+  }
+  // Attempt 2 takes over and commits `info` as `bytes`.
+  std::unique_ptr<CheckpointStore> new_owner_commits(const CheckpointInfo& info, const std::string& bytes) {
+    auto b = attempt(2);
+    EXPECT_TRUE(b->take_over().ok());
+    EXPECT_TRUE(b->put(info, bytes, 2).ok());
+    return b;
+  }
 
   test::TempDir dir_;
   std::shared_ptr<FaultInjectingStorage> storage_ = std::make_shared<FaultInjectingStorage>(make_posix_storage());
   std::atomic<int64_t> lease_{10};
+  std::thread late_writer_;
+  Status late_;  // the held put's result, once released
 };
 
 // Regression: the lease was asked before the write only, so a writer stalled in it replaced
 // epoch_4.pt and rewrote MANIFEST.json over the new attempt's after waking.
 TEST_F(CheckpointFencing, AWriterStalledInItsDataWritePastANewLeaseCommitsNothing) {
-  auto a = attempt(1);
-  ASSERT_TRUE(a->put(periodic(2, 1), "A2", 2).ok());
-  Status late;
-  std::thread t = stalled_put(*a, periodic(4, 1), "A4 late", "write", "epoch_4.pt", &late);
-  lease_ = 20;
-  auto b = attempt(2);
-  ASSERT_TRUE(b->take_over().ok());
-  ASSERT_TRUE(b->put(periodic(4, 2), "B4", 2).ok());
-  storage_->release_held();
-  t.join();
-  EXPECT_FALSE(late.ok());
-  EXPECT_TRUE(a->lost_lease()) << late.message();
-  using Files = std::vector<std::pair<std::string, std::string>>;
+  auto a = stale_writer_held_at(periodic(4, 1), "A4 late", "write", "epoch_4.pt");
+  new_owner_commits(periodic(4, 2), "B4");
+  release_stale_writer();
+  EXPECT_FALSE(late_.ok());
+  EXPECT_TRUE(a->lost_lease()) << late_.message();
   EXPECT_EQ(trusted(), (Files{{"epoch_4.pt", "B4"}, {"epoch_2.pt", "A2"}}));
   EXPECT_EQ(alias("epoch_4.pt"), "B4");
   EXPECT_FALSE(any_file_of_token(10)) << "the stale attempt left files behind";
@@ -94,18 +117,10 @@ TEST_F(CheckpointFencing, AWriterStalledInItsDataWritePastANewLeaseCommitsNothin
 // Stalled after its last lease question, right before writing its manifest: the manifest lands
 // (under the stale attempt's own name) but carries an older token, so no reader trusts it.
 TEST_F(CheckpointFencing, AManifestCommittedLateByAStaleWriterIsNeverTrusted) {
-  auto a = attempt(1);
-  ASSERT_TRUE(a->put(periodic(2, 1), "A2", 2).ok());
-  Status late;
-  std::thread t = stalled_put(*a, periodic(6, 1), "A6 late", "write", "MANIFEST.f10", &late);
-  lease_ = 20;
-  auto b = attempt(2);
-  ASSERT_TRUE(b->take_over().ok());
-  ASSERT_TRUE(b->put(periodic(4, 2), "B4", 2).ok());
-  storage_->release_held();
-  t.join();
-  EXPECT_TRUE(a->lost_lease()) << late.message();
-  using Files = std::vector<std::pair<std::string, std::string>>;
+  auto a = stale_writer_held_at(periodic(6, 1), "A6 late", "write", "MANIFEST.f10");
+  new_owner_commits(periodic(4, 2), "B4");
+  release_stale_writer();
+  EXPECT_TRUE(a->lost_lease()) << late_.message();
   EXPECT_EQ(trusted(), (Files{{"epoch_4.pt", "B4"}, {"epoch_2.pt", "A2"}})) << "the stale epoch 6 is trusted";
   EXPECT_FALSE(std::filesystem::exists(dir() + "/epoch_6.pt")) << "the stale epoch 6 was published";
   // The next attempt resumes from the owner's lineage, and clears the stale leftovers.
@@ -122,20 +137,12 @@ TEST_F(CheckpointFencing, AManifestCommittedLateByAStaleWriterIsNeverTrusted) {
 // and the links of the user-visible names. Once the new owner took over, the stale attempt's
 // files are gone (the owner removes older tokens), so a late link fails, and as fenced.
 TEST_F(CheckpointFencing, ALateAliasLinkAfterTheNewOwnerTookOverFailsAsFenced) {
-  auto a = attempt(1);
-  ASSERT_TRUE(a->put(periodic(2, 1), "A2", 2).ok());
-  Status late;
-  std::thread t = stalled_put(*a, periodic(4, 1), "A4", "link", "epoch_4.pt", &late);
-  lease_ = 20;
-  auto b = attempt(2);
-  ASSERT_TRUE(b->take_over().ok());  // inherits A's epoch 4: A committed it before the lease moved
-  ASSERT_TRUE(b->put(periodic(6, 2), "B6", 2).ok());
-  storage_->release_held();
-  t.join();
-  EXPECT_FALSE(late.ok());
+  auto a = stale_writer_held_at(periodic(4, 1), "A4", "link", "epoch_4.pt");
+  new_owner_commits(periodic(6, 2), "B6");  // inherits A's epoch 4: A committed it before the lease moved
+  release_stale_writer();
+  EXPECT_FALSE(late_.ok());
   EXPECT_TRUE(a->lost_lease()) << "a stale writer's failure is a lost lease, not a storage failure: "
-                               << late.message();
-  using Files = std::vector<std::pair<std::string, std::string>>;
+                               << late_.message();
   EXPECT_EQ(trusted(), (Files{{"epoch_6.pt", "B6"}, {"epoch_4.pt", "A4"}}));
   EXPECT_EQ(nlohmann::json::parse(alias("MANIFEST.json")).value("writer", ""), make_fence_id(20, "9f3a77c1", 2).tag);
 }
@@ -143,18 +150,10 @@ TEST_F(CheckpointFencing, ALateAliasLinkAfterTheNewOwnerTookOverFailsAsFenced) {
 // The same window before the new owner starts: the late links land, and are what the new owner
 // takes over, exactly as if they had come before the lease moved.
 TEST_F(CheckpointFencing, ALatePublishBeforeTheNewOwnerStartsIsTakenOverAsCommitted) {
-  auto a = attempt(1);
-  ASSERT_TRUE(a->put(periodic(2, 1), "A2", 2).ok());
-  Status late;
-  std::thread t = stalled_put(*a, periodic(4, 1), "A4", "link", "MANIFEST.json", &late);
-  lease_ = 20;
-  storage_->release_held();
-  t.join();
-  EXPECT_TRUE(late.ok()) << late.message();
-  auto b = attempt(2);
-  ASSERT_TRUE(b->take_over().ok());
-  ASSERT_TRUE(b->put(periodic(6, 2), "B6", 2).ok());
-  using Files = std::vector<std::pair<std::string, std::string>>;
+  auto a = stale_writer_held_at(periodic(4, 1), "A4", "link", "MANIFEST.json");
+  release_stale_writer();
+  EXPECT_TRUE(late_.ok()) << late_.message();
+  new_owner_commits(periodic(6, 2), "B6");
   EXPECT_EQ(trusted(), (Files{{"epoch_6.pt", "B6"}, {"epoch_4.pt", "A4"}}));
   EXPECT_EQ(alias("epoch_4.pt"), "A4");
   EXPECT_FALSE(std::filesystem::exists(dir() + "/epoch_2.pt")) << "retention keeps the last 2";
@@ -183,16 +182,10 @@ TEST_F(CheckpointFencing, TakeOverMakesTheInheritedCheckpointsTheOwnersOwn) {
 // A fresh start (resume off) is fenced too: the owner's empty manifest outranks the older
 // lineage, so a stale writer's late manifest does not bring its checkpoints back.
 TEST_F(CheckpointFencing, AFenceClearOutranksALateManifestOfTheOlderLineage) {
-  auto a = attempt(1);
-  ASSERT_TRUE(a->put(periodic(2, 1), "A2", 2).ok());
-  Status late;
-  std::thread t = stalled_put(*a, periodic(4, 1), "A4 late", "write", "MANIFEST.f10", &late);
-  lease_ = 20;
-  auto b = attempt(2);
-  ASSERT_TRUE(b->clear().ok());
-  storage_->release_held();
-  t.join();
-  EXPECT_TRUE(a->lost_lease()) << late.message();
+  auto a = stale_writer_held_at(periodic(4, 1), "A4 late", "write", "MANIFEST.f10");
+  ASSERT_TRUE(attempt(2)->clear().ok());
+  release_stale_writer();
+  EXPECT_TRUE(a->lost_lease()) << late_.message();
   EXPECT_TRUE(trusted().empty());
   EXPECT_FALSE(std::filesystem::exists(dir() + "/epoch_2.pt"));
   EXPECT_FALSE(std::filesystem::exists(dir() + "/epoch_4.pt"));
@@ -203,10 +196,7 @@ TEST_F(CheckpointFencing, APlainLayoutIsTakenOverWithItsCheckpoints) {
   CheckpointStore plain(storage_, dir());
   ASSERT_TRUE(plain.put(periodic(2, 1), "P2", 2).ok());
   lease_ = 20;
-  auto b = attempt(2);
-  ASSERT_TRUE(b->take_over().ok());
-  ASSERT_TRUE(b->put(periodic(4, 2), "B4", 2).ok());
-  using Files = std::vector<std::pair<std::string, std::string>>;
+  new_owner_commits(periodic(4, 2), "B4");
   EXPECT_EQ(trusted(), (Files{{"epoch_4.pt", "B4"}, {"epoch_2.pt", "P2"}}));
   EXPECT_FALSE(std::filesystem::exists(dir() + "/MANIFEST.prev.json"));
 }
