@@ -13,57 +13,25 @@ Each prints one "RESULT ..." line, in the format of bench_vs_reference. Always 1
 """
 import json
 import math
+import os
 import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "pytorch"))
+from amnl_model import DualTaskModel  # noqa: E402  the one PyTorch definition of the model
 
-class DualTaskModel(nn.Module):
-    def __init__(self, m, features):
-        super().__init__()
-        layers, c_in = [], features
-        for ch in m["conv_channels"]:
-            layers += [nn.Conv1d(c_in, ch, 3, padding=1), nn.BatchNorm1d(ch), nn.ReLU(), nn.Dropout(m["conv_dropout"])]
-            c_in = ch
-        self.conv = nn.Sequential(*layers)
-        h = m["lstm_hidden"]
-        self.lstm = nn.LSTM(c_in, h, num_layers=m["lstm_layers"], batch_first=True, bidirectional=True,
-                            dropout=m["lstm_dropout"] if m["lstm_layers"] > 1 else 0.0)
-        e = 2 * h
-        self.attention = nn.MultiheadAttention(e, m["attention_heads"], dropout=m["attention_dropout"])
-        self.norm = nn.LayerNorm(e)
-        layers, c_in = [], e
-        for w in m["funnel"]:
-            layers += [nn.Linear(c_in, w), nn.ReLU(), nn.Dropout(m["funnel_dropout"])]
-            c_in = w
-        self.funnel = nn.Sequential(*layers)
-        shared = c_in
-        layers = []
-        for w in m["rul_head"]:
-            layers += [nn.Linear(c_in, w), nn.ReLU()]
-            c_in = w
-        out = nn.Linear(c_in, 1)
-        with torch.no_grad():
-            out.bias.fill_(0.5)
-        self.rul_head = nn.Sequential(*layers, out, nn.ReLU())
-        layers, c_in = [], shared
-        for w in m["health_head"]:
-            layers += [nn.Linear(c_in, w), nn.ReLU()]
-            c_in = w
-        self.health_head = nn.Sequential(*layers, nn.Linear(c_in, m["classes"]))
 
-    def forward(self, x):
-        h = self.conv(x.transpose(1, 2))
-        h = self.lstm(h.transpose(1, 2))[0]
-        t = h.transpose(0, 1)
-        attended = self.attention(t, t, t, need_weights=False)[0]
-        t = self.norm(t + attended)
-        shared = self.funnel(t[-1])
-        return self.rul_head(shared).squeeze(-1), self.health_head(shared)
+def reference_model(m, features):
+    """amnl's DualTaskModel as a PyTorch user has it (examples/pytorch/amnl_model.py), with the
+    RUL output's bias at 0.5 as amnl initialises it for training (worker/model.cc)."""
+    model = DualTaskModel(m, features)
+    with torch.no_grad():
+        model.rul_head[-2].bias.fill_(0.5)
+    return model
 
 
 class Ema:
@@ -93,7 +61,7 @@ class Setup:
         self.n = n
         self.cfg = meta["recipes"][preset]
         torch.manual_seed(1)
-        self.model = DualTaskModel(self.cfg["model"], f)
+        self.model = reference_model(self.cfg["model"], f)
         o = self.cfg["optimizer"]
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=o["lr"], betas=(o["beta1"], o["beta2"]),
                                      eps=o["eps"], weight_decay=o["weight_decay"])

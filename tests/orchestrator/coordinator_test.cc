@@ -17,6 +17,7 @@
 #include "orchestrator/rundir/departure.h"
 #include "orchestrator/rundir/lease.h"
 #include "orchestrator/rundir/ledger.h"
+#include "queued_transport.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {
@@ -27,7 +28,7 @@ using nlohmann::json;
 // Workers simulated inside the transport: each finishes a job `job_seconds` after it is assigned
 // (writing metrics.json into the job dir, as the trainer does last), answers STOP with
 // "preempted", except `silent_after_assign`, which takes its first job and never speaks again.
-class FakeWorkers final : public Transport {
+class FakeWorkers final : public QueuedTransport {
  public:
   FakeWorkers(int size, int silent_after_assign, std::shared_ptr<Storage> storage, double job_seconds = 0)
       : size_(size), silent_rank_(silent_after_assign), storage_(std::move(storage)), job_seconds_(job_seconds) {}
@@ -141,13 +142,8 @@ class FakeWorkers final : public Transport {
       for (int r = 1; r < size_; ++r)
         if (!(r == silent_rank_ && silent_) && !gone_silent_.count(r)) push(Message{MsgKind::kHeartbeat, r, {{"job", ""}, {"attempt", 0}, {"counter", -1}}});
     }
-    if (inbox_.empty()) return std::nullopt;
-    Message m = inbox_.front();
-    inbox_.pop_front();
-    return m;
+    return take_queued();
   }
-  void progress() override {}
-  size_t pending_sends() const override { return 0; }
   void forget(int rank) override { forgotten_.insert(rank); }
   void readmit(int rank) override { forgotten_.erase(rank); ++readmitted; }
 
@@ -222,7 +218,6 @@ class FakeWorkers final : public Transport {
   std::map<int, Running> running_;
   std::map<int, int> done_by_;
   std::set<int> gone_silent_;
-  std::deque<Message> inbox_;
   std::set<int> forgotten_;
   SteadyClock clock_;
   double last_hb_ = 0;
@@ -258,12 +253,31 @@ Experiment experiment(const test::TempDir& dir) {
   return *e;
 }
 
+// Options without the periodic summary line: the tests read the ledger, not the log.
+CoordinatorOptions quiet_options() {
+  CoordinatorOptions opt;
+  opt.summary_interval_s = 100;
+  return opt;
+}
+
+// A thread that makes the disk refuse appends once the first job is done (after its done record
+// is durable), for `full_for_s` seconds, or for good when that is negative.
+std::thread fill_the_disk_after_the_first_job(const FakeWorkers& workers, FaultInjectingStorage& disk,
+                                              double full_for_s = -1) {
+  return std::thread([&workers, &disk, full_for_s] {
+    while (workers.trained_total == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    disk.set_appends_failing(true);
+    if (full_for_s < 0) return;
+    std::this_thread::sleep_for(std::chrono::duration<double>(full_for_s));
+    disk.set_appends_failing(false);
+  });
+}
+
 TEST(CoordinatorTest, LeaseBeforeAssignDeadWorkerFencedAndNeverContactedAgain) {
   test::TempDir dir;
   auto storage = make_posix_storage();
   FakeWorkers workers(3, /*silent_after_assign=*/2, storage);
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   Coordinator c(workers, experiment(dir), storage, opt);
   EXPECT_EQ(c.run(), 0);
   EXPECT_EQ(workers.assign_without_lease, 0);
@@ -310,8 +324,7 @@ TEST(CoordinatorTest, AWorkerTimeoutIsAppliedOnTheGivenClock) {
   Experiment e = experiment(dir);
   e.fault.worker_timeout_s = 1000;
   e.fault.progress_timeout_s = 1e9;  // only the worker timeout may end rank 2's attempt
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   opt.clock = workers.simulated;
   const auto started = std::chrono::steady_clock::now();
   Coordinator c(workers, e, storage, opt);
@@ -338,8 +351,7 @@ TEST(CoordinatorTest, ARankDeclaredDeadThatIsHeardFromAgainIsReadmittedAndGetsNe
   auto storage = make_posix_storage();
   FakeWorkers workers(3, /*silent_after_assign=*/-1, storage, /*job_seconds=*/1.0);
   workers.partition_on_first_assign[2] = 0.7;  // > worker_timeout_s 0.3
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   Coordinator c(workers, experiment(dir), storage, opt);
   EXPECT_EQ(c.run(), 0);
   const auto records = ledger_records(dir);
@@ -399,8 +411,7 @@ TEST(CoordinatorTest, ACoordinatorThatWasPausedDoesNotBlameItsWorkers) {
   workers.simulated = std::make_shared<FakeClock>();
   workers.stall_after_s = 0.2;
   workers.stall_seconds = 5.5;  // > worker_timeout_s 0.3 (and < any real coordinator timeout)
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   opt.clock = workers.simulated;
   opt.loop_clock = workers.simulated;
   Coordinator c(workers, experiment(dir), storage, opt);
@@ -420,8 +431,7 @@ TEST(CoordinatorTest, AWorkerThatLeftANoteIsRecordedAsLeftAndItsJobIsNotCharged)
   auto storage = make_posix_storage();
   FakeWorkers workers(3, /*silent_after_assign=*/-1, storage, /*job_seconds=*/0.2);
   workers.depart_on_first_assign[2] = "no message from the coordinator for 61.0 s: checkpointed and left";
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   Coordinator c(workers, experiment(dir), storage, opt);
   EXPECT_EQ(c.run(), 0);
   const auto records = ledger_records(dir);
@@ -444,8 +454,7 @@ TEST(CoordinatorTest, ARefusedRunLeavesARefusedOutcome) {
   auto storage = make_posix_storage();
   {
     FakeWorkers workers(3, -1, storage);
-    CoordinatorOptions opt;
-    opt.summary_interval_s = 100;
+    CoordinatorOptions opt = quiet_options();
     Coordinator c(workers, experiment(dir), storage, opt);
     ASSERT_EQ(c.run(), 0);
   }
@@ -484,8 +493,7 @@ TEST(CoordinatorTest, WhenOnlyExcludedRanksAreLeftTheRunEndsIncompleteForARerun)
   FakeWorkers workers(3, -1, storage, /*job_seconds=*/0.3);
   workers.broken = {1};
   workers.silent_after_done = {{2, 2}};
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   Coordinator c(workers, experiment(dir), storage, opt);
   EXPECT_EQ(c.run(), 75);
   const json outcome = json::parse(test::read_file(dir / "run/outcome.json"));
@@ -511,15 +519,10 @@ TEST(CoordinatorTest, AnUnwritableLedgerStopsTheRunCleanlyAndTheRerunLosesNothin
   std::map<std::string, int> trained;
   {
     FakeWorkers workers(3, -1, disk, /*job_seconds=*/0.3);
-    CoordinatorOptions opt;
-    opt.summary_interval_s = 100;
+    CoordinatorOptions opt = quiet_options();
     opt.ledger_failure_grace_s = 0.1;
     Coordinator c(workers, experiment(dir), disk, opt);
-    // The disk fills once the first job is done (after its done record is durable).
-    std::thread filler([&] {
-      while (workers.trained_total == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      disk->set_appends_failing(true);
-    });
+    std::thread filler = fill_the_disk_after_the_first_job(workers, *disk);
     first_exit = c.run();
     filler.join();
     trained = workers.trained;
@@ -534,8 +537,7 @@ TEST(CoordinatorTest, AnUnwritableLedgerStopsTheRunCleanlyAndTheRerunLosesNothin
 
   disk->set_appends_failing(false);  // space again: the same command resumes
   FakeWorkers workers(3, -1, disk);
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   Coordinator c(workers, experiment(dir), disk, opt);
   EXPECT_EQ(c.run(), 0);
   for (const auto& [job, n] : workers.trained) trained[job] += n;
@@ -557,16 +559,10 @@ TEST(CoordinatorTest, ABriefLedgerOutageLosesNoRecord) {
   test::TempDir dir;
   auto disk = std::make_shared<FaultInjectingStorage>(make_posix_storage());
   FakeWorkers workers(3, -1, disk, /*job_seconds=*/0.05);
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   opt.ledger_failure_grace_s = 30;
   Coordinator c(workers, experiment(dir), disk, opt);
-  std::thread outage([&] {
-    while (workers.trained_total == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    disk->set_appends_failing(true);
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    disk->set_appends_failing(false);
-  });
+  std::thread outage = fill_the_disk_after_the_first_job(workers, *disk, /*full_for_s=*/0.15);
   EXPECT_EQ(c.run(), 0);
   outage.join();
   const auto records = ledger_records(dir);
@@ -590,8 +586,7 @@ TEST(CoordinatorTest, FinishedJobsMissingFromTheLedgerAreAdoptedAndDamagedMetric
                    R"({"dataset": "X", "seed": 2, "test_rmse": 9.5, "epochs_run": 3, "run": {"attempt": 2}})");
   test::write_file(dir / "run/jobs/X/seed_3/metrics.json", R"({"dataset": "X", "seed": 4})");  // another job's
   FakeWorkers workers(3, -1, storage);
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   Coordinator c(workers, experiment(dir), storage, opt);
   EXPECT_EQ(c.run(), 0);
   std::set<std::string> trained;
@@ -617,8 +612,7 @@ TEST(CoordinatorTest, MalformedWorkerMessagesAreIgnoredAndTheRunCompletes) {
   auto storage = make_posix_storage();
   FakeWorkers workers(3, -1, storage, /*job_seconds=*/0.05);
   workers.hostile = true;
-  CoordinatorOptions opt;
-  opt.summary_interval_s = 100;
+  CoordinatorOptions opt = quiet_options();
   Coordinator c(workers, experiment(dir), storage, opt);
   EXPECT_EQ(c.run(), 0);
   EXPECT_GT(workers.malformed_sent, 0);

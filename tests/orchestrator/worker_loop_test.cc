@@ -8,6 +8,7 @@
 
 #include "orchestrator/rundir/lease.h"
 #include "orchestrator/ranks/worker_loop.h"
+#include "queued_transport.h"
 #include "support/test_support.h"
 
 namespace amnl::orch {
@@ -17,7 +18,7 @@ using nlohmann::json;
 
 // Rank 1's view of a coordinator that starts it, assigns one job, and sends SHUTDOWN once the
 // job has begun.
-class ScriptedCoordinator final : public Transport {
+class ScriptedCoordinator final : public QueuedTransport {
  public:
   ScriptedCoordinator(std::string job_dir, std::string session, const std::atomic<bool>& job_started)
       : job_dir_(std::move(job_dir)), session_(std::move(session)), job_started_(job_started) {}
@@ -37,13 +38,8 @@ class ScriptedCoordinator final : public Transport {
       shutdown_sent_ = true;
       inbox_.push_back(Message{MsgKind::kShutdown, 0, json::object()});
     }
-    if (inbox_.empty()) return std::nullopt;
-    Message m = inbox_.front();
-    inbox_.pop_front();
-    return m;
+    return take_queued();
   }
-  void progress() override {}
-  size_t pending_sends() const override { return 0; }
   void forget(int) override {}
   void readmit(int) override {}
 
@@ -51,7 +47,6 @@ class ScriptedCoordinator final : public Transport {
   std::string job_dir_, session_;
   const std::atomic<bool>& job_started_;
   bool assigned_ = false, shutdown_sent_ = false;
-  std::deque<Message> inbox_;
 };
 
 // What a trainer that ignores stop requests saw once it woke up after the worker had exited.
