@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/bench_timing.h"
+#include "bench/scheduler_drive.h"
 #include "common/storage.h"
 #include "orchestrator/rundir/ledger.h"
 #include "orchestrator/policy/scheduler.h"
@@ -22,40 +23,8 @@ using nlohmann::json;
 using amnl::bench::Clock;
 using amnl::bench::seconds_since;
 
-namespace {
-
-std::vector<JobSpec> specs(int jobs) {
-  std::vector<JobSpec> s;
-  for (int i = 0; i < jobs; ++i) s.push_back(JobSpec{JobKey{"FD00" + std::to_string(1 + i % 4), i}, double(i % 97)});
-  return s;
-}
-
-// Every job through assign -> heartbeat -> progress -> result; records go to `sink`.
-double run_jobs(int jobs, int workers, const LedgerSink& sink) {
-  Scheduler s(specs(jobs), SchedulerConfig{30, 900, 3}, sink);
-  double now = 0;
-  for (int r = 1; r <= workers; ++r) s.add_worker(r, now);
-  ResultReport done;
-  done.end = JobEnd::kDone;
-  done.metrics = {{"test_rmse", 12.3}, {"test_mae", 9.1}, {"nasa_score", 321.0}};
-  const auto t0 = Clock::now();
-  while (!s.all_jobs_ended()) {
-    now += 1;
-    for (int r = 1; r <= workers; ++r) s.on_ready(r, now);
-    for (const Assignment& a : s.dispatch(now)) {
-      s.on_heartbeat(a.rank, a.job, a.attempt, 1, now);
-      ProgressReport p;
-      p.epoch = 1;
-      p.checkpoint = "jobs/" + a.key.dataset + "/seed_" + std::to_string(a.key.seed) + "/checkpoints/periodic.pt";
-      s.on_progress(a.rank, a.job, a.attempt, p, now);
-      s.on_result(a.rank, a.job, a.attempt, done, now);
-    }
-    s.check_deadlines(now);
-  }
-  return seconds_since(t0);
-}
-
-}  // namespace
+using amnl::bench::drive_every_job;
+using amnl::bench::synthetic_jobs;
 
 int main(int argc, char** argv) {
   const std::string tmp = argc > 1 ? argv[1] : "/tmp";
@@ -64,14 +33,14 @@ int main(int argc, char** argv) {
   {
     const int jobs = 20000, workers = 500;
     size_t records = 0;
-    const double sec = run_jobs(jobs, workers, [&](const json&) { ++records; });
+    const double sec = drive_every_job(jobs, workers, [&](const json&) { ++records; });
     std::printf("RESULT coord assignments_per_s=%.0f jobs=%d workers=%d records_per_job=%.1f\n", jobs / sec, jobs,
                 workers, double(records) / jobs);
   }
 
   // Ledger appends with fsync, on the file system of TMP_DIR.
   std::vector<json> recorded;
-  run_jobs(20000, 500, [&](const json& r) { recorded.push_back(r); });
+  drive_every_job(20000, 500, [&](const json& r) { recorded.push_back(r); });
   {
     const std::string dir = tmp + "/bench-coord-" + std::to_string(::getpid());
     std::filesystem::create_directories(dir);
@@ -101,14 +70,14 @@ int main(int argc, char** argv) {
                 replay.records.size(), bytes.size() / 1e6, sec, sec / 1.0);
     // Rebuilding the scheduler state from those records (the other half of a rerun's start).
     const auto t1 = Clock::now();
-    Scheduler again(specs(20000), SchedulerConfig{30, 900, 3}, [](const json&) {}, replay.records);
+    Scheduler again(synthetic_jobs(20000), SchedulerConfig{30, 900, 3}, [](const json&) {}, replay.records);
     std::printf("RESULT coord scheduler_from_replay_s=%.3f jobs=20000\n", seconds_since(t1));
   }
 
   // Heap bytes per job held by a Scheduler of 100,000 queued jobs.
   {
     const int jobs = 100000;
-    auto s = specs(jobs);
+    auto s = synthetic_jobs(jobs);
     const size_t before = mallinfo2().uordblks;
     auto* sched = new Scheduler(std::move(s), SchedulerConfig{30, 900, 3}, [](const json&) {});
     const size_t after = mallinfo2().uordblks;

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_timing.h"
+#include "bench/scheduler_drive.h"
 #include "common/storage.h"
 #include "orchestrator/rundir/ledger.h"
 #include "orchestrator/mpi/mpi_transport.h"
@@ -36,28 +37,7 @@ namespace {
 
 // Every job: ready -> dispatch -> heartbeat -> progress -> result, through the policy.
 double policy_us_per_job(int jobs, int workers, const LedgerSink& sink) {
-  std::vector<JobSpec> specs;
-  for (int i = 0; i < jobs; ++i) specs.push_back(JobSpec{JobKey{"DS" + std::to_string(i % 4), i}, double(i % 97)});
-  Scheduler s(specs, SchedulerConfig{30, 900, 3}, sink);
-  double now = 0;
-  for (int r = 1; r <= workers; ++r) s.add_worker(r, now);
-  const auto t0 = bench::Clock::now();
-  ResultReport done;
-  done.end = JobEnd::kDone;
-  done.metrics = {{"test_rmse", 12.3}};
-  while (!s.all_jobs_ended()) {
-    now += 1;
-    for (int r = 1; r <= workers; ++r) s.on_ready(r, now);
-    for (const Assignment& a : s.dispatch(now)) {
-      s.on_heartbeat(a.rank, a.job, a.attempt, 1, now);
-      ProgressReport p;
-      p.epoch = 1;
-      s.on_progress(a.rank, a.job, a.attempt, p, now);
-      s.on_result(a.rank, a.job, a.attempt, done, now);
-    }
-    s.check_deadlines(now);
-  }
-  return bench::seconds_since(t0) * 1e6 / jobs;
+  return bench::drive_every_job(jobs, workers, sink) * 1e6 / jobs;
 }
 
 int bench_policy() {

@@ -16,20 +16,12 @@ constexpr int kNp = 4;
 
 void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
 
-RunningJob job_of_rank(const std::vector<RunningJob>& running, int rank) {
-  for (const RunningJob& j : running)
-    if (j.rank == rank) return j;
-  return {};
-}
-
 TEST_F(ClusterTest, PartitionShorterThanTheWorkerTimeoutGoesUnnoticed) {
   // TCP's retransmission backoff stretches a 2 s cut to about 3 s of silence (mpi-slurm.md).
   const std::string exp = experiment({"A"}, {1, 2, 3}, json{{"fault", {{"worker_timeout_s", 10}, {"coordinator_timeout_s", 20}}}});
   ClusterRun run(*cluster_, exp, kNp);
-  const auto running = wait_running_with_checkpoints(run.run_dir(), 3, 1, 180);
-  ASSERT_EQ(running.size(), 3u) << run.output();
-  ASSERT_EQ(run.ranks_on_node(3), std::vector<int>{2});
-  const RunningJob victim = job_of_rank(running, 2);
+  RunningJob victim;
+  ASSERT_NO_FATAL_FAILURE(wait_for_rank_2_on_node_3_mid_job(run, victim));
   cluster_->partition(3);
   sleep_s(2);
   cluster_->heal(3);
@@ -52,11 +44,8 @@ TEST_F(ClusterTest, PartitionLongerThanTheWorkerTimeoutHealsAndTheRankIsReadmitt
   const std::string exp = experiment({"A", "B"}, {1, 2, 3, 4, 5, 6, 7},
                                      json{{"fault", {{"worker_timeout_s", 3}, {"coordinator_timeout_s", 60}}}});
   ClusterRun run(*cluster_, exp, kNp);
-  const auto running = wait_running_with_checkpoints(run.run_dir(), 3, 1, 180);
-  ASSERT_EQ(running.size(), 3u) << run.output();
-  ASSERT_EQ(run.ranks_on_node(3), std::vector<int>{2});
-  const RunningJob victim = job_of_rank(running, 2);
-  ASSERT_FALSE(victim.job.empty());
+  RunningJob victim;
+  ASSERT_NO_FATAL_FAILURE(wait_for_rank_2_on_node_3_mid_job(run, victim));
   cluster_->partition(3);
   EXPECT_TRUE(wait_until([&] { return !ledger_events(run.run_dir(), "worker_dead").empty(); }, 20))
       << "rank 2 was not declared dead during the partition";
@@ -79,10 +68,8 @@ TEST_F(ClusterTest, PermanentPartitionTheJobResumesElsewhereAndTheCutOffWorkerLe
   const std::string exp = experiment({"A"}, {1, 2, 3}, json{{"recipe", {{"max_epochs", 8}}},
                                                             {"fault", {{"worker_timeout_s", 3}, {"coordinator_timeout_s", 6}}}});
   ClusterRun run(*cluster_, exp, kNp);
-  const auto running = wait_running_with_checkpoints(run.run_dir(), 3, 1, 180);
-  ASSERT_EQ(running.size(), 3u) << run.output();
-  ASSERT_EQ(run.ranks_on_node(3), std::vector<int>{2});
-  const RunningJob victim = job_of_rank(running, 2);
+  RunningJob victim;
+  ASSERT_NO_FATAL_FAILURE(wait_for_rank_2_on_node_3_mid_job(run, victim));
   cluster_->partition(3);  // never healed
   // The worker on node 3 hears nothing from rank 0: it checkpoints and exits by itself.
   EXPECT_TRUE(wait_until([&] {
@@ -92,14 +79,7 @@ TEST_F(ClusterTest, PermanentPartitionTheJobResumesElsewhereAndTheCutOffWorkerLe
   }, 6 + 30)) << cluster_->describe_processes();
 
   expect_run_ended(run, "complete", 0);
-  const json outcome = read_json(run.run_dir() + "/outcome.json");
-  EXPECT_EQ(outcome["dead_ranks"], json::array({2})) << outcome.dump();
-  const auto done = ledger_events(run.run_dir(), "done", victim.job);
-  ASSERT_EQ(done.size(), 1u);
-  EXPECT_NE(done[0]["rank"], 2);
-  EXPECT_GE(done[0].value("resumed_from_epoch", 0), victim.checkpoint_epoch) << done[0].dump();
-  EXPECT_EQ(stale_attempt_wrote(run.run_dir(), victim.job), "");
-  EXPECT_EQ(metrics_differ_from_alone(run.run_dir(), victim.job, alone_dir(victim.job)), "");
+  expect_the_job_resumed_elsewhere(run, victim, 2);
 }
 
 }  // namespace

@@ -125,6 +125,12 @@ std::vector<RunningJob> running_jobs(const std::string& run_dir) {
   return out;
 }
 
+RunningJob job_of_rank(const std::vector<RunningJob>& running, int rank) {
+  for (const RunningJob& j : running)
+    if (j.rank == rank) return j;
+  return {};
+}
+
 std::vector<RunningJob> wait_running_with_checkpoints(const std::string& run_dir, size_t want, int min_epoch,
                                                       double timeout_s) {
   std::vector<RunningJob> found;

@@ -67,6 +67,8 @@ struct RunningJob {
   int rank = -1, attempt = 0, checkpoint_epoch = 0;
 };
 std::vector<RunningJob> running_jobs(const std::string& run_dir);
+// The job `rank` runs among `running`; one with an empty name when it runs none.
+RunningJob job_of_rank(const std::vector<RunningJob>& running, int rank);
 // Waits until `want` jobs run at once, each with a checkpoint at >= min_epoch: the moment to
 // inject a fault mid-run. Returns them, or an empty vector on timeout.
 std::vector<RunningJob> wait_running_with_checkpoints(const std::string& run_dir, size_t want, int min_epoch,

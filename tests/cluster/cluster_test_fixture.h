@@ -68,6 +68,30 @@ class ClusterTest : public ::testing::Test {
   }
   std::string alone_dir(const std::string& job) const { return cluster_->shared_dir() + "/alone-" + job; }
 
+  // The moment to cut node 3 off: three jobs running with a checkpoint each, node 3 holding rank 2
+  // alone. Returns rank 2's job (`victim`), the one the fault hits.
+  void wait_for_rank_2_on_node_3_mid_job(ClusterRun& run, RunningJob& victim) {
+    const auto running = wait_running_with_checkpoints(run.run_dir(), 3, 1, 180);
+    ASSERT_EQ(running.size(), 3u) << run.output();
+    ASSERT_EQ(run.ranks_on_node(3), std::vector<int>{2});
+    victim = job_of_rank(running, 2);
+    ASSERT_FALSE(victim.job.empty());
+  }
+
+  // After the run ended with rank `lost` dead: the outcome names it, and the job it ran was done
+  // once, elsewhere, resumed from its checkpoint, untouched by the stale attempt, and equal to
+  // training it alone.
+  void expect_the_job_resumed_elsewhere(const ClusterRun& run, const RunningJob& victim, int lost) {
+    const nlohmann::json outcome = read_json(run.run_dir() + "/outcome.json");
+    EXPECT_EQ(outcome["dead_ranks"], nlohmann::json::array({lost})) << outcome.dump();
+    const auto done = ledger_events(run.run_dir(), "done", victim.job);
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_NE(done[0]["rank"], lost);
+    EXPECT_GE(done[0].value("resumed_from_epoch", 0), victim.checkpoint_epoch) << done[0].dump();
+    EXPECT_EQ(stale_attempt_wrote(run.run_dir(), victim.job), "");
+    EXPECT_EQ(metrics_differ_from_alone(run.run_dir(), victim.job, alone_dir(victim.job)), "");
+  }
+
   std::unique_ptr<NetnsCluster> cluster_;
 };
 

@@ -1,5 +1,6 @@
 #include "integration/orch_helpers.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +42,18 @@ std::string write_orch_experiment(const TempDir& dir, const std::vector<std::str
   const std::string path = dir / "experiment.json";
   write_file(path, j.dump(2));
   return path;
+}
+
+void make_short_syn_job_inputs(const TempDir& dir, int units, int seed) {
+  auto synth = run_command({amnl_binary(), "synth", "--out", dir / "data", "--dataset-name", "SYN", "--units",
+                            std::to_string(units), "--seed", std::to_string(seed)});
+  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  write_file(dir / "short.json", R"({"max_epochs": 2, "checkpoint": {"every_epochs": 1}})");
+}
+
+CommandResult train_short_syn_job(const TempDir& dir) {
+  return run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir", dir / "data", "--out",
+                      dir / "job", "--preset", "tiny", "--config", dir / "short.json", "--threads", "1"});
 }
 
 Spawned::Spawned(const std::vector<std::string>& argv, const std::string& log_file) {

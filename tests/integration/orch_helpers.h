@@ -16,6 +16,12 @@ namespace amnl::test {
 // Writes synthetic data sets (12 units each) into `dir`: "A" (1 condition), "B" (6 conditions).
 void make_orch_data(const std::string& dir);
 
+// The inputs of a short `amnl train` job: a synthetic data set SYN of `units` units in
+// DIR/data and DIR/short.json, a recipe of 2 epochs with a checkpoint every epoch.
+void make_short_syn_job_inputs(const TempDir& dir, int units, int seed);
+// `amnl train` of SYN seed 1 (tiny preset, short.json, 1 thread) from DIR/data into DIR/job.
+CommandResult train_short_syn_job(const TempDir& dir);
+
 // An experiment over `datasets` x `seeds` with the tiny preset, 5 epochs, a checkpoint every
 // epoch, short timeouts; `patch` (merge-patched) adjusts it. Returns the file's path.
 std::string write_orch_experiment(const TempDir& dir, const std::vector<std::string>& datasets,

@@ -11,7 +11,7 @@
 #include <regex>
 #include <sstream>
 
-#include "support/test_support.h"
+#include "integration/orch_helpers.h"
 
 namespace amnl::test {
 namespace {
@@ -47,13 +47,8 @@ class PytorchInterop : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    auto synth = run_command({amnl_binary(), "synth", "--out", *dir_ / "data", "--dataset-name", "SYN", "--units",
-                              "10", "--seed", "3"});
-    ASSERT_EQ(synth.exit_code, 0) << synth.output;
-    write_file(*dir_ / "short.json", R"({"max_epochs": 2, "checkpoint": {"every_epochs": 1}})");
-    train_ = new CommandResult(run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir",
-                                            *dir_ / "data", "--out", *dir_ / "job", "--preset", "tiny", "--config",
-                                            *dir_ / "short.json", "--threads", "1"}));
+    make_short_syn_job_inputs(*dir_, 10, 3);
+    train_ = new CommandResult(train_short_syn_job(*dir_));
   }
   static void TearDownTestSuite() {
     delete train_;
@@ -72,6 +67,11 @@ class PytorchInterop : public ::testing::Test {
   }
   static CommandResult predict(const std::string& model) {
     return run_command({amnl_binary(), "predict", "--model", model, "--data", *dir_ / "data/test_SYN.txt", "--threads", "1"});
+  }
+  // tests/integration/pytorch_interop_check.py over the trained job, writing into `out`.
+  static CommandResult interop_check(const TempDir& out) {
+    return python({source_dir() + "/tests/integration/pytorch_interop_check.py", *dir_ / "job", "SYN_v7_seed1.pt",
+                   out.path()});
   }
   static std::string example(const std::string& name) { return source_dir() + "/examples/pytorch/" + name; }
   static TempDir* dir_;
@@ -97,8 +97,7 @@ TEST_F(PytorchInterop, FinalModelAndCheckpointsAreTheRecipesDicts) {
   ASSERT_NO_FATAL_FAILURE(require_python_torch());
   ASSERT_EQ(train_->exit_code, 0) << train_->output;
   TempDir out;
-  auto r = python({source_dir() + "/tests/integration/pytorch_interop_check.py", *dir_ / "job", "SYN_v7_seed1.pt",
-                   out.path()});
+  auto r = interop_check(out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("SYN_v7_seed1.pt: strict load: 0 missing, 0 unexpected keys"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("best_epoch_"), std::string::npos) << r.output;
@@ -112,8 +111,7 @@ TEST_F(PytorchInterop, AmnlPredictReadsADictSavedByPython) {
   ASSERT_NO_FATAL_FAILURE(require_python_torch());
   ASSERT_EQ(train_->exit_code, 0) << train_->output;
   TempDir out;
-  auto r = python({source_dir() + "/tests/integration/pytorch_interop_check.py", *dir_ / "job", "SYN_v7_seed1.pt",
-                   out.path()});
+  auto r = interop_check(out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto amnl = predict(out / "finetuned.pth");
   ASSERT_EQ(amnl.exit_code, 0) << amnl.output;

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/checksum.h"
-#include "support/test_support.h"
+#include "integration/orch_helpers.h"
 
 namespace amnl::test {
 namespace {
@@ -22,17 +22,11 @@ class TrainCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    auto synth = run_command({amnl_binary(), "synth", "--out", *dir_ / "data", "--dataset-name", "SYN", "--units",
-                              "12", "--seed", "5"});
-    ASSERT_EQ(synth.exit_code, 0) << synth.output;
-    write_file(*dir_ / "short.json", R"({"max_epochs": 2, "checkpoint": {"every_epochs": 1}})");
+    make_short_syn_job_inputs(*dir_, 12, 5);
   }
   // A 2-epoch job, trained on first use (ctest runs each test in its own process).
   static const CommandResult& trained() {
-    if (!train_)
-      train_ = new CommandResult(run_command({amnl_binary(), "train", "--dataset", "SYN", "--seed", "1", "--data-dir",
-                                              *dir_ / "data", "--out", *dir_ / "job", "--preset", "tiny", "--config",
-                                              *dir_ / "short.json", "--threads", "1"}));
+    if (!train_) train_ = new CommandResult(train_short_syn_job(*dir_));
     return *train_;
   }
   static void TearDownTestSuite() {

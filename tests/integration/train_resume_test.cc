@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/test_support.h"
+#include "integration/orch_helpers.h"
 
 namespace amnl::test {
 namespace {
@@ -22,53 +22,16 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 // One `amnl train` child with its output in a file; killed on destruction if still running.
-class TrainProcess {
+class TrainProcess : public Spawned {
  public:
-  TrainProcess(const std::vector<std::string>& argv, const std::string& log) : log_(log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      std::_Exit(127);
-    }
-    if (pid_ < 0) status_ = -1;  // fork failed: not running
-  }
-  ~TrainProcess() {
-    if (pid_ > 0 && status_ == kRunning) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
+  TrainProcess(const std::vector<std::string>& argv, const std::string& log) : Spawned(argv, log), log_(log) {}
   // Never kill(-1, ...): that would signal every process of the user.
   void signal(int sig) {
-    if (pid_ > 0) ::kill(pid_, sig);
-  }
-  bool running() {
-    poll();
-    return status_ == kRunning;
-  }
-  // Exit status, -signal when killed, kRunning after `timeout_s`.
-  int wait(double timeout_s) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-    while (running() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    return status_;
+    if (pid() > 0) ::kill(pid(), sig);
   }
   std::string output() const { return read_file(log_); }
-  static constexpr int kRunning = -1000;
 
  private:
-  void poll() {
-    if (status_ != kRunning) return;
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-  }
-  pid_t pid_ = -1;
-  int status_ = kRunning;
   std::string log_;
 };
 
