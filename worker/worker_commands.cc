@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -72,27 +73,31 @@ struct TrainArgs {
   bool fresh = false;
 };
 
+// A fresh start on a job dir with earlier training would lose it: only on explicit request
+// (--fresh), which deletes that training first. The exit status when the command must stop.
+std::optional<int> clear_for_a_fresh_start(const TrainArgs& a) {
+  const auto earlier = worker::earlier_training_files(a.out, a.dataset, a.seed);
+  if (earlier.empty()) return std::nullopt;
+  std::string list;
+  for (const auto& f : earlier) list += (list.empty() ? "" : ", ") + f;
+  if (!a.fresh)
+    return fail(a.out + " already holds training of this job (" + list +
+                    "); nothing was changed. Use --resume to continue from its newest valid checkpoint, "
+                    "or --fresh to delete these files and start over.",
+                kExitUsage);
+  std::cerr << "amnl train --fresh: deleting " << list << " in " << a.out << "\n";
+  Status st = worker::delete_earlier_training_files(a.out, earlier);
+  if (!st.ok()) return fail(st.message(), kExitFailed);
+  return std::nullopt;
+}
+
 int run_train(const TrainArgs& a) {
   // Before anything touches a file: --fresh deletes files named after the dataset.
   if (Status s = check_plain_name(a.dataset, "dataset name"); !s.ok()) return fail("--dataset: " + s.message(), kExitUsage);
   auto recipe = load_recipe(a.preset, a.config);
   if (!recipe.ok()) return fail(recipe.message(), kExitUsage);
-  // A fresh start on a job dir with earlier training would lose it: only on explicit request.
-  if (!a.resume) {
-    const auto earlier = worker::earlier_training_files(a.out, a.dataset, a.seed);
-    std::string list;
-    for (const auto& f : earlier) list += (list.empty() ? "" : ", ") + f;
-    if (!earlier.empty() && !a.fresh)
-      return fail(a.out + " already holds training of this job (" + list +
-                      "); nothing was changed. Use --resume to continue from its newest valid checkpoint, "
-                      "or --fresh to delete these files and start over.",
-                  kExitUsage);
-    if (!earlier.empty()) {
-      std::cerr << "amnl train --fresh: deleting " << list << " in " << a.out << "\n";
-      Status st = worker::delete_earlier_training_files(a.out, earlier);
-      if (!st.ok()) return fail(st.message(), kExitFailed);
-    }
-  }
+  if (!a.resume)
+    if (auto refused = clear_for_a_fresh_start(a)) return *refused;
   init_logging("train");
   install_stop_handlers();
   JobRequest req;
