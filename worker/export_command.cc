@@ -25,13 +25,9 @@ Result<std::string> convert_checkpoint(LoadedCheckpoint& ck, const std::string& 
     if (ck.tensors.model.names[i] == "conv.0.weight") features = ck.tensors.model.tensors[i].size(1);
   if (features < 1) return Result<std::string>::Error(label + ": no conv.0.weight to tell the feature count");
   DualTaskModel model(recipe->model, features);
-  const auto& o = recipe->optimizer;
-  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(o.lr)
-                                                         .betas({o.beta1, o.beta2})
-                                                         .eps(o.eps)
-                                                         .weight_decay(o.weight_decay));
-  AMNL_RETURN_IF_ERROR(load_optimizer(ck, optimizer, label));
-  return serialize_checkpoint(ck.state, ck.tensors, optimizer);
+  const auto optimizer = make_adamw(model, recipe->optimizer);
+  AMNL_RETURN_IF_ERROR(load_optimizer(ck, *optimizer, label));
+  return serialize_checkpoint(ck.state, ck.tensors, *optimizer);
 }
 
 }  // namespace

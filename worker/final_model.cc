@@ -44,17 +44,14 @@ Result<ModelFile> read_deployable(const std::string& bytes, const std::string& l
   return m;
 }
 
-}  // namespace
+// What a deployment file's metadata says inference needs: its recipe and its scaler params.
+struct DeployedRecipe {
+  RecipeConfig recipe;
+  data::ScalerParams scaler;
+};
 
-Result<UnitPredictions> predict_with_model_file(const std::string& model_path, const std::string& data_path,
-                                                const std::string& rul_path, int threads) {
-  using R = Result<UnitPredictions>;
-  auto storage = make_posix_storage();
-  auto bytes = storage->read(model_path);
-  if (!bytes.ok()) return bytes.status();
-  auto file = read_deployable(*bytes, model_path);
-  if (!file.ok()) return file.status();
-  const auto& meta = file->meta;
+Result<DeployedRecipe> deployed_recipe(const nlohmann::json& meta, const std::string& model_path) {
+  using R = Result<DeployedRecipe>;
   if (!meta.contains(model_meta_key::kRecipe) || !meta.contains(model_meta_key::kScaler) ||
       !meta.contains(model_meta_key::kNumFeatures))
     return R::Error(model_path + ": model metadata lacks recipe, scaler or num_features");
@@ -62,10 +59,39 @@ Result<UnitPredictions> predict_with_model_file(const std::string& model_path, c
   if (!recipe.ok()) return R::Error(model_path + ": " + recipe.message());
   auto scaler = data::ScalerParams::from_json(meta.at(model_meta_key::kScaler));
   if (!scaler.ok()) return R::Error(model_path + ": scaler params: " + scaler.message());
+  return DeployedRecipe{std::move(*recipe), std::move(*scaler)};
+}
+
+// The last window of each unit of the test file, normalised by the model's scaler; with the
+// true RUL when `rul_path` names the RUL file.
+Result<data::WindowSet> test_windows(const DeployedRecipe& d, const std::string& data_path,
+                                     const std::string& rul_path) {
+  auto table = data::read_cmapss_table(data_path);
+  if (!table.ok()) return table.status();
+  std::vector<double> truth;
+  if (!rul_path.empty()) {
+    auto r = data::read_rul_file(rul_path, table->num_units());
+    if (!r.ok()) return r.status();
+    truth = *r;
+  }
+  return data::last_windows(*table, d.scaler, d.recipe.data_options(0), rul_path.empty() ? nullptr : &truth);
+}
+
+}  // namespace
+
+Result<UnitPredictions> predict_with_model_file(const std::string& model_path, const std::string& data_path,
+                                                const std::string& rul_path, int threads) {
+  using R = Result<UnitPredictions>;
+  auto bytes = make_posix_storage()->read(model_path);
+  if (!bytes.ok()) return bytes.status();
+  auto file = read_deployable(*bytes, model_path);
+  if (!file.ok()) return file.status();
+  auto d = deployed_recipe(file->meta, model_path);
+  if (!d.ok()) return d.status();
   if (threads > 0) torch::set_num_threads(threads);
 
   try {
-    DualTaskModel model(recipe->model, meta.at(model_meta_key::kNumFeatures).get<int64_t>());
+    DualTaskModel model(d->recipe.model, file->meta.at(model_meta_key::kNumFeatures).get<int64_t>());
     NamedTensors live;
     for (auto& [name, t] : state_tensors(*model)) {
       live.names.push_back(name);
@@ -73,22 +99,12 @@ Result<UnitPredictions> predict_with_model_file(const std::string& model_path, c
     }
     // By name, as load_state_dict(strict=True): a dict saved from Python orders its keys by module.
     AMNL_RETURN_IF_ERROR(assign_by_name(file->weights, live, model_path + ": model_state_dict"));
-
-    auto table = data::read_cmapss_table(data_path);
-    if (!table.ok()) return table.status();
-    std::vector<double> truth;
-    if (!rul_path.empty()) {
-      auto r = data::read_rul_file(rul_path, table->num_units());
-      if (!r.ok()) return r.status();
-      truth = *r;
-    }
-    const auto labels = recipe->data_options(0);
-    auto windows = data::last_windows(*table, *scaler, labels, rul_path.empty() ? nullptr : &truth);
+    auto windows = test_windows(*d, data_path, rul_path);
     if (!windows.ok()) return windows.status();
     const torch::Device cpu(torch::kCPU);
-    const auto wt = make_window_tensors(*windows, recipe->data.r_max, cpu);
+    const auto wt = make_window_tensors(*windows, d->recipe.data.r_max, cpu);
     auto p = predict_windows(model, wt.size(), [&](const torch::Tensor& i) { return wt.gather(i); },
-                             recipe->data.r_max, cpu);
+                             d->recipe.data.r_max, cpu);
     UnitPredictions out;
     out.units = windows->unit;
     out.rul = std::move(p.rul);
@@ -97,7 +113,7 @@ Result<UnitPredictions> predict_with_model_file(const std::string& model_path, c
       out.true_rul.assign(windows->rul.begin(), windows->rul.end());
       out.true_health = windows->health;
     }
-    out.model_meta = meta;
+    out.model_meta = file->meta;
     out.model_meta.erase(model_meta_key::kScaler);
     return out;
   } catch (const std::exception& e) {

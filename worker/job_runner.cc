@@ -80,6 +80,71 @@ std::shared_ptr<spdlog::logger> job_logger(const std::string& file) {
   return log;
 }
 
+JobResult fenced_before_writing() {
+  JobResult r;
+  r.end = JobEnd::kFenced;
+  r.reason = "a newer attempt owns the job; nothing written";
+  return r;
+}
+
+// What a request must hold whatever its recipe.
+Status check_request(const JobRequest& request) {
+  if (Status s = check_plain_name(request.dataset, "dataset name"); !s.ok()) return s;
+  if (request.job_dir.empty()) return Status::Error("no job directory given");
+  if (request.attempt < 1) return Status::Error("attempt must be >= 1, got " + std::to_string(request.attempt));
+  return Status::Ok();
+}
+
+// The output directory must take files before hours of training are spent. A link inside the
+// job dir that leads out of it (checkpoints -> /elsewhere) is never written through.
+Status make_job_dir(const JobRequest& request, Storage& storage) {
+  for (const char* sub : {"/checkpoints", "/logs"})
+    AMNL_RETURN_IF_ERROR(check_stays_inside(request.job_dir, request.job_dir + sub));
+  const std::string unwritable = "output directory " + request.job_dir + " is not writable: ";
+  for (const char* sub : {"/checkpoints", "/logs"})
+    if (Status s = storage.make_dirs(request.job_dir + sub); !s.ok()) return Status::Error(unwritable + s.message());
+  const std::string probe = request.job_dir + "/.write_probe";
+  if (Status s = storage.write_atomic(probe, "ok\n"); !s.ok()) return Status::Error(unwritable + s.message());
+  (void)storage.remove(probe);
+  return Status::Ok();
+}
+
+// The job once its request is checked and its directory takes files: its log, its data, then
+// the trainer (worker/trainer.h) with the recipe resolved at the job's entry point.
+JobResult prepare_and_train(const JobRequest& request, const RecipeConfig& recipe, const JobCallbacks& callbacks,
+                            std::shared_ptr<Storage> storage) {
+  auto log = job_logger(request.job_dir + "/logs/" + request.dataset + "_v7_" + utc_timestamp() + ".log");
+  const int threads = resolve_thread_count(request.threads);
+  torch::set_num_threads(threads);
+
+  auto data = data::prepare_dataset(request.data_dir, request.dataset, recipe.data_options(request.seed));
+  if (!data.ok()) {
+    log->error("{}", data.message());
+    return failed(data.message());
+  }
+
+  worker::TrainerSetup setup;
+  setup.data_crc32 = data_files_crc32(*storage, request.data_dir, request.dataset);
+  setup.request = &request;
+  setup.callbacks = &callbacks;
+  setup.recipe = recipe;
+  setup.storage = std::move(storage);
+  setup.log = log;
+  setup.data = std::move(*data);
+  setup.device = pick_device();
+  setup.threads = threads;
+  JobResult r = worker::run_trainer(setup);
+  if (r.end == JobEnd::kFailed) log->error("{} seed {} failed: {}", request.dataset, request.seed, r.reason);
+  return r;
+}
+
+// torch reports shape and runtime errors as exceptions: a failed job, not a dead worker.
+JobResult failed_by_exception(const JobRequest& request, const std::exception& e) {
+  std::string what = e.what();
+  return failed("training " + request.dataset + " seed " + std::to_string(request.seed) + ": " +
+                what.substr(0, what.find('\n')));
+}
+
 }  // namespace
 
 int resolve_thread_count(int requested) {
@@ -90,65 +155,35 @@ int resolve_thread_count(int requested) {
   return hw ? static_cast<int>(hw) : 1;
 }
 
+Result<RecipeConfig> job_recipe(const JobRequest& request) {
+  return RecipeConfig::from_json(request.recipe.is_null() ? nlohmann::json::object() : request.recipe);
+}
+
 JobResult run_training_job(const JobRequest& request, const JobCallbacks& callbacks) {
   return run_training_job(request, callbacks, make_posix_storage());
 }
 
 JobResult run_training_job(const JobRequest& request, const JobCallbacks& callbacks, std::shared_ptr<Storage> storage) {
+  // A bad dataset name is named before a bad recipe, as it always was.
+  if (Status s = check_plain_name(request.dataset, "dataset name"); !s.ok()) return failed(s.message());
+  auto recipe = job_recipe(request);
+  if (!recipe.ok()) return failed(recipe.message());
+  JobRequest resolved = request;
+  resolved.recipe = nullptr;  // the RecipeConfig is the job's one recipe from here on
+  return run_training_job(resolved, *recipe, callbacks, std::move(storage));
+}
+
+JobResult run_training_job(const JobRequest& request, const RecipeConfig& recipe, const JobCallbacks& callbacks,
+                           std::shared_ptr<Storage> storage) {
   try {
-    if (Status s = check_plain_name(request.dataset, "dataset name"); !s.ok()) return failed(s.message());
-    auto recipe = RecipeConfig::from_json(request.recipe.is_null() ? nlohmann::json::object() : request.recipe);
-    if (!recipe.ok()) return failed(recipe.message());
-    if (request.job_dir.empty()) return failed("no job directory given");
-    if (request.attempt < 1) return failed("attempt must be >= 1, got " + std::to_string(request.attempt));
-
-    // The output directory must take files before hours of training are spent.
-    if (callbacks.still_owner && !callbacks.still_owner()) {
-      JobResult r;
-      r.end = JobEnd::kFenced;
-      r.reason = "a newer attempt owns the job; nothing written";
-      return r;
-    }
-    // A link inside the job dir that leads out of it (checkpoints -> /elsewhere) is never
-    // written through.
-    for (const char* sub : {"/checkpoints", "/logs"})
-      if (Status s = check_stays_inside(request.job_dir, request.job_dir + sub); !s.ok()) return failed(s.message());
-    for (const char* sub : {"/checkpoints", "/logs"})
-      if (Status s = storage->make_dirs(request.job_dir + sub); !s.ok())
-        return failed("output directory " + request.job_dir + " is not writable: " + s.message());
-    const std::string probe = request.job_dir + "/.write_probe";
-    if (Status s = storage->write_atomic(probe, "ok\n"); !s.ok())
-      return failed("output directory " + request.job_dir + " is not writable: " + s.message());
-    (void)storage->remove(probe);
-
-    auto log = job_logger(request.job_dir + "/logs/" + request.dataset + "_v7_" + utc_timestamp() + ".log");
-    const int threads = resolve_thread_count(request.threads);
-    torch::set_num_threads(threads);
-
-    auto data = data::prepare_dataset(request.data_dir, request.dataset, recipe->data_options(request.seed));
-    if (!data.ok()) {
-      log->error("{}", data.message());
-      return failed(data.message());
-    }
-
-    worker::TrainerSetup setup;
-    setup.data_crc32 = data_files_crc32(*storage, request.data_dir, request.dataset);
-    setup.request = &request;
-    setup.callbacks = &callbacks;
-    setup.recipe = *recipe;
-    setup.storage = std::move(storage);
-    setup.log = log;
-    setup.data = std::move(*data);
-    setup.device = pick_device();
-    setup.threads = threads;
-    JobResult r = worker::run_trainer(setup);
-    if (r.end == JobEnd::kFailed) log->error("{} seed {} failed: {}", request.dataset, request.seed, r.reason);
-    return r;
+    if (!request.recipe.is_null())
+      return failed("a job with a resolved recipe must not carry recipe JSON too (a job has one recipe)");
+    if (Status s = check_request(request); !s.ok()) return failed(s.message());
+    if (callbacks.still_owner && !callbacks.still_owner()) return fenced_before_writing();
+    if (Status s = make_job_dir(request, *storage); !s.ok()) return failed(s.message());
+    return prepare_and_train(request, recipe, callbacks, std::move(storage));
   } catch (const std::exception& e) {
-    // torch reports shape and runtime errors as exceptions: a failed job, not a dead worker.
-    std::string what = e.what();
-    return failed("training " + request.dataset + " seed " + std::to_string(request.seed) + ": " +
-                  what.substr(0, what.find('\n')));
+    return failed_by_exception(request, e);
   }
 }
 

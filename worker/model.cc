@@ -1,9 +1,41 @@
 #include "worker/model.h"
 
+#include <memory>
+#include <optional>
+
 namespace amnl::worker {
 namespace nn = torch::nn;
 
+namespace {
+
+// Linear + ReLU for each width in `widths`, then (when given) a Dropout after each ReLU. The
+// Sequential's indices name the parameters ("funnel.3.weight"): a Dropout is pushed only where
+// one was there before, so that checkpoints and the PyTorch dict keep their keys.
+int64_t push_linear_relu_stack(nn::Sequential& stack, int64_t in, const std::vector<int>& widths,
+                               std::optional<double> dropout) {
+  for (int w : widths) {
+    stack->push_back(nn::Linear(in, w));
+    stack->push_back(nn::ReLU());
+    if (dropout) stack->push_back(nn::Dropout(*dropout));
+    in = w;
+  }
+  return in;
+}
+
+}  // namespace
+
+// The submodules are built and registered in the order of the forward pass; that order is the
+// state_dict's (checkpoints, the PyTorch dict layout) and the order in which the seeded
+// initialisation draws its numbers, so it must not change.
 DualTaskModelImpl::DualTaskModelImpl(const RecipeConfig::Model& c, int64_t num_features) {
+  const int64_t channels = build_cnn(c, num_features);
+  const int64_t embed = build_bilstm_and_attention(c, channels);
+  const int64_t shared = build_funnel(c, embed);
+  build_rul_head(c, shared);
+  build_health_head(c, shared);
+}
+
+int64_t DualTaskModelImpl::build_cnn(const RecipeConfig::Model& c, int64_t num_features) {
   conv_ = nn::Sequential();
   int64_t in = num_features;
   for (int ch : c.conv_channels) {
@@ -14,7 +46,10 @@ DualTaskModelImpl::DualTaskModelImpl(const RecipeConfig::Model& c, int64_t num_f
     in = ch;
   }
   register_module("conv", conv_);
+  return in;
+}
 
+int64_t DualTaskModelImpl::build_bilstm_and_attention(const RecipeConfig::Model& c, int64_t in) {
   // Dropout between LSTM layers only exists with two or more layers (torch warns otherwise).
   lstm_ = nn::LSTM(nn::LSTMOptions(in, c.lstm_hidden)
                        .num_layers(c.lstm_layers)
@@ -27,24 +62,19 @@ DualTaskModelImpl::DualTaskModelImpl(const RecipeConfig::Model& c, int64_t num_f
   register_module("attention", attention_);
   norm_ = nn::LayerNorm(nn::LayerNormOptions({embed}));
   register_module("norm", norm_);
+  return embed;
+}
 
+int64_t DualTaskModelImpl::build_funnel(const RecipeConfig::Model& c, int64_t embed) {
   funnel_ = nn::Sequential();
-  in = embed;
-  for (int w : c.funnel) {
-    funnel_->push_back(nn::Linear(in, w));
-    funnel_->push_back(nn::ReLU());
-    funnel_->push_back(nn::Dropout(c.funnel_dropout));
-    in = w;
-  }
+  const int64_t shared = push_linear_relu_stack(funnel_, embed, c.funnel, c.funnel_dropout);
   register_module("funnel", funnel_);
-  const int64_t shared = in;
+  return shared;
+}
 
+void DualTaskModelImpl::build_rul_head(const RecipeConfig::Model& c, int64_t shared) {
   rul_head_ = nn::Sequential();
-  for (int w : c.rul_head) {
-    rul_head_->push_back(nn::Linear(in, w));
-    rul_head_->push_back(nn::ReLU());
-    in = w;
-  }
+  const int64_t in = push_linear_relu_stack(rul_head_, shared, c.rul_head, std::nullopt);
   nn::Linear rul_out(in, 1);
   // The head ends in a ReLU (RUL >= 0). Starting its bias at mid-range (RUL/R_max = 0.5) keeps
   // that ReLU active from the first step; at a negative start it could pass no gradient at all.
@@ -55,14 +85,11 @@ DualTaskModelImpl::DualTaskModelImpl(const RecipeConfig::Model& c, int64_t num_f
   rul_head_->push_back(rul_out);
   rul_head_->push_back(nn::ReLU());
   register_module("rul_head", rul_head_);
+}
 
+void DualTaskModelImpl::build_health_head(const RecipeConfig::Model& c, int64_t shared) {
   health_head_ = nn::Sequential();
-  in = shared;
-  for (int w : c.health_head) {
-    health_head_->push_back(nn::Linear(in, w));
-    health_head_->push_back(nn::ReLU());
-    in = w;
-  }
+  const int64_t in = push_linear_relu_stack(health_head_, shared, c.health_head, std::nullopt);
   health_head_->push_back(nn::Linear(in, c.classes));
   register_module("health_head", health_head_);
 }
@@ -99,6 +126,12 @@ Predictions predict_windows(DualTaskModel& model, int64_t windows,
   }
   model->train(was_training);
   return p;
+}
+
+std::unique_ptr<torch::optim::AdamW> make_adamw(DualTaskModel& model, const RecipeConfig::Optimizer& o) {
+  return std::make_unique<torch::optim::AdamW>(
+      model->parameters(),
+      torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weight_decay));
 }
 
 int64_t count_parameters(const torch::nn::Module& module) {

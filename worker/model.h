@@ -20,6 +20,14 @@ class DualTaskModelImpl : public torch::nn::Module {
   DualTaskOutput forward(const torch::Tensor& x);
 
  private:
+  // The constructor's parts, each building and registering its modules; each returns the width
+  // it outputs.
+  int64_t build_cnn(const RecipeConfig::Model& c, int64_t num_features);
+  int64_t build_bilstm_and_attention(const RecipeConfig::Model& c, int64_t in);
+  int64_t build_funnel(const RecipeConfig::Model& c, int64_t embed);
+  void build_rul_head(const RecipeConfig::Model& c, int64_t shared);
+  void build_health_head(const RecipeConfig::Model& c, int64_t shared);
+
   torch::nn::Sequential conv_{nullptr};
   torch::nn::LSTM lstm_{nullptr};
   torch::nn::MultiheadAttention attention_{nullptr};
@@ -37,6 +45,10 @@ struct Predictions {
 Predictions predict_windows(DualTaskModel& model, int64_t windows,
                             const std::function<torch::Tensor(const torch::Tensor&)>& x_of, double r_max,
                             const torch::Device& device, int64_t batch = 1024);
+
+// The recipe's AdamW over the model's parameters: the trainer's, and the one an earlier-format
+// checkpoint's optimizer state is loaded into when it is converted (export_command.cc).
+std::unique_ptr<torch::optim::AdamW> make_adamw(DualTaskModel& model, const RecipeConfig::Optimizer& o);
 
 int64_t count_parameters(const torch::nn::Module& module);
 

@@ -169,11 +169,7 @@ void Trainer::build_fresh() {
   torch::manual_seed(static_cast<uint64_t>(req_.seed));
   model_ = DualTaskModel(cfg_.model, s_.data.train.num_features);
   model_->to(device_);
-  optimizer_ = std::make_unique<torch::optim::AdamW>(
-      model_->parameters(), torch::optim::AdamWOptions(cfg_.optimizer.lr)
-                                .betas({cfg_.optimizer.beta1, cfg_.optimizer.beta2})
-                                .eps(cfg_.optimizer.eps)
-                                .weight_decay(cfg_.optimizer.weight_decay));
+  optimizer_ = make_adamw(model_, cfg_.optimizer);
   ema_ = std::make_unique<Ema>(*model_, cfg_.ema_decay);
   schedule_ = LrSchedule(lr_schedule_options(cfg_));
   shuffler_ = Shuffler(shuffle_seed(req_.seed));

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -72,27 +73,31 @@ struct TrainArgs {
   bool fresh = false;
 };
 
+// A fresh start on a job dir with earlier training would lose it: only on explicit request
+// (--fresh), which deletes that training first. The exit status when the command must stop.
+std::optional<int> clear_for_a_fresh_start(const TrainArgs& a) {
+  const auto earlier = worker::earlier_training_files(a.out, a.dataset, a.seed);
+  if (earlier.empty()) return std::nullopt;
+  std::string list;
+  for (const auto& f : earlier) list += (list.empty() ? "" : ", ") + f;
+  if (!a.fresh)
+    return fail(a.out + " already holds training of this job (" + list +
+                    "); nothing was changed. Use --resume to continue from its newest valid checkpoint, "
+                    "or --fresh to delete these files and start over.",
+                kExitUsage);
+  std::cerr << "amnl train --fresh: deleting " << list << " in " << a.out << "\n";
+  Status st = worker::delete_earlier_training_files(a.out, earlier);
+  if (!st.ok()) return fail(st.message(), kExitFailed);
+  return std::nullopt;
+}
+
 int run_train(const TrainArgs& a) {
   // Before anything touches a file: --fresh deletes files named after the dataset.
   if (Status s = check_plain_name(a.dataset, "dataset name"); !s.ok()) return fail("--dataset: " + s.message(), kExitUsage);
   auto recipe = load_recipe(a.preset, a.config);
   if (!recipe.ok()) return fail(recipe.message(), kExitUsage);
-  // A fresh start on a job dir with earlier training would lose it: only on explicit request.
-  if (!a.resume) {
-    const auto earlier = worker::earlier_training_files(a.out, a.dataset, a.seed);
-    std::string list;
-    for (const auto& f : earlier) list += (list.empty() ? "" : ", ") + f;
-    if (!earlier.empty() && !a.fresh)
-      return fail(a.out + " already holds training of this job (" + list +
-                      "); nothing was changed. Use --resume to continue from its newest valid checkpoint, "
-                      "or --fresh to delete these files and start over.",
-                  kExitUsage);
-    if (!earlier.empty()) {
-      std::cerr << "amnl train --fresh: deleting " << list << " in " << a.out << "\n";
-      Status st = worker::delete_earlier_training_files(a.out, earlier);
-      if (!st.ok()) return fail(st.message(), kExitFailed);
-    }
-  }
+  if (!a.resume)
+    if (auto refused = clear_for_a_fresh_start(a)) return *refused;
   init_logging("train");
   install_stop_handlers();
   JobRequest req;
@@ -101,12 +106,12 @@ int run_train(const TrainArgs& a) {
   req.data_dir = a.data_dir;
   req.job_dir = a.out;
   req.attempt = a.attempt;
-  req.recipe = recipe->to_json();
   req.threads = a.threads;
   req.resume = a.resume;
   JobCallbacks cb;
   cb.stop_requested = &g_stop;
-  const JobResult r = run_training_job(req, cb);
+  // The recipe resolved above is the job's: not encoded into req.recipe to be decoded again.
+  const JobResult r = run_training_job(req, *recipe, cb, make_posix_storage());
   switch (r.end) {
     case JobEnd::kDone:
       std::cout << r.metrics.dump(1) << "\n";
@@ -127,9 +132,39 @@ void print_predictions(const worker::UnitPredictions& p) {
   for (size_t i = 0; i < p.units.size(); ++i) std::printf("%d %.6f\n", p.units[i], p.rul[i]);
 }
 
-}  // namespace
+// One --model with its --data (and, to evaluate, --rul): that model's own figures. Anything else
+// (several models, --run, files to take from the run) is the ensemble's (ensemble_commands.h).
+bool is_single_model(const worker::EnsembleCommand& c) {
+  return c.models.size() == 1 && c.run_dir.empty() && !c.data.empty() && (!c.evaluate || !c.rul.empty());
+}
 
-void add_worker_commands(CLI::App& app, int& exit_code) {
+int run_predict(const worker::EnsembleCommand& c) {
+  if (!is_single_model(c)) return worker::run_ensemble_command(c);
+  auto p = worker::predict_with_model_file(c.models[0], c.data, "", c.threads);
+  if (!p.ok()) return fail(p.message(), kExitFailed);
+  print_predictions(*p);
+  return kExitOk;
+}
+
+int run_evaluate(const worker::EnsembleCommand& c) {
+  if (!is_single_model(c)) return worker::run_ensemble_command(c);
+  const std::string& model = c.models[0];
+  auto p = worker::predict_with_model_file(model, c.data, c.rul, c.threads);
+  if (!p.ok()) return fail(p.message(), kExitFailed);
+  const int classes = 3;
+  nlohmann::json m = {{"model", model},
+                      {"data", c.data},
+                      {"units", p->units.size()},
+                      {"test_rmse", worker::rmse(p->rul, p->true_rul)},
+                      {"test_mae", worker::mae(p->rul, p->true_rul)},
+                      {"nasa_score", worker::nasa_score(p->rul, p->true_rul)},
+                      {"health_accuracy", worker::accuracy(p->health, p->true_health)},
+                      {"health_macro_f1", worker::macro_f1(p->health, p->true_health, classes)}};
+  std::cout << m.dump(1) << "\n";
+  return kExitOk;
+}
+
+void add_train_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<TrainArgs>();
   auto* train = app.add_subcommand("train", "Train one (dataset, seed) job with the AMNL recipe");
   train->add_option("--dataset", args->dataset, "Dataset name: files <data-dir>/{train,test,RUL}_<name>.txt")->required();
@@ -150,71 +185,31 @@ void add_worker_commands(CLI::App& app, int& exit_code) {
   train->footer("Exit status: 0 done, 1 failed, 2 bad arguments or recipe, 75 preempted (emergency checkpoint written), "
                 "76 fenced. SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 stop after the current batch.");
   train->callback([args, &exit_code] { exit_code = run_train(*args); });
+}
 
-  auto model = std::make_shared<std::string>();
-  // Several --model files, or --run RUN_DIR --dataset D: the ensemble (worker/ensemble_commands.h).
-  auto ensemble = std::make_shared<worker::EnsembleCommand>();
-  auto several = [ensemble] { return ensemble->models.size() > 1 || !ensemble->run_dir.empty(); };
-  auto add_ensemble_options = [ensemble](CLI::App* c) {
-    c->add_option("--run", ensemble->run_dir, "A run dir: the ensemble of the final models of --dataset's done seeds");
-    c->add_option("--dataset", ensemble->dataset, "With --run: the dataset (--data, --rul default to its files)");
-  };
-  auto data = std::make_shared<std::string>();
-  auto rul = std::make_shared<std::string>();
-  auto threads = std::make_shared<int>(0);
-  auto* predict = app.add_subcommand("predict", "Print the predicted RUL of each unit's last window (\"unit rul\")");
-  predict->add_option("--model", ensemble->models,
-                      "A final model file (<DATASET>_v7_seed<SEED>.pt); several: their ensemble, with the spread");
-  predict->add_option("--data", *data, "A C-MAPSS test file");
-  predict->add_option("--threads", *threads, "Intra-op threads")->check(CLI::Range(1, 4096));
-  add_ensemble_options(predict);
-  predict->callback([=, &exit_code] {
-    if (several() || ensemble->models.empty() || data->empty()) {
-      ensemble->data = *data, ensemble->threads = *threads, ensemble->evaluate = false;
-      exit_code = worker::run_ensemble_command(*ensemble);
-      return;
-    }
-    *model = ensemble->models[0];
-    auto p = worker::predict_with_model_file(*model, *data, "", *threads);
-    if (!p.ok()) {
-      exit_code = fail(p.message(), kExitFailed);
-      return;
-    }
-    print_predictions(*p);
-    exit_code = kExitOk;
-  });
+// `predict` and `evaluate`: several --model files, or --run RUN_DIR --dataset D, are the ensemble.
+void add_model_command(CLI::App& app, int& exit_code, bool evaluate) {
+  auto c = std::make_shared<worker::EnsembleCommand>();
+  c->evaluate = evaluate;
+  auto* cmd = evaluate
+                  ? app.add_subcommand("evaluate", "Metrics of a final model on a test file and its RUL file (JSON)")
+                  : app.add_subcommand("predict", "Print the predicted RUL of each unit's last window (\"unit rul\")");
+  cmd->add_option("--model", c->models,
+                  "A final model file (<DATASET>_v7_seed<SEED>.pt); several: their ensemble, with the spread");
+  cmd->add_option("--data", c->data, "A C-MAPSS test file");
+  if (evaluate) cmd->add_option("--rul", c->rul, "The true RUL of each unit (RUL_<DATASET>.txt)");
+  cmd->add_option("--threads", c->threads, "Intra-op threads")->check(CLI::Range(1, 4096));
+  cmd->add_option("--run", c->run_dir, "A run dir: the ensemble of the final models of --dataset's done seeds");
+  cmd->add_option("--dataset", c->dataset, "With --run: the dataset (--data, --rul default to its files)");
+  cmd->callback([c, &exit_code] { exit_code = c->evaluate ? run_evaluate(*c) : run_predict(*c); });
+}
 
-  auto* evaluate = app.add_subcommand("evaluate", "Metrics of a final model on a test file and its RUL file (JSON)");
-  evaluate->add_option("--model", ensemble->models,
-                       "A final model file (<DATASET>_v7_seed<SEED>.pt); several: their ensemble, with the spread");
-  evaluate->add_option("--data", *data, "A C-MAPSS test file");
-  evaluate->add_option("--rul", *rul, "The true RUL of each unit (RUL_<DATASET>.txt)");
-  evaluate->add_option("--threads", *threads, "Intra-op threads")->check(CLI::Range(1, 4096));
-  add_ensemble_options(evaluate);
-  evaluate->callback([=, &exit_code] {
-    if (several() || ensemble->models.empty() || data->empty() || rul->empty()) {
-      ensemble->data = *data, ensemble->rul = *rul, ensemble->threads = *threads, ensemble->evaluate = true;
-      exit_code = worker::run_ensemble_command(*ensemble);
-      return;
-    }
-    *model = ensemble->models[0];
-    auto p = worker::predict_with_model_file(*model, *data, *rul, *threads);
-    if (!p.ok()) {
-      exit_code = fail(p.message(), kExitFailed);
-      return;
-    }
-    const int classes = 3;
-    nlohmann::json m = {{"model", *model},
-                        {"data", *data},
-                        {"units", p->units.size()},
-                        {"test_rmse", worker::rmse(p->rul, p->true_rul)},
-                        {"test_mae", worker::mae(p->rul, p->true_rul)},
-                        {"nasa_score", worker::nasa_score(p->rul, p->true_rul)},
-                        {"health_accuracy", worker::accuracy(p->health, p->true_health)},
-                        {"health_macro_f1", worker::macro_f1(p->health, p->true_health, classes)}};
-    std::cout << m.dump(1) << "\n";
-    exit_code = kExitOk;
-  });
+}  // namespace
+
+void add_worker_commands(CLI::App& app, int& exit_code) {
+  add_train_command(app, exit_code);
+  add_model_command(app, exit_code, /*evaluate=*/false);
+  add_model_command(app, exit_code, /*evaluate=*/true);
   add_export_command(app, exit_code);
 }
 

@@ -11,6 +11,7 @@
 
 #include "common/checksum.h"
 #include "common/fence.h"
+#include "common/recipe_config.h"
 #include "common/storage.h"
 
 namespace amnl::orch {
@@ -29,9 +30,12 @@ class FakeTraining {
         storage_(make_posix_storage()), ckdir_(req.job_dir + "/checkpoints") {}
 
   JobResult run() {
+    // The recipe as the real trainer reads it (its defaults, its refusals), before the data.
+    auto recipe = RecipeConfig::from_json(req_.recipe.is_null() ? json::object() : req_.recipe);
+    if (!recipe.ok()) return ended(JobEnd::kFailed, recipe.message());
     if (!data_file_ok()) return ended(JobEnd::kFailed, "bad data file " + data_file());
-    max_epochs_ = req_.recipe.value("max_epochs", 5);
-    every_ = req_.recipe.contains("checkpoint") ? req_.recipe["checkpoint"].value("every_epochs", 1) : 1;
+    max_epochs_ = recipe->max_epochs;
+    every_ = recipe->checkpoint.every_epochs;
     storage_->make_dirs(ckdir_);
     state_ = crc32(req_.dataset + "/" + std::to_string(req_.seed));
     if (req_.resume) resume_from_newest_checkpoint();

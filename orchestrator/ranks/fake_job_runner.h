@@ -1,7 +1,8 @@
 #pragma once
 // A stand-in trainer with the real one's contract (common/job.h), for tests and benchmarks of
 // the orchestration without libtorch: "trains" recipe.max_epochs epochs of `batches_per_epoch`
-// sleeps, writes checkpoints/epoch_<N>.json every recipe.checkpoint.every_epochs epochs and
+// sleeps, writes checkpoints/epoch_<N>.json every recipe.checkpoint.every_epochs epochs (the
+// recipe read as the real trainer reads it: RecipeConfig's defaults and refusals) and
 // checkpoints/interrupted.json on a stop request, resumes from the newest one, asks still_owner
 // before every write, and fails when the dataset's train file does not start with a number.
 // A train file that starts with "HANG" makes attempt 1 hang for good (no progress, deaf to

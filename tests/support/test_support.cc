@@ -15,6 +15,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/cmapss/synth.h"
+
 namespace amnl::test {
 
 TempDir::TempDir() {
@@ -119,6 +121,15 @@ std::string read_file(const std::string& path) {
 void write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
   out << content;
+}
+
+std::string write_synthetic_cmapss(const std::string& dir, const std::string& name, int units, uint64_t seed) {
+  data::SynthOptions o;
+  o.dataset_name = name;
+  o.units = units;
+  o.seed = seed;
+  auto files = data::write_synthetic_dataset(dir, o);
+  return files.ok() ? "" : files.message();
 }
 
 }  // namespace amnl::test

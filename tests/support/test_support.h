@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by every test suite: temporary directories, the amnl binary, real data.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -59,5 +60,9 @@ CommandResult run_command(const std::vector<std::string>& argv);
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
+
+// Writes the synthetic C-MAPSS files {train,test,RUL}_<name>.txt of `units` units drawn from
+// `seed` (common/cmapss/synth.h) into `dir`; "" when written, else why not.
+std::string write_synthetic_cmapss(const std::string& dir, const std::string& name, int units, uint64_t seed);
 
 }  // namespace amnl::test
