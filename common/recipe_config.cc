@@ -92,11 +92,11 @@ Status cross_checks(const RecipeConfig& c, const std::string& p) {
                                    format_number(c.data.val_fraction));
   if ((2 * c.model.lstm_hidden) % c.model.attention_heads != 0)
     return Status::InvalidArgument(p + ".model.attention_heads: must divide 2 x model.lstm_hidden (" +
-                         std::to_string(2 * c.model.lstm_hidden) + "), got " +
-                         std::to_string(c.model.attention_heads));
+                                   std::to_string(2 * c.model.lstm_hidden) + "), got " +
+                                   std::to_string(c.model.attention_heads));
   if (c.schedule.min_lr > c.optimizer.lr)
-    return Status::InvalidArgument(p + ".schedule.min_lr: must be <= optimizer.lr (" + format_number(c.optimizer.lr) +
-                         "), got " + format_number(c.schedule.min_lr));
+    return Status::InvalidArgument(p + ".schedule.min_lr: must be <= optimizer.lr (" +
+                                   format_number(c.optimizer.lr) + "), got " + format_number(c.schedule.min_lr));
   return Status::Ok();
 }
 

@@ -84,13 +84,14 @@ namespace {
 Status check_run_and_data_apart(const Experiment& e) {
   const fs::path run = directory(e.run_dir);
   const fs::path data = directory(e.data_dir);
-  if (run == data) return Status::InvalidArgument("run_dir " + e.run_dir + " is data_dir: a run must not write into its data");
+  if (run == data)
+    return Status::InvalidArgument("run_dir " + e.run_dir + " is data_dir: a run must not write into its data");
   if (is_at_or_below(run, data))
     return Status::InvalidArgument("run_dir " + e.run_dir + " is inside data_dir " + e.data_dir +
-                         ": a run must not write into its data");
+                                   ": a run must not write into its data");
   if (is_at_or_below(data, run))
     return Status::InvalidArgument("data_dir " + e.data_dir + " is inside run_dir " + e.run_dir +
-                         ": keep the data outside the run dir, which holds only what runs write");
+                                   ": keep the data outside the run dir, which holds only what runs write");
   return Status::Ok();
 }
 
@@ -110,12 +111,24 @@ Status parse_paths(JsonSection& root, const std::string& base_dir, Experiment& e
   return check_run_and_data_apart(e);
 }
 
+// The non-empty array at `key`; null, with the error recorded, when it is missing or no such array.
+const json* required_list(JsonSection& root, const char* key, const std::string& of_what) {
+  const json* list = root.field(key);
+  if (root.failed()) return nullptr;
+  if (!list) {
+    root.fail(key, "missing (required)");
+    return nullptr;
+  }
+  if (!list->is_array() || list->empty()) {
+    root.fail(key, "must be a non-empty array of " + of_what + ", got " + JsonSection::dump(*list));
+    return nullptr;
+  }
+  return list;
+}
+
 void parse_datasets(JsonSection& root, Experiment& e) {
-  const json* list = root.field("datasets");
-  if (root.failed()) return;
-  if (!list) return root.fail("datasets", "missing (required)");
-  if (!list->is_array() || list->empty())
-    return root.fail("datasets", "must be a non-empty array of dataset names, got " + JsonSection::dump(*list));
+  const json* list = required_list(root, "datasets", "dataset names");
+  if (!list) return;
   std::set<std::string> seen;
   for (size_t i = 0; i < list->size(); ++i) {
     const json& d = (*list)[i];
@@ -130,11 +143,8 @@ void parse_datasets(JsonSection& root, Experiment& e) {
 }
 
 void parse_seeds(JsonSection& root, Experiment& e) {
-  const json* list = root.field("seeds");
-  if (root.failed()) return;
-  if (!list) return root.fail("seeds", "missing (required)");
-  if (!list->is_array() || list->empty())
-    return root.fail("seeds", "must be a non-empty array of integers, got " + JsonSection::dump(*list));
+  const json* list = required_list(root, "seeds", "integers");
+  if (!list) return;
   std::set<int64_t> seen;
   for (size_t i = 0; i < list->size(); ++i) {
     const json& s = (*list)[i];
@@ -249,7 +259,7 @@ Status find_data_files(bool check_files, Experiment& e) {
         std::error_code ec;
         if (!fs::is_regular_file(path, ec))
           return Status::InvalidArgument("datasets[" + std::to_string(i) + "]: unknown dataset '" + ds +
-                               "': " + path + " does not exist (data_dir " + e.data_dir + ")");
+                                         "': " + path + " does not exist (data_dir " + e.data_dir + ")");
       }
       rows = count_lines(e.data_dir + "/train_" + ds + ".txt");
     }
@@ -307,7 +317,8 @@ Status check_outside_other_runs(const Storage& storage, const std::string& run_d
   const fs::path run = directory(run_dir);
   for (fs::path dir = run.parent_path();; dir = dir.parent_path()) {
     if (const std::string other = other_run_marker(storage, dir); !other.empty())
-      return Status::InvalidArgument("run_dir " + run_dir + " is inside " + other + ": choose a directory outside other runs");
+      return Status::InvalidArgument("run_dir " + run_dir + " is inside " + other +
+                                     ": choose a directory outside other runs");
     if (dir == dir.parent_path()) return Status::Ok();
   }
 }

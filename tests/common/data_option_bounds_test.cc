@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <tuple>
 
 #include "common/cmapss/dataset.h"
 #include "common/recipe_config.h"
@@ -78,27 +79,19 @@ TEST(DataOptionBounds, HeldOutSelectionStillNeedsUnitsHeldOut) {
   EXPECT_EQ(recipe.message(), "recipe.data.val_fraction: must be > 0 when data.selection is \"validation\", got 0");
 }
 
+// Every option but the job's split seed.
+auto option_values(const data::DataOptions& o) {
+  return std::make_tuple(o.window, o.r_max, o.normal_above, o.critical_at_or_below, o.val_fraction, o.normalisation,
+                         o.conditions, o.kmeans_seed, o.kmeans_restarts, o.validation, o.val_cuts_per_unit,
+                         o.val_cut_min_rul, o.val_cut_max_rul);
+}
+
 TEST(DataOptionBounds, TheRecipeAndDataOptionsHaveTheSameDefaults) {
-  const data::DataOptions from_recipe = RecipeConfig().data_options(0);
   const data::DataOptions plain;
-  EXPECT_EQ(from_recipe.window, plain.window);
-  EXPECT_EQ(from_recipe.r_max, plain.r_max);
-  EXPECT_EQ(from_recipe.normal_above, plain.normal_above);
-  EXPECT_EQ(from_recipe.critical_at_or_below, plain.critical_at_or_below);
-  EXPECT_EQ(from_recipe.val_fraction, plain.val_fraction);
-  EXPECT_EQ(from_recipe.normalisation, plain.normalisation);
-  EXPECT_EQ(from_recipe.conditions, plain.conditions);
-  EXPECT_EQ(from_recipe.kmeans_seed, plain.kmeans_seed);
-  EXPECT_EQ(from_recipe.kmeans_restarts, plain.kmeans_restarts);
-  EXPECT_EQ(from_recipe.validation, plain.validation);
-  EXPECT_EQ(from_recipe.val_cuts_per_unit, plain.val_cuts_per_unit);
-  EXPECT_EQ(from_recipe.val_cut_min_rul, plain.val_cut_min_rul);
-  EXPECT_EQ(from_recipe.val_cut_max_rul, plain.val_cut_max_rul);
+  EXPECT_EQ(option_values(RecipeConfig().data_options(0)), option_values(plain));
   // The published values (amnl.md), as both had them before.
-  EXPECT_EQ(plain.window, 30);
-  EXPECT_EQ(plain.r_max, 125.0);
-  EXPECT_EQ(plain.val_cut_max_rul, 145.0);
-  EXPECT_EQ(plain.kmeans_seed, 12345u);
+  EXPECT_EQ(option_values(plain), std::make_tuple(30, 125.0, 80.0, 30.0, 0.2, std::string("auto"), 6, uint64_t{12345},
+                                                  10, std::string("last_window"), 8, 6.0, 145.0));
 }
 
 }  // namespace
