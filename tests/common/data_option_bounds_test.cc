@@ -47,6 +47,12 @@ std::vector<Case> cases() {
   };
 }
 
+// "must be <= 10000, got 20000" of "data option window: must be <= 10000, got 20000".
+std::string after_key(const std::string& message) {
+  const size_t colon = message.find(": ");
+  return colon == std::string::npos ? message : message.substr(colon + 2);
+}
+
 TEST(DataOptionBounds, TheRecipeAndCheckOptionsAcceptAndRefuseTheSameValues) {
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);
@@ -66,8 +72,7 @@ TEST(DataOptionBounds, TheRecipeAndCheckOptionsAcceptAndRefuseTheSameValues) {
     EXPECT_EQ(checked.message().rfind("data option " + key + ": must be", 0), 0u) << checked.message();
     EXPECT_EQ(recipe.message().rfind("recipe.data." + key + ": must be", 0), 0u) << recipe.message();
     // The same words after the key, since the same range wrote them.
-    EXPECT_EQ(checked.message().substr(checked.message().find(": ")),
-              recipe.message().substr(recipe.message().find(": ")));
+    EXPECT_EQ(after_key(checked.message()), after_key(recipe.message()));
     EXPECT_TRUE(checked.IsInvalidArgument());
     EXPECT_TRUE(recipe.status().IsInvalidArgument());
   }

@@ -64,8 +64,10 @@ TEST(JsonSection, ErrorsNameTheKeyPathAndWhatIsWrong) {
             "r.x: must be a number, got \"1\"");
   EXPECT_EQ(error_of(R"({"m": "c"})", "r", [&](JsonSection& r) { r.choice("m", s, Choices<2>{{"a", "b"}}); }),
             "r.m: must be one of \"a\", \"b\", got \"c\"");
-  EXPECT_EQ(error_of(R"({})", "", [&](JsonSection& r) { r.string("run_dir", s, true); }), "run_dir: missing (required)");
-  EXPECT_EQ(error_of(R"({"sub": 3})", "r", [&](JsonSection& r) { r.section("sub"); }), "r.sub: must be an object, got 3");
+  EXPECT_EQ(error_of(R"({})", "", [&](JsonSection& r) { r.string("run_dir", s, true); }),
+            "run_dir: missing (required)");
+  EXPECT_EQ(error_of(R"({"sub": 3})", "r", [&](JsonSection& r) { r.section("sub"); }),
+            "r.sub: must be an object, got 3");
   std::vector<int> list;
   EXPECT_EQ(error_of(R"({"l": [1, 0]})", "m",
                      [&](JsonSection& r) { r.int_list("l", list, IntRange::between(1, 4), IntRange::between(1, 9)); }),
