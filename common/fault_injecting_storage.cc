@@ -54,7 +54,7 @@ bool FaultInjectingStorage::take_failure(const char* op, const std::string& path
   ++mutations_;
   if (fail_next_ <= 0) return false;
   --fail_next_;
-  *out = Status::Error(std::string("injected failure: ") + op + " " + path);
+  *out = Status::IOError(std::string("injected failure: ") + op + " " + path);
   return true;
 }
 
@@ -78,12 +78,12 @@ Status FaultInjectingStorage::append(const std::string& path, std::string_view b
   std::optional<size_t> tear;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (appends_failing_) return Status::Error("injected failure: append " + path + ": No space left on device");
+    if (appends_failing_) return Status::NoSpace("injected failure: append " + path + ": No space left on device");
     tear.swap(tear_append_);
   }
   if (tear) {
     AMNL_RETURN_IF_ERROR(inner_->append(path, bytes.substr(0, std::min(*tear, bytes.size()))));
-    return Status::Error("injected torn append: " + path);
+    return Status::IOError("injected torn append: " + path);
   }
   return inner_->append(path, bytes);
 }

@@ -18,16 +18,17 @@ class FaultInjectingStorage final : public Storage {
  public:
   explicit FaultInjectingStorage(std::shared_ptr<Storage> inner) : inner_(std::move(inner)) {}
 
-  // The next `n` mutating operations (write_atomic, append, remove, make_dirs) fail with an error.
+  // The next `n` mutating operations (write_atomic, append, remove, make_dirs) fail with an
+  // IOError, as EIO would make them.
   void fail_next_mutations(int n);
   // The next write_atomic leaves only the first `keep_bytes` bytes at the final path, as a
   // file system that lost the tail despite the rename would; the call still reports success.
   void tear_next_write(size_t keep_bytes);
   // The next append writes only its first `keep_bytes` bytes and then reports an error, as a
-  // process killed in the middle of a journal write would leave it.
+  // process killed in the middle of a journal write would leave it (an IOError).
   void tear_next_append(size_t keep_bytes);
-  // While set, every append fails (a full disk, EDQUOT, EIO) and leaves the file unchanged, as
-  // the real append promises; clearing it brings the space back.
+  // While set, every append fails with NoSpace (a full disk, EDQUOT) and leaves the file
+  // unchanged, as the real append promises; clearing it brings the space back.
   void set_appends_failing(bool failing);
   int mutation_count() const;
 

@@ -4,6 +4,10 @@
 // nlohmann::json::value(key, default) throws type_error when the field exists with another
 // type, and get<int>() on 1e300 or 2^40 converts out of range (undefined behaviour for a
 // double): both were found by bench/fuzz. These return nullopt / the fallback instead.
+//
+// This is the lenient half, for records other processes wrote: a damaged or newer record is read
+// as far as it goes. Input a person wrote (an experiment file, a recipe), where every mistake
+// must be refused naming its key, goes through the strict half, JsonSection (json_reader.h).
 #include <cmath>
 #include <cstdint>
 #include <limits>

@@ -15,8 +15,31 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string errno_text(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
+// The code callers branch on, from the errno of a failed call. ENOTDIR counts as not found, as
+// exists() (std::filesystem) counts it: a file below a path component that is no directory is
+// absent. A quota is a full disk to the writer.
+StatusCode code_of_errno(int error) {
+  switch (error) {
+    case ENOENT:
+    case ENOTDIR: return StatusCode::kNotFound;
+    case ENOSPC:
+    case EDQUOT: return StatusCode::kNoSpace;
+    default: return StatusCode::kIOError;
+  }
+}
+
+// "<what> <path>: <strerror>" with the code of errno; read errno before any other call.
+Status errno_error(const std::string& what, const std::string& path) {
+  const int error = errno;
+  return Status::WithCode(code_of_errno(error), what + " " + path + ": " + std::strerror(error));
+}
+
+// The same for the std::error_code of a std::filesystem call.
+Status error_code_error(const std::string& what, const std::string& path, const std::error_code& ec) {
+  const StatusCode code = ec.category() == std::generic_category() || ec.category() == std::system_category()
+                              ? code_of_errno(ec.value())
+                              : StatusCode::kIOError;
+  return Status::WithCode(code, what + " " + path + ": " + ec.message());
 }
 
 Status write_all(int fd, std::string_view bytes, const std::string& path) {
@@ -26,7 +49,7 @@ Status write_all(int fd, std::string_view bytes, const std::string& path) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status::Error(errno_text("cannot write", path));
+      return errno_error("cannot write", path);
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -47,10 +70,10 @@ namespace {
 Status fsync_dir(const fs::path& dir) {
   const std::string d = dir.empty() ? "." : dir.string();
   int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return Status::Error(errno_text("cannot open directory", d));
+  if (fd < 0) return errno_error("cannot open directory", d);
   int rc = ::fsync(fd);
   if (::close(fd) != 0 && rc == 0) rc = -1;
-  if (rc != 0) return Status::Error(errno_text("cannot fsync directory", d));
+  if (rc != 0) return errno_error("cannot fsync directory", d);
   return Status::Ok();
 }
 
@@ -61,13 +84,13 @@ class PosixStorage final : public Storage {
     const fs::path target(path);
     const std::string tmp = temporary_name(path, counter.fetch_add(1));
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::Error(errno_text("cannot create", tmp));
+    if (fd < 0) return errno_error("cannot create", tmp);
     Status st = write_all(fd, bytes, tmp);
-    if (st.ok() && ::fsync(fd) != 0) st = Status::Error(errno_text("cannot fsync", tmp));
+    if (st.ok() && ::fsync(fd) != 0) st = errno_error("cannot fsync", tmp);
     // NFS reports some write errors only at close(): an unchecked close can hide a lost write.
-    if (::close(fd) != 0 && st.ok()) st = Status::Error(errno_text("cannot close", tmp));
+    if (::close(fd) != 0 && st.ok()) st = errno_error("cannot close", tmp);
     if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
-      st = Status::Error(errno_text("cannot rename to", path));
+      st = errno_error("cannot rename to", path);
     if (!st.ok()) {
       ::unlink(tmp.c_str());
       return st;
@@ -81,21 +104,21 @@ class PosixStorage final : public Storage {
   Status append(const std::string& path, std::string_view bytes) override {
     const bool existed = fs::exists(path);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::Error(errno_text("cannot open for append", path));
+    if (fd < 0) return errno_error("cannot open for append", path);
     struct stat before {};
     if (::fstat(fd, &before) != 0) {
-      Status st = Status::Error(errno_text("cannot stat", path));
+      Status st = errno_error("cannot stat", path);
       ::close(fd);
       return st;
     }
     Status st = write_all(fd, bytes, path);
-    if (st.ok() && ::fsync(fd) != 0) st = Status::Error(errno_text("cannot fsync", path));
+    if (st.ok() && ::fsync(fd) != 0) st = errno_error("cannot fsync", path);
     if (!st.ok()) {
       if (::ftruncate(fd, before.st_size) != 0 || ::fsync(fd) != 0)
-        st = Status::Error(st.message() + "; and the partial append could not be undone (" +
-                           std::strerror(errno) + ")");
+        st = Status::WithCode(st.code(), st.message() + "; and the partial append could not be undone (" +
+                                               std::strerror(errno) + ")");
     }
-    if (::close(fd) != 0 && st.ok()) st = Status::Error(errno_text("cannot close", path));
+    if (::close(fd) != 0 && st.ok()) st = errno_error("cannot close", path);
     if (st.ok() && !existed) st = fsync_dir(fs::path(path).parent_path());
     return st;
   }
@@ -105,17 +128,17 @@ class PosixStorage final : public Storage {
   // as an empty file. O_NONBLOCK keeps the open itself from waiting on a FIFO's writer.
   Result<std::string> read(const std::string& path) const override {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return Result<std::string>::Error(errno_text("cannot open", path));
+    if (fd < 0) return errno_error("cannot open", path);
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
-      const std::string message = errno_text("cannot stat", path);
+      const Status error = errno_error("cannot stat", path);
       ::close(fd);
-      return Result<std::string>::Error(message);
+      return error;
     }
     if (!S_ISREG(st.st_mode)) {
       ::close(fd);
-      return Result<std::string>::Error("cannot read " + path + ": not a regular file (" +
-                                        (S_ISDIR(st.st_mode) ? "a directory" : "a FIFO, socket or device") + ")");
+      return Status::IOError("cannot read " + path + ": not a regular file (" +
+                             (S_ISDIR(st.st_mode) ? "a directory" : "a FIFO, socket or device") + ")");
     }
     std::string bytes;
     bytes.reserve(static_cast<size_t>(st.st_size));
@@ -125,9 +148,9 @@ class PosixStorage final : public Storage {
       if (n == 0) break;
       if (n < 0) {
         if (errno == EINTR) continue;
-        const std::string message = errno_text("cannot read", path);
+        const Status error = errno_error("cannot read", path);
         ::close(fd);
-        return Result<std::string>::Error(message);
+        return error;
       }
       bytes.append(chunk, static_cast<size_t>(n));
     }
@@ -146,7 +169,7 @@ class PosixStorage final : public Storage {
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       if (it->is_regular_file(ec)) names.push_back(it->path().filename().string());
     }
-    if (ec) return Result<std::vector<std::string>>::Error("cannot list " + dir + ": " + ec.message());
+    if (ec) return error_code_error("cannot list", dir, ec);
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -154,7 +177,7 @@ class PosixStorage final : public Storage {
   Status remove(const std::string& path) override {
     std::error_code ec;
     fs::remove(path, ec);
-    if (ec) return Status::Error("cannot remove " + path + ": " + ec.message());
+    if (ec) return error_code_error("cannot remove", path, ec);
     return Status::Ok();
   }
 
@@ -168,10 +191,10 @@ class PosixStorage final : public Storage {
         if (!bytes.ok()) return bytes.status();
         return write_atomic(to, *bytes);
       }
-      return Status::Error(errno_text("cannot link " + from + " to", tmp));
+      return errno_error("cannot link " + from + " to", tmp);
     }
     if (::rename(tmp.c_str(), to.c_str()) != 0) {
-      Status st = Status::Error(errno_text("cannot rename to", to));
+      Status st = errno_error("cannot rename to", to);
       ::unlink(tmp.c_str());
       return st;
     }
@@ -189,7 +212,7 @@ class PosixStorage final : public Storage {
       if (cur == cur.parent_path()) break;
     }
     fs::create_directories(p, ec);
-    if (ec) return Status::Error("cannot create directory " + dir + ": " + ec.message());
+    if (ec) return error_code_error("cannot create directory", dir, ec);
     for (const fs::path& d : created) AMNL_RETURN_IF_ERROR(fsync_dir(d.parent_path()));
     return Status::Ok();
   }

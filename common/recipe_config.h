@@ -14,13 +14,16 @@
 
 namespace amnl {
 
+class JsonSection;
+
 struct RecipeConfig {
+  // Defaults and bounds of the fields DataOptions shares: common/cmapss/data_option_fields.h.
   struct Data {
-    int window = 30;
-    double r_max = 125.0;
-    double normal_above = 80.0;          // health 0 when RUL > this
-    double critical_at_or_below = 30.0;  // health 2 when RUL <= this
-    double val_fraction = 0.2;           // of training units, split by unit from the job's seed
+    int window = data::option_field::kWindow.fallback;
+    double r_max = data::option_field::kRMax.fallback;
+    double normal_above = data::option_field::kNormalAbove.fallback;                  // health 0 when RUL > this
+    double critical_at_or_below = data::option_field::kCriticalAtOrBelow.fallback;  // health 2 when RUL <= this
+    double val_fraction = data::option_field::kValFraction.fallback;  // of training units, split by the job's seed
     // "validation" (held-out training units) or "test" (the published protocol: selects on the
     // test set, which leaks; reports must label it).
     std::string selection = "validation";
@@ -28,16 +31,14 @@ struct RecipeConfig {
     // recorded every epoch): "last_window", the held-out units cut like the test units and scored
     // on the last window before each cut (common/cmapss/validation_cuts.h), or "all_windows",
     // every stride-1 window of the held-out units (the protocol before issue 26).
-    std::string validation = "last_window";
-    int val_cuts_per_unit = 8;      // cut points per held-out unit
-    double val_cut_min_rul = 6;     // true RUL at the cut, cycles: the test sets' range starts at 6-7
-    // ~1.16 x the cap of 125: FD001/FD003's test units reach 145. Above the cap the target is the
-    // cap, so the bound only sets the share of cuts at the cap (~14 %; the FD001 test set has 11 %).
-    double val_cut_max_rul = 145;
-    std::string normalisation = "auto";  // "auto" | "global" | "per_condition"
-    int conditions = 6;                  // k of the k-means over operating settings
-    int64_t kmeans_seed = 12345;
-    int kmeans_restarts = 10;
+    std::string validation = data::option_field::kValidation.fallback;
+    int val_cuts_per_unit = data::option_field::kValCutsPerUnit.fallback;  // cut points per held-out unit
+    double val_cut_min_rul = data::option_field::kValCutMinRul.fallback;
+    double val_cut_max_rul = data::option_field::kValCutMaxRul.fallback;
+    std::string normalisation = data::option_field::kNormalisation.fallback;  // "auto" | "global" | "per_condition"
+    int conditions = data::option_field::kConditions.fallback;  // k of the k-means over operating settings
+    int64_t kmeans_seed = data::option_field::kKmeansSeed.fallback;
+    int kmeans_restarts = data::option_field::kKmeansRestarts.fallback;
   } data;
 
   struct Model {
@@ -97,9 +98,13 @@ struct RecipeConfig {
   int early_stop_patience = 80;
 
   // Partial JSON overrides the defaults. Unknown keys, wrong types and out-of-range values are
-  // errors naming the full key path, e.g. "recipe.model.lstm_hidden: must be >= 1, got 0".
+  // InvalidArgument errors naming the full key path, e.g. "recipe.model.lstm_hidden: must be >=
+  // 1, got 0".
   static Result<RecipeConfig> from_json(const nlohmann::json& j,
                                         const std::string& key_path = "recipe");
+  // The checkpoint section's fields over `out`: the one declaration of their bounds, for
+  // recipe.checkpoint and for an experiment file's top-level "checkpoint".
+  static void read_checkpoint(JsonSection& section, Checkpoint& out);
   // Every field; from_json(to_json()) is the identity.
   nlohmann::json to_json() const;
   // "paper" (published defaults), "quick" (a 2-core CPU), "tiny" (seconds, for tests).

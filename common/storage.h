@@ -11,6 +11,10 @@
 
 namespace amnl {
 
+// Errors carry a code (common/status.h) that callers may branch on: NotFound when the path (or
+// a directory on it) does not exist, NoSpace when the disk or quota is full, IOError for any
+// other refusal of the operating system. A read that may find nothing reads and treats
+// IsNotFound() as absent, rather than asking exists() first: nothing can come between.
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -24,6 +28,7 @@ class Storage {
   // that undoing the partial write failed too).
   virtual Status append(const std::string& path, std::string_view bytes) = 0;
 
+  // NotFound when `path` does not exist; IOError for a directory, FIFO or device.
   virtual Result<std::string> read(const std::string& path) const = 0;
   virtual bool exists(const std::string& path) const = 0;
   // Plain file names (not paths) of the regular files directly inside `dir`, sorted.

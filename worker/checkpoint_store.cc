@@ -128,8 +128,8 @@ Result<std::vector<CheckpointInfo>> CheckpointStore::read_legacy_manifest(std::s
 
 Result<std::vector<CheckpointInfo>> CheckpointStore::read_manifest_file(const std::string& name) const {
   const std::string path = path_of(name);
-  if (!storage_->exists(path)) return std::vector<CheckpointInfo>{};
   auto bytes = storage_->read(path);
+  if (bytes.IsNotFound()) return std::vector<CheckpointInfo>{};  // no checkpoint yet
   if (!bytes.ok()) return bytes.status();
   std::vector<CheckpointInfo> out;
   try {
@@ -221,8 +221,8 @@ std::vector<CheckpointInfo> CheckpointStore::candidates(std::vector<std::string>
 
 Result<std::string> CheckpointStore::read_verified(const CheckpointInfo& info) const {
   const std::string path = path_of(info.data_file());
-  if (!storage_->exists(path)) return Result<std::string>::Error(path + ": listed in the manifest but missing");
   auto bytes = storage_->read(path);
+  if (bytes.IsNotFound()) return Status::NotFound(path + ": listed in the manifest but missing");
   if (!bytes.ok()) return bytes.status();
   if (bytes->size() != info.size)
     return Result<std::string>::Error(path + ": truncated or extended: " + std::to_string(bytes->size()) +

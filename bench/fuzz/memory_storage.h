@@ -22,7 +22,7 @@ class MemoryStorage final : public Storage {
   }
   Result<std::string> read(const std::string& path) const override {
     auto it = files_.find(path);
-    if (it == files_.end()) return Result<std::string>::Error(path + ": no such file");
+    if (it == files_.end()) return Status::NotFound(path + ": no such file");
     return it->second;
   }
   bool exists(const std::string& path) const override { return files_.count(path) > 0; }
@@ -41,7 +41,7 @@ class MemoryStorage final : public Storage {
   Status make_dirs(const std::string&) override { return Status::Ok(); }
   Status link_atomic(const std::string& from, const std::string& to) override {
     auto it = files_.find(from);
-    if (it == files_.end()) return Status::Error(from + ": no such file");
+    if (it == files_.end()) return Status::NotFound(from + ": no such file");
     files_[to] = it->second;
     return Status::Ok();
   }

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/cmapss/data_option_fields.h"
 #include "common/status.h"
 
 namespace amnl::data {
@@ -48,29 +49,30 @@ Result<CmapssTable> read_cmapss_table(const std::string& path);
 // One true RUL per test unit; the line count must equal `expected_units`.
 Result<std::vector<double>> read_rul_file(const std::string& path, int expected_units);
 
+// Defaults and bounds: data_option_fields.h, shared with the recipe's data section.
 struct DataOptions {
-  int window = 30;
-  double r_max = 125.0;
-  double normal_above = 80.0;          // health 0 when RUL > this
-  double critical_at_or_below = 30.0;  // health 2 when RUL <= this; 1 in between
-  double val_fraction = 0.2;           // of training units, split by unit
-  uint64_t split_seed = 0;             // the job's seed
-  std::string normalisation = "auto";  // "auto" | "global" | "per_condition"
-  int conditions = 6;                  // k of k-means for per-condition normalisation
-  uint64_t kmeans_seed = 12345;
-  int kmeans_restarts = 10;
+  int window = option_field::kWindow.fallback;
+  double r_max = option_field::kRMax.fallback;
+  double normal_above = option_field::kNormalAbove.fallback;                  // health 0 when RUL > this
+  double critical_at_or_below = option_field::kCriticalAtOrBelow.fallback;  // health 2 when RUL <= this
+  double val_fraction = option_field::kValFraction.fallback;                  // of training units, by unit
+  uint64_t split_seed = 0;                                                    // the job's seed
+  std::string normalisation = option_field::kNormalisation.fallback;  // "auto" | "global" | "per_condition"
+  int conditions = option_field::kConditions.fallback;                // k of k-means for per-condition normalisation
+  uint64_t kmeans_seed = static_cast<uint64_t>(option_field::kKmeansSeed.fallback);
+  int kmeans_restarts = option_field::kKmeansRestarts.fallback;
   // The validation set shaped like the test (validation_cuts.h): each held-out unit is cut at
   // `val_cuts_per_unit` points whose true RUL spans [val_cut_min_rul, val_cut_max_rul] (at most
   // the unit's length - 1), and the last window before each cut is scored, as NASA cut the test
   // units. "last_window" makes that RMSE drive selection; "all_windows" every held-out window's.
-  std::string validation = "last_window";  // "last_window" | "all_windows"
-  int val_cuts_per_unit = 8;
-  double val_cut_min_rul = 6;
-  double val_cut_max_rul = 145;
+  std::string validation = option_field::kValidation.fallback;  // "last_window" | "all_windows"
+  int val_cuts_per_unit = option_field::kValCutsPerUnit.fallback;
+  double val_cut_min_rul = option_field::kValCutMinRul.fallback;
+  double val_cut_max_rul = option_field::kValCutMaxRul.fallback;
 };
 
-// Ok, or an error naming the first option out of range (window >= 1, r_max > 0, thresholds
-// ordered, 0 <= val_fraction < 1, conditions >= 1, restarts >= 1, known normalisation).
+// Ok, or an InvalidArgument naming the first option outside its bounds (data_option_fields.h)
+// or out of order with another ("data option window: must be >= 1, got 0").
 Status check_options(const DataOptions& options);
 
 // Health class from a (capped) RUL: 0 normal, 1 degrading, 2 critical.

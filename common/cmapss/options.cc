@@ -1,5 +1,6 @@
 // The fixed parts of the C-MAPSS recipe: which columns are model inputs, option checks, and the
 // health classes derived from RUL.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,27 +15,54 @@ const std::vector<std::string>& default_feature_names() {
   return names;
 }
 
+namespace {
+
+namespace field = option_field;
+
+Status out_of_bounds(const char* key, const std::string& what) {
+  return Status::InvalidArgument(std::string("data option ") + key + ": " + what);
+}
+
+template <typename T>
+Status check(const IntField<T>& f, int64_t v) {
+  const std::string wrong = f.range.violation(v);
+  return wrong.empty() ? Status::Ok() : out_of_bounds(f.key, wrong + ", got " + std::to_string(v));
+}
+Status check(const NumberField& f, double v) {
+  const std::string wrong = f.range.violation(v);
+  return wrong.empty() ? Status::Ok() : out_of_bounds(f.key, wrong + ", got " + format_number(v));
+}
+template <size_t N>
+Status check(const ChoiceField<N>& f, const std::string& v) {
+  if (f.choices.contains(v)) return Status::Ok();
+  return out_of_bounds(f.key, f.choices.requirement() + ", got \"" + v + "\"");
+}
+
+// The seed is unsigned here and a JSON integer in the recipe: both stop at INT64_MAX.
+Status check_kmeans_seed(uint64_t seed) {
+  if (seed <= static_cast<uint64_t>(INT64_MAX)) return Status::Ok();
+  return out_of_bounds(field::kKmeansSeed.key,
+                       field::kKmeansSeed.range.requirement(true) + ", got " + std::to_string(seed));
+}
+
+}  // namespace
+
 Status check_options(const DataOptions& o) {
-  auto bad = [](const std::string& what) { return Status::Error("data option " + what); };
-  if (o.window < 1) return bad("window must be at least 1, got " + std::to_string(o.window));
-  if (!(o.r_max > 0)) return bad("r_max must be positive, got " + std::to_string(o.r_max));
-  if (!(o.critical_at_or_below < o.normal_above))
-    return bad("critical_at_or_below (" + std::to_string(o.critical_at_or_below) + ") must be below normal_above (" +
-               std::to_string(o.normal_above) + ")");
-  if (!(o.val_fraction >= 0 && o.val_fraction < 1))
-    return bad("val_fraction must be in [0, 1), got " + std::to_string(o.val_fraction));
-  if (o.normalisation != "auto" && o.normalisation != "global" && o.normalisation != "per_condition")
-    return bad("normalisation must be auto, global or per_condition, got '" + o.normalisation + "'");
-  if (o.conditions < 1 || o.conditions > 64)
-    return bad("conditions must be in 1..64, got " + std::to_string(o.conditions));
-  if (o.validation != "last_window" && o.validation != "all_windows")
-    return bad("validation must be last_window or all_windows, got '" + o.validation + "'");
-  if (o.val_cuts_per_unit < 1) return bad("val_cuts_per_unit must be at least 1, got " + std::to_string(o.val_cuts_per_unit));
-  if (!(o.val_cut_min_rul >= 0 && o.val_cut_min_rul < o.val_cut_max_rul))
-    return bad("val_cut_min_rul (" + std::to_string(o.val_cut_min_rul) + ") must be >= 0 and below val_cut_max_rul (" +
-               std::to_string(o.val_cut_max_rul) + ")");
-  if (o.kmeans_restarts < 1) return bad("kmeans_restarts must be at least 1, got " + std::to_string(o.kmeans_restarts));
-  return Status::Ok();
+  AMNL_RETURN_IF_ERROR(check(field::kWindow, o.window));
+  AMNL_RETURN_IF_ERROR(check(field::kRMax, o.r_max));
+  AMNL_RETURN_IF_ERROR(check(field::kNormalAbove, o.normal_above));
+  AMNL_RETURN_IF_ERROR(check(field::kCriticalAtOrBelow, o.critical_at_or_below));
+  AMNL_RETURN_IF_ERROR(check(field::kValFraction, o.val_fraction));
+  AMNL_RETURN_IF_ERROR(check(field::kNormalisation, o.normalisation));
+  AMNL_RETURN_IF_ERROR(check(field::kConditions, o.conditions));
+  AMNL_RETURN_IF_ERROR(check_kmeans_seed(o.kmeans_seed));
+  AMNL_RETURN_IF_ERROR(check(field::kKmeansRestarts, o.kmeans_restarts));
+  AMNL_RETURN_IF_ERROR(check(field::kValidation, o.validation));
+  AMNL_RETURN_IF_ERROR(check(field::kValCutsPerUnit, o.val_cuts_per_unit));
+  AMNL_RETURN_IF_ERROR(check(field::kValCutMinRul, o.val_cut_min_rul));
+  AMNL_RETURN_IF_ERROR(check(field::kValCutMaxRul, o.val_cut_max_rul));
+  const field::FieldProblem order = field::cross_field_problem(o);
+  return order.key.empty() ? Status::Ok() : out_of_bounds(order.key.c_str(), order.what);
 }
 
 int64_t health_label(double rul, const DataOptions& options) {

@@ -1,13 +1,12 @@
 #include "orchestrator/rundir/experiment.h"
 
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include <boost/asio/ip/address.hpp>
 
+#include "common/json_reader.h"
 #include "common/recipe_config.h"
 #include "common/safe_path.h"
 #include "common/strict_json.h"
@@ -17,65 +16,6 @@ namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-// Collects the first error with its key path; later checks are skipped once one failed.
-class Checker {
- public:
-  bool failed() const { return !status_.ok(); }
-  Status status() const { return status_; }
-  void fail(const std::string& path, const std::string& what) {
-    if (status_.ok()) status_ = Status::Error(path + ": " + what);
-  }
-  void keys(const json& obj, const std::string& path, const std::set<std::string>& allowed) {
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      if (!allowed.count(it.key())) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(path.empty() ? it.key() : path + "." + it.key(), "unknown key (known: " + list + ")");
-      }
-    }
-  }
-  void number(const json& obj, const std::string& path, const char* key, double& v, double lo,
-              double hi) {
-    if (!obj.contains(key)) return;
-    const json& f = obj[key];
-    const std::string p = path + "." + key;
-    if (!f.is_number()) return fail(p, "must be a number, got " + f.dump());
-    const double x = f.get<double>();
-    if (!std::isfinite(x) || !(x > lo) || x > hi) {
-      std::ostringstream ss;
-      ss << "must be > " << lo << " and <= " << hi << ", got " << f.dump();
-      return fail(p, ss.str());
-    }
-    v = x;
-  }
-  void integer(const json& obj, const std::string& path, const char* key, int& v, int lo, int hi) {
-    if (!obj.contains(key)) return;
-    const json& f = obj[key];
-    const std::string p = path.empty() ? key : path + "." + key;
-    if (!f.is_number_integer()) return fail(p, "must be an integer, got " + f.dump());
-    if (f.is_number_unsigned() && f.get<uint64_t>() > static_cast<uint64_t>(hi))
-      return fail(p, "must be <= " + std::to_string(hi) + ", got " + f.dump());
-    const int64_t x = f.get<int64_t>();
-    if (x < lo || x > hi)
-      return fail(p, "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + f.dump());
-    v = static_cast<int>(x);
-  }
-  std::string string(const json& obj, const char* key, bool required) {
-    if (!obj.contains(key)) {
-      if (required) fail(key, "missing (required)");
-      return "";
-    }
-    if (!obj[key].is_string() || obj[key].get<std::string>().empty()) {
-      fail(key, "must be a non-empty string, got " + obj[key].dump());
-      return "";
-    }
-    return obj[key].get<std::string>();
-  }
-
- private:
-  Status status_;
-};
 
 std::string resolve(const std::string& base_dir, const std::string& p) {
   fs::path path(p);
@@ -144,20 +84,22 @@ namespace {
 Status check_run_and_data_apart(const Experiment& e) {
   const fs::path run = directory(e.run_dir);
   const fs::path data = directory(e.data_dir);
-  if (run == data) return Status::Error("run_dir " + e.run_dir + " is data_dir: a run must not write into its data");
+  if (run == data)
+    return Status::InvalidArgument("run_dir " + e.run_dir + " is data_dir: a run must not write into its data");
   if (is_at_or_below(run, data))
-    return Status::Error("run_dir " + e.run_dir + " is inside data_dir " + e.data_dir +
-                         ": a run must not write into its data");
+    return Status::InvalidArgument("run_dir " + e.run_dir + " is inside data_dir " + e.data_dir +
+                                   ": a run must not write into its data");
   if (is_at_or_below(data, run))
-    return Status::Error("data_dir " + e.data_dir + " is inside run_dir " + e.run_dir +
-                         ": keep the data outside the run dir, which holds only what runs write");
+    return Status::InvalidArgument("data_dir " + e.data_dir + " is inside run_dir " + e.run_dir +
+                                   ": keep the data outside the run dir, which holds only what runs write");
   return Status::Ok();
 }
 
-Status parse_paths(const json& j, const std::string& base_dir, Checker& c, Experiment& e) {
-  const std::string run_dir = c.string(j, "run_dir", true);
-  const std::string data_dir = c.string(j, "data_dir", true);
-  if (c.failed()) return c.status();
+Status parse_paths(JsonSection& root, const std::string& base_dir, Experiment& e) {
+  std::string run_dir, data_dir;
+  root.string("run_dir", run_dir, true);
+  root.string("data_dir", data_dir, true);
+  if (root.failed()) return root.status();
   e.run_dir = resolve(base_dir, run_dir);
   e.data_dir = resolve(base_dir, data_dir);
   // Resolved paths go into experiment.json and every record: JSON needs valid UTF-8 (dump()
@@ -165,53 +107,83 @@ Status parse_paths(const json& j, const std::string& base_dir, Checker& c, Exper
   for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"run_dir", e.run_dir},
                                    {"data_dir", e.data_dir}})
     if (Status st = check_path_text(value, "resolved path"); !st.ok())
-      return Status::Error(std::string(key) + ": " + st.message());
+      return Status::InvalidArgument(std::string(key) + ": " + st.message());
   return check_run_and_data_apart(e);
 }
 
-void parse_datasets(const json& j, Checker& c, Experiment& e) {
-  if (!j.contains("datasets")) return c.fail("datasets", "missing (required)");
-  if (!j["datasets"].is_array() || j["datasets"].empty())
-    return c.fail("datasets", "must be a non-empty array of dataset names, got " + j["datasets"].dump());
+// The non-empty array at `key`; null, with the error recorded, when it is missing or no such array.
+const json* required_list(JsonSection& root, const char* key, const std::string& of_what) {
+  const json* list = root.field(key);
+  if (root.failed()) return nullptr;
+  if (!list) {
+    root.fail(key, "missing (required)");
+    return nullptr;
+  }
+  if (!list->is_array() || list->empty()) {
+    root.fail(key, "must be a non-empty array of " + of_what + ", got " + JsonSection::dump(*list));
+    return nullptr;
+  }
+  return list;
+}
+
+void parse_datasets(JsonSection& root, Experiment& e) {
+  const json* list = required_list(root, "datasets", "dataset names");
+  if (!list) return;
   std::set<std::string> seen;
-  for (size_t i = 0; i < j["datasets"].size(); ++i) {
-    const json& d = j["datasets"][i];
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& d = (*list)[i];
     const std::string p = "datasets[" + std::to_string(i) + "]";
-    if (!d.is_string()) return c.fail(p, "must be a string, got " + d.dump());
+    if (!d.is_string()) return root.fail(p, "must be a string, got " + JsonSection::dump(d));
     const std::string name = d.get<std::string>();
     Status st = check_plain_name(name, "dataset name");
-    if (!st.ok()) return c.fail(p, st.message());
-    if (!seen.insert(name).second) return c.fail(p, "duplicate dataset '" + name + "'");
+    if (!st.ok()) return root.fail(p, st.message());
+    if (!seen.insert(name).second) return root.fail(p, "duplicate dataset '" + name + "'");
     e.datasets.push_back(name);
   }
 }
 
-void parse_seeds(const json& j, Checker& c, Experiment& e) {
-  if (!j.contains("seeds")) return c.fail("seeds", "missing (required)");
-  if (!j["seeds"].is_array() || j["seeds"].empty())
-    return c.fail("seeds", "must be a non-empty array of integers, got " + j["seeds"].dump());
+void parse_seeds(JsonSection& root, Experiment& e) {
+  const json* list = required_list(root, "seeds", "integers");
+  if (!list) return;
   std::set<int64_t> seen;
-  for (size_t i = 0; i < j["seeds"].size(); ++i) {
-    const json& s = j["seeds"][i];
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& s = (*list)[i];
     const std::string p = "seeds[" + std::to_string(i) + "]";
     if (!s.is_number_integer() || (s.is_number_unsigned() && s.get<uint64_t>() > INT64_MAX))
-      return c.fail(p, "must be an integer, got " + s.dump());
-    if (s.get<int64_t>() < 0) return c.fail(p, "must be >= 0, got " + s.dump());
-    if (!seen.insert(s.get<int64_t>()).second) return c.fail(p, "duplicate seed " + s.dump());
+      return root.fail(p, "must be an integer, got " + JsonSection::dump(s));
+    if (s.get<int64_t>() < 0) return root.fail(p, "must be >= 0, got " + JsonSection::dump(s));
+    if (!seen.insert(s.get<int64_t>()).second) return root.fail(p, "duplicate seed " + JsonSection::dump(s));
     e.seeds.push_back(s.get<int64_t>());
   }
 }
 
 // The preset, then the recipe overrides (RecipeConfig::resolve), then the checkpoint section.
-Status parse_recipe(const json& j, Checker& c, Experiment& e) {
-  if (j.contains("preset")) {
-    if (!j["preset"].is_string()) return Status::Error("preset: must be a string, got " + j["preset"].dump());
-    e.preset = j["preset"].get<std::string>();
+// An experiment file's top-level checkpoint section over the resolved recipe's, with the
+// recipe's own bounds.
+Status apply_checkpoint(JsonSection& root, json& recipe) {
+  if (!root.field("checkpoint")) return Status::Ok();
+  RecipeConfig::Checkpoint cp;
+  cp.every_epochs = recipe["checkpoint"]["every_epochs"].get<int>();
+  cp.keep_last = recipe["checkpoint"]["keep_last"].get<int>();
+  JsonSection section = root.section("checkpoint");
+  RecipeConfig::read_checkpoint(section, cp);
+  if (root.failed()) return root.status();
+  recipe["checkpoint"] = {{"every_epochs", cp.every_epochs}, {"keep_last", cp.keep_last}};
+  return Status::Ok();
+}
+
+// The preset, then the recipe overrides (RecipeConfig::resolve), then the checkpoint section.
+Status parse_recipe(JsonSection& root, Experiment& e) {
+  if (const json* preset = root.field("preset")) {
+    if (!preset->is_string())
+      return Status::InvalidArgument("preset: must be a string, got " + JsonSection::dump(*preset));
+    e.preset = preset->get<std::string>();
   }
   json overrides;  // null: none
-  if (j.contains("recipe")) {
-    if (!j["recipe"].is_object()) return Status::Error("recipe: must be an object, got " + j["recipe"].dump());
-    overrides = j["recipe"];
+  if (const json* recipe = root.field("recipe")) {
+    if (!recipe->is_object())
+      return Status::InvalidArgument("recipe: must be an object, got " + JsonSection::dump(*recipe));
+    overrides = *recipe;
   }
   auto resolved = RecipeConfig::resolve(e.preset, overrides, "recipe");
   if (!resolved) {
@@ -220,69 +192,60 @@ Status parse_recipe(const json& j, Checker& c, Experiment& e) {
   }
   if (!overrides.is_null()) e.recipe_overrides = overrides;
   json recipe = resolved->to_json();
-  if (j.contains("checkpoint")) {
-    const json& cp = j["checkpoint"];
-    if (!cp.is_object()) return Status::Error("checkpoint: must be an object, got " + cp.dump());
-    c.keys(cp, "checkpoint", {"every_epochs", "keep_last"});
-    int every = recipe["checkpoint"]["every_epochs"].get<int>();
-    int keep = recipe["checkpoint"]["keep_last"].get<int>();
-    c.integer(cp, "checkpoint", "every_epochs", every, 1, 1000000);
-    c.integer(cp, "checkpoint", "keep_last", keep, 1, 1000);
-    if (c.failed()) return c.status();
-    recipe["checkpoint"] = {{"every_epochs", every}, {"keep_last", keep}};
-  }
+  AMNL_RETURN_IF_ERROR(apply_checkpoint(root, recipe));
   auto cfg = RecipeConfig::from_json(recipe, "recipe");
   if (!cfg) return cfg.status();
   e.recipe = cfg->to_json();
   return Status::Ok();
 }
 
-Status parse_fault(const json& j, Checker& c, Experiment& e) {
-  if (j.contains("fault")) {
-    const json& f = j["fault"];
-    if (!f.is_object()) return Status::Error("fault: must be an object, got " + f.dump());
-    c.keys(f, "fault", {"heartbeat_interval_s", "worker_timeout_s", "progress_timeout_s",
-                        "max_attempts", "coordinator_timeout_s", "stop_grace_s"});
-    c.number(f, "fault", "heartbeat_interval_s", e.fault.heartbeat_interval_s, 0.0, 3600.0);
-    c.number(f, "fault", "worker_timeout_s", e.fault.worker_timeout_s, 0.0, 86400.0);
-    c.number(f, "fault", "progress_timeout_s", e.fault.progress_timeout_s, 0.0, 7 * 86400.0);
-    c.integer(f, "fault", "max_attempts", e.fault.max_attempts, 1, 100);
-    c.number(f, "fault", "coordinator_timeout_s", e.fault.coordinator_timeout_s, 0.0, 86400.0);
-    c.number(f, "fault", "stop_grace_s", e.fault.stop_grace_s, 0.0, 86400.0);
-    if (c.failed()) return c.status();
-  }
-  // A timeout shorter than two heartbeats would declare healthy workers dead.
-  if (e.fault.worker_timeout_s < 2 * e.fault.heartbeat_interval_s)
-    return Status::Error("fault.worker_timeout_s: must be >= 2 x heartbeat_interval_s (" +
-                       std::to_string(2 * e.fault.heartbeat_interval_s) + "), got " +
-                       std::to_string(e.fault.worker_timeout_s));
-  if (e.fault.coordinator_timeout_s < 2 * e.fault.heartbeat_interval_s)
-    return Status::Error("fault.coordinator_timeout_s: must be >= 2 x heartbeat_interval_s (" +
-                       std::to_string(2 * e.fault.heartbeat_interval_s) + "), got " +
-                       std::to_string(e.fault.coordinator_timeout_s));
-  if (e.fault.progress_timeout_s < e.fault.worker_timeout_s)
-    return Status::Error("fault.progress_timeout_s: must be >= worker_timeout_s");
+// A timeout shorter than two heartbeats would declare healthy workers dead.
+Status check_timeouts_agree(const FaultPolicy& f) {
+  if (f.worker_timeout_s < 2 * f.heartbeat_interval_s)
+    return Status::InvalidArgument("fault.worker_timeout_s: must be >= 2 x heartbeat_interval_s (" +
+                                   std::to_string(2 * f.heartbeat_interval_s) + "), got " +
+                                   std::to_string(f.worker_timeout_s));
+  if (f.coordinator_timeout_s < 2 * f.heartbeat_interval_s)
+    return Status::InvalidArgument("fault.coordinator_timeout_s: must be >= 2 x heartbeat_interval_s (" +
+                                   std::to_string(2 * f.heartbeat_interval_s) + "), got " +
+                                   std::to_string(f.coordinator_timeout_s));
+  if (f.progress_timeout_s < f.worker_timeout_s)
+    return Status::InvalidArgument("fault.progress_timeout_s: must be >= worker_timeout_s");
   return Status::Ok();
 }
 
+Status parse_fault(JsonSection& root, Experiment& e) {
+  JsonSection s = root.section("fault");
+  s.declare({"heartbeat_interval_s", "worker_timeout_s", "progress_timeout_s", "max_attempts",
+             "coordinator_timeout_s", "stop_grace_s"});
+  s.reject_unknown();
+  const auto seconds_up_to = [](double most) { return NumberRange::above(0).at_most(most).named_whole(); };
+  FaultPolicy& f = e.fault;
+  s.number("heartbeat_interval_s", f.heartbeat_interval_s, seconds_up_to(3600));
+  s.number("worker_timeout_s", f.worker_timeout_s, seconds_up_to(86400));
+  s.number("progress_timeout_s", f.progress_timeout_s, seconds_up_to(7 * 86400));
+  s.integer("max_attempts", f.max_attempts, IntRange::between(1, 100));
+  s.number("coordinator_timeout_s", f.coordinator_timeout_s, seconds_up_to(86400));
+  s.number("stop_grace_s", f.stop_grace_s, seconds_up_to(86400));
+  if (root.failed()) return root.status();
+  return check_timeouts_agree(f);
+}
+
 // The status server (not identity: it may change between reruns).
-Status parse_status_server(const json& j, Checker& c, Experiment& e) {
-  if (j.contains("status")) {
-    const json& sv = j["status"];
-    if (!sv.is_object()) return Status::Error("status: must be an object, got " + sv.dump());
-    c.keys(sv, "status", {"port", "address"});
-    c.integer(sv, "status", "port", e.status.port, -1, 65535);
-    if (sv.contains("address")) {
-      boost::system::error_code ec;
-      if (!sv["address"].is_string() || (boost::asio::ip::make_address(sv["address"].get<std::string>(), ec), ec))
-        c.fail("status.address", "must be an IP address such as \"127.0.0.1\" or \"0.0.0.0\", got " +
-                                     sv["address"].dump());
-      else
-        e.status.address = sv["address"].get<std::string>();
-    }
-    if (c.failed()) return c.status();
+Status parse_status_server(JsonSection& root, Experiment& e) {
+  JsonSection s = root.section("status");
+  s.declare({"port", "address"});
+  s.reject_unknown();
+  s.integer("port", e.status.port, IntRange::between(-1, 65535));
+  if (const json* address = s.field("address")) {
+    boost::system::error_code ec;
+    if (!address->is_string() || (boost::asio::ip::make_address(address->get<std::string>(), ec), ec))
+      s.fail("address", "must be an IP address such as \"127.0.0.1\" or \"0.0.0.0\", got " +
+                            JsonSection::dump(*address));
+    else
+      e.status.address = address->get<std::string>();
   }
-  return Status::Ok();
+  return root.status();
 }
 
 // Each dataset's three files exist (when asked), and its training rows size the job.
@@ -295,8 +258,8 @@ Status find_data_files(bool check_files, Experiment& e) {
         const std::string path = e.data_dir + "/" + kind + ds + ".txt";
         std::error_code ec;
         if (!fs::is_regular_file(path, ec))
-          return Status::Error("datasets[" + std::to_string(i) + "]: unknown dataset '" + ds +
-                               "': " + path + " does not exist (data_dir " + e.data_dir + ")");
+          return Status::InvalidArgument("datasets[" + std::to_string(i) + "]: unknown dataset '" + ds +
+                                         "': " + path + " does not exist (data_dir " + e.data_dir + ")");
       }
       rows = count_lines(e.data_dir + "/train_" + ds + ".txt");
     }
@@ -308,24 +271,25 @@ Status find_data_files(bool check_files, Experiment& e) {
 }  // namespace
 
 Result<Experiment> parse_experiment(const json& j, const std::string& base_dir, bool check_files) {
-  Checker c;
+  if (!j.is_object()) return Status::InvalidArgument("top level: must be a JSON object");
+  JsonSection root(&j, "");
+  root.declare({"run_dir", "data_dir", "datasets", "seeds", "preset", "recipe", "checkpoint", "fault",
+                "threads_per_rank", "description", "status"});
+  root.reject_unknown();
+  if (const json* description = root.field("description"); description && !description->is_string())
+    root.fail("description", "must be a string");
   Experiment e;
-  if (!j.is_object()) return Result<Experiment>::Error("top level: must be a JSON object");
-  c.keys(j, "", {"run_dir", "data_dir", "datasets", "seeds", "preset", "recipe", "checkpoint",
-                 "fault", "threads_per_rank", "description", "status"});
-  if (j.contains("description") && !j["description"].is_string())
-    c.fail("description", "must be a string");
-  if (Status st = parse_paths(j, base_dir, c, e); !st.ok()) return st;
-  parse_datasets(j, c, e);
-  if (!c.failed()) parse_seeds(j, c, e);
-  if (c.failed()) return c.status();
-  if (Status st = parse_recipe(j, c, e); !st.ok()) return st;
-  if (Status st = parse_fault(j, c, e); !st.ok()) return st;
-  c.integer(j, "", "threads_per_rank", e.threads_per_rank, 1, 1024);
-  if (c.failed()) return c.status();
+  AMNL_RETURN_IF_ERROR(parse_paths(root, base_dir, e));
+  parse_datasets(root, e);
+  parse_seeds(root, e);
+  if (root.failed()) return root.status();
+  AMNL_RETURN_IF_ERROR(parse_recipe(root, e));
+  AMNL_RETURN_IF_ERROR(parse_fault(root, e));
+  root.integer("threads_per_rank", e.threads_per_rank, IntRange::between(1, 1024));
+  if (root.failed()) return root.status();
   e.threads_per_rank_set = j.contains("threads_per_rank");
-  if (Status st = parse_status_server(j, c, e); !st.ok()) return st;
-  if (Status st = find_data_files(check_files, e); !st.ok()) return st;
+  AMNL_RETURN_IF_ERROR(parse_status_server(root, e));
+  AMNL_RETURN_IF_ERROR(find_data_files(check_files, e));
   return e;
 }
 
@@ -338,9 +302,8 @@ namespace {
 std::string other_run_marker(const Storage& storage, const fs::path& dir) {
   if (storage.exists((dir / "lease.json").string())) return "the job dir " + dir.string() + " (it has lease.json)";
   if (storage.exists((dir / "ledger.jsonl").string())) return "the run dir " + dir.string() + " (it has ledger.jsonl)";
-  const std::string stored = (dir / "experiment.json").string();
-  if (!storage.exists(stored)) return "";
-  auto bytes = storage.read(stored);
+  // Read, not asked for first: absent (NotFound) and unreadable both mark nothing.
+  auto bytes = storage.read((dir / "experiment.json").string());
   const json j = bytes ? json::parse(*bytes, nullptr, /*allow_exceptions=*/false) : json();
   if (j.is_object() && j.contains("source_file"))
     return "the run dir " + dir.string() + " (it has a run's experiment.json)";
@@ -354,7 +317,8 @@ Status check_outside_other_runs(const Storage& storage, const std::string& run_d
   const fs::path run = directory(run_dir);
   for (fs::path dir = run.parent_path();; dir = dir.parent_path()) {
     if (const std::string other = other_run_marker(storage, dir); !other.empty())
-      return Status::Error("run_dir " + run_dir + " is inside " + other + ": choose a directory outside other runs");
+      return Status::InvalidArgument("run_dir " + run_dir + " is inside " + other +
+                                     ": choose a directory outside other runs");
     if (dir == dir.parent_path()) return Status::Ok();
   }
 }
@@ -363,7 +327,7 @@ Status check_outside_other_runs(const Storage& storage, const std::string& run_d
 
 Result<Experiment> load_experiment(const Storage& storage, const std::string& path) {
   auto bytes = storage.read(path);
-  if (!bytes) return Result<Experiment>::Error("experiment file " + path + ": " + bytes.message());
+  if (!bytes) return bytes.status().with_context("experiment file " + path);
   auto j = parse_strict_json(*bytes, path);
   if (!j) return j.status();
   std::error_code ec;

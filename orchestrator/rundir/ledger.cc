@@ -111,8 +111,8 @@ Ledger::Ledger(std::shared_ptr<Storage> storage, std::string path)
     : storage_(std::move(storage)), path_(std::move(path)) {}
 
 Result<LedgerReplay> Ledger::replay() {
-  if (!storage_->exists(path_)) return LedgerReplay{};
   auto bytes = storage_->read(path_);
+  if (bytes.IsNotFound()) return LedgerReplay{};  // a new run
   if (!bytes) return bytes.status().with_context("reading ledger");
   LedgerReplay r = decode_ledger(*bytes);
   if (r.truncated)

@@ -22,8 +22,8 @@ Status check_run_dir_entries(const std::string& run_dir) {
 
 Status check_stored_experiment(const Storage& storage, const Experiment& e) {
   const std::string path = e.run_dir + "/experiment.json";
-  if (!storage.exists(path)) return Status::Ok();
   auto bytes = storage.read(path);
+  if (bytes.IsNotFound()) return Status::Ok();  // a new run dir: nothing to compare with
   if (!bytes) return bytes.status().with_context("run dir " + e.run_dir);
   auto stored = nlohmann::json::parse(*bytes, nullptr, false);
   if (stored.is_discarded() || !stored.is_object())

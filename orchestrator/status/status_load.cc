@@ -45,8 +45,8 @@ json status_document(StatusModel model, const Storage& storage, const std::strin
 
   json outcome = nullptr;
   const std::string outcome_file = run_dir + "/outcome.json";
-  if (storage.exists(outcome_file)) {
-    auto bytes = storage.read(outcome_file);
+  // Absent while the run is on; read, not asked for first, so a run ending in between is seen.
+  if (auto bytes = storage.read(outcome_file); !bytes.IsNotFound()) {
     outcome = bytes ? json::parse(*bytes, nullptr, false) : json();
     if (!outcome.is_object()) {
       warnings.push_back(outcome_file + ": unreadable or not a JSON object");
