@@ -25,10 +25,14 @@ class RunDirReadFaults : public ::testing::Test {
     test::write_file(r.run_dir + "/ranks/rank0.json", json{{"rank", 0}, {"pid", 1}, {"host", "head"}}.dump());
     test::write_file(r.run_dir + "/ranks/rank1.json", json{{"rank", 1}, {"pid", 2}, {"host", "node-a"}}.dump());
   }
-  static std::string joined(const json& lines) {
-    std::string all;
-    for (const json& l : lines) all += l.get<std::string>() + "\n";
-    return all;
+  // `amnl status` with every read of a path containing `path_part` failing; its warnings joined.
+  json status_with_failing_reads(const std::string& path_part, std::string& warnings) {
+    storage.fail_reads_of(path_part);
+    auto doc = load_run_status(storage, r.run_dir, 1714564800.0);
+    EXPECT_TRUE(doc.ok()) << doc.message();
+    if (!doc.ok()) return json::object();
+    for (const json& w : (*doc)["warnings"]) warnings += w.get<std::string>() + "\n";
+    return *doc;
   }
   test::ReportRunDir r;
   FaultInjectingStorage storage{make_posix_storage()};
@@ -36,33 +40,27 @@ class RunDirReadFaults : public ::testing::Test {
 
 // A rank file that cannot be read was skipped without a word: the rank's host just vanished.
 TEST_F(RunDirReadFaults, StatusNamesARankFileItCannotRead) {
-  storage.fail_reads_of("ranks/rank1.json");
-  auto doc = load_run_status(storage, r.run_dir, 1714564800.0);
-  ASSERT_TRUE(doc.ok()) << doc.message();
-  const std::string warnings = joined((*doc)["warnings"]);
+  std::string warnings;
+  const json doc = status_with_failing_reads("ranks/rank1.json", warnings);
   EXPECT_NE(warnings.find(r.run_dir + "/ranks/rank1.json: injected read failure"), std::string::npos) << warnings;
   EXPECT_EQ(warnings.find("rank0.json"), std::string::npos) << warnings;
-  EXPECT_EQ((*doc)["coordinator"]["host"], "head");  // the readable ones still count
+  EXPECT_EQ(doc["coordinator"]["host"], "head");  // the readable ones still count
 }
 
 // experiment.json unreadable: the warning says why (the read's error), not only "unreadable".
 TEST_F(RunDirReadFaults, StatusSaysWhyExperimentJsonCannotBeRead) {
-  storage.fail_reads_of("experiment.json");
-  auto doc = load_run_status(storage, r.run_dir, 1714564800.0);
-  ASSERT_TRUE(doc.ok()) << doc.message();
-  const std::string warnings = joined((*doc)["warnings"]);
+  std::string warnings;
+  const json doc = status_with_failing_reads("experiment.json", warnings);
   EXPECT_NE(warnings.find(r.run_dir + "/experiment.json: injected read failure"), std::string::npos) << warnings;
-  EXPECT_EQ((*doc)["jobs"].size(), 2u);  // taken from the ledger
+  EXPECT_EQ(doc["jobs"].size(), 2u);  // taken from the ledger
 }
 
 TEST_F(RunDirReadFaults, StatusNamesAnOutcomeItCannotRead) {
   test::write_file(r.run_dir + "/outcome.json", json{{"outcome", "complete"}, {"exit_code", 0}}.dump());
-  storage.fail_reads_of("outcome.json");
-  auto doc = load_run_status(storage, r.run_dir, 1714564800.0);
-  ASSERT_TRUE(doc.ok()) << doc.message();
-  EXPECT_NE(joined((*doc)["warnings"]).find(r.run_dir + "/outcome.json: injected read failure"), std::string::npos)
-      << (*doc)["warnings"];
-  EXPECT_TRUE((*doc)["outcome"].is_null());
+  std::string warnings;
+  const json doc = status_with_failing_reads("outcome.json", warnings);
+  EXPECT_NE(warnings.find(r.run_dir + "/outcome.json: injected read failure"), std::string::npos) << warnings;
+  EXPECT_TRUE(doc["outcome"].is_null());
 }
 
 // An unlistable run dir is refused through the storage seam, naming it (it used to be checked
