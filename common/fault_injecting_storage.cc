@@ -88,9 +88,26 @@ Status FaultInjectingStorage::append(const std::string& path, std::string_view b
   return inner_->append(path, bytes);
 }
 
-Result<std::string> FaultInjectingStorage::read(const std::string& path) const { return inner_->read(path); }
+void FaultInjectingStorage::fail_reads_of(const std::string& path_part) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failing_reads_.push_back(path_part);
+}
+
+bool FaultInjectingStorage::read_fails(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& part : failing_reads_)
+    if (path.find(part) != std::string::npos) return true;
+  return false;
+}
+
+Result<std::string> FaultInjectingStorage::read(const std::string& path) const {
+  if (read_fails(path)) return Status::IOError("injected read failure: " + path + ": Input/output error");
+  return inner_->read(path);
+}
 bool FaultInjectingStorage::exists(const std::string& path) const { return inner_->exists(path); }
 Result<std::vector<std::string>> FaultInjectingStorage::list_files(const std::string& dir) const {
+  if (read_fails(dir))
+    return Status::IOError("injected read failure: cannot list " + dir + ": Input/output error");
   return inner_->list_files(dir);
 }
 Status FaultInjectingStorage::remove(const std::string& path) {

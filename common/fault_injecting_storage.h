@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/storage.h"
 
@@ -31,6 +32,9 @@ class FaultInjectingStorage final : public Storage {
   // unchanged, as the real append promises; clearing it brings the space back.
   void set_appends_failing(bool failing);
   int mutation_count() const;
+  // From now on every read and listing of a path that contains `path_part` fails with an error
+  // (EIO on a failing disk, a stale NFS handle); exists() still says the file is there.
+  void fail_reads_of(const std::string& path_part);
 
   // Stalls the next mutating operation `op` ("write", "append", "remove", "mkdir", "link") whose
   // path contains `path_part`: the calling thread blocks before anything reaches the disk, and
@@ -52,6 +56,7 @@ class FaultInjectingStorage final : public Storage {
 
  private:
   bool take_failure(const char* op, const std::string& path, Status* out);
+  bool read_fails(const std::string& path) const;
   void stall_if_held(const char* op, const std::string& path);
 
   std::shared_ptr<Storage> inner_;
@@ -61,6 +66,7 @@ class FaultInjectingStorage final : public Storage {
   std::optional<size_t> tear_append_;
   bool appends_failing_ = false;
   int mutations_ = 0;
+  std::vector<std::string> failing_reads_;  // path parts whose reads fail
   struct Hold {
     std::string op, path_part;
     bool reached = false, released = false;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/checksum.h"
+#include "common/job_dir_files.h"
 #include "worker/checkpoint_dict.h"
 #include "worker/pytorch_dict.h"
 #include "worker/torch_pickle.h"
@@ -118,9 +119,10 @@ Result<TrainState> TrainState::from_json(const json& j) {
     s.history = j.at("history");
     // An epoch's val_rmse is NaN where there is no validation set (selection "test"), and JSON
     // writes NaN as null: back to NaN, so a resumed history is the one never interrupted.
+    const char* val_rmse = job_files::history_key::kValRmse;
     if (s.history.is_array())
       for (auto& e : s.history)
-        if (e.is_object() && e.contains("val_rmse") && e["val_rmse"].is_null()) e["val_rmse"] = std::nan("");
+        if (e.is_object() && e.contains(val_rmse) && e[val_rmse].is_null()) e[val_rmse] = std::nan("");
     s.attempt = j.at("attempt").get<int>();
     s.resumes = j.at("resumes").get<int>();
     s.train_seconds = j.at("train_seconds").get<double>();

@@ -21,20 +21,13 @@
 
 namespace amnl::worker {
 
-std::string final_model_name(const std::string& dataset, int64_t seed) {
-  return dataset + "_v7_seed" + std::to_string(seed) + ".pt";
-}
-std::string history_json_name(const std::string& dataset, int64_t seed) {
-  return dataset + "_v7_seed" + std::to_string(seed) + "_history.json";
-}
-std::string history_csv_name(const std::string& dataset, int64_t seed) {
-  return dataset + "_v7_seed" + std::to_string(seed) + "_history.csv";
-}
-
 namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+namespace hk = job_files::history_key;
+namespace mk = job_files::metrics_key;
+namespace vk = job_files::validation_key;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -85,7 +78,7 @@ class Trainer {
  public:
   explicit Trainer(TrainerSetup& s)
       : s_(s), cfg_(s.recipe), req_(*s.request), device_(s.device), shuffler_(0),
-        store_(s.storage, req_.job_dir + "/checkpoints", req_.fence, s.callbacks->still_owner) {}
+        store_(s.storage, req_.job_dir + "/" + job_files::kCheckpointsDir, req_.fence, s.callbacks->still_owner) {}
 
   JobResult run();
 
@@ -518,19 +511,19 @@ bool Trainer::select_if_best(int e, double metric) {
 // Appends the epoch to the history and resets the partial sums for the next epoch.
 json Trainer::close_epoch(int e, double lr, const SelectionMetrics& m, bool improved, double seconds) {
   const double samples = static_cast<double>(std::max<int64_t>(st_.epoch_samples, 1));
-  json rec = {{"epoch", e + 1},
-              {"loss", st_.epoch_loss_sum / samples},
-              {"rul_loss", st_.epoch_rul_sum / samples},
-              {"health_loss", st_.epoch_health_sum / samples},
-              {"val_rmse", m.val_rmse},
-              {"lr", lr},
-              {"improved", improved},
-              {"seconds", seconds}};
-  if (selects_on_test()) rec["test_rmse"] = m.test_rmse;
+  json rec = {{hk::kEpoch, e + 1},
+              {hk::kLoss, st_.epoch_loss_sum / samples},
+              {hk::kRulLoss, st_.epoch_rul_sum / samples},
+              {hk::kHealthLoss, st_.epoch_health_sum / samples},
+              {hk::kValRmse, m.val_rmse},
+              {hk::kLr, lr},
+              {hk::kImproved, improved},
+              {hk::kSeconds, seconds}};
+  if (selects_on_test()) rec[hk::kTestRmse] = m.test_rmse;
   // Both validation kinds, where there are held-out units (absent, not null, under selection
   // "test", so that a history read back from a checkpoint equals the one never interrupted).
-  if (std::isfinite(m.val_last_window_rmse)) rec["val_last_window_rmse"] = m.val_last_window_rmse;
-  if (std::isfinite(m.val_all_windows_rmse)) rec["val_all_windows_rmse"] = m.val_all_windows_rmse;
+  if (std::isfinite(m.val_last_window_rmse)) rec[hk::kValLastWindowRmse] = m.val_last_window_rmse;
+  if (std::isfinite(m.val_all_windows_rmse)) rec[hk::kValAllWindowsRmse] = m.val_all_windows_rmse;
   st_.history.push_back(rec);
   st_.epochs_done = e + 1;
   st_.batch_in_epoch = 0;
@@ -546,8 +539,8 @@ void Trainer::log_epoch(const json& rec, double metric, bool improved, double lr
   const double eta = epoch_seconds_total_ / epochs_timed_ * (cfg_.max_epochs - st_.epochs_done);
   s_.log->info("{} seed {} epoch {}/{} loss {:.5f} (rul {:.5f}, health {:.5f}) {} {:.3f}{} lr {:.3g} "
                "{:.1f}s eta {:.0f}s",
-               req_.dataset, req_.seed, st_.epochs_done, cfg_.max_epochs, rec["loss"].get<double>(),
-               rec["rul_loss"].get<double>(), rec["health_loss"].get<double>(),
+               req_.dataset, req_.seed, st_.epochs_done, cfg_.max_epochs, rec[hk::kLoss].get<double>(),
+               rec[hk::kRulLoss].get<double>(), rec[hk::kHealthLoss].get<double>(),
                selects_on_test() ? "test_rmse (selection; leaks)"
                : validates_on_last_window() ? "val_rmse (last window)" : "val_rmse (all windows)",
                metric, improved ? " (best)" : "", lr,
@@ -575,18 +568,18 @@ JobResult Trainer::finish() {
   const double wall = st_.train_seconds + seconds_since(finish_started);
   const json metrics = final_metrics(weights, tp, vp, cp, wall);
 
-  const std::string model_name = final_model_name(req_.dataset, req_.seed);
+  const std::string model_name = job_files::final_model_name(req_.dataset, req_.seed);
   if (auto r = write_file(model_name, serialize_model_file(model_meta(metrics), weights, st_.history, optimizer_.get()))) return *r;
-  if (auto r = write_file(history_json_name(req_.dataset, req_.seed), st_.history.dump(1) + "\n")) return *r;
-  if (auto r = write_file(history_csv_name(req_.dataset, req_.seed), history_csv())) return *r;
-  if (auto r = write_file("test_predictions.csv", test_predictions_csv(tp))) return *r;
-  if (auto r = write_file("metrics.json", metrics.dump(1) + "\n")) return *r;
+  if (auto r = write_file(job_files::history_json_name(req_.dataset, req_.seed), st_.history.dump(1) + "\n")) return *r;
+  if (auto r = write_file(job_files::history_csv_name(req_.dataset, req_.seed), history_csv())) return *r;
+  if (auto r = write_file(job_files::kTestPredictions, test_predictions_csv(tp))) return *r;
+  if (auto r = write_file(job_files::kMetrics, metrics.dump(1) + "\n")) return *r;
 
   s_.log->info("{} seed {} done: test RMSE {:.3f}, MAE {:.3f}, NASA {:.1f}, health acc {:.3f} F1 {:.3f}; "
                "best epoch {} of {}; model {}",
-               req_.dataset, req_.seed, metrics["test_rmse"].get<double>(), metrics["test_mae"].get<double>(),
-               metrics["nasa_score"].get<double>(), metrics["health_accuracy"].get<double>(),
-               metrics["health_macro_f1"].get<double>(), st_.best_epoch, st_.epochs_done,
+               req_.dataset, req_.seed, metrics[mk::kTestRmse].get<double>(), metrics[mk::kTestMae].get<double>(),
+               metrics[mk::kNasaScore].get<double>(), metrics[mk::kHealthAccuracy].get<double>(),
+               metrics[mk::kHealthMacroF1].get<double>(), st_.best_epoch, st_.epochs_done,
                req_.job_dir + "/" + model_name);
   JobResult r;
   r.end = JobEnd::kDone;
@@ -608,14 +601,14 @@ NamedTensors Trainer::restore_best_weights() {
 
 // What every validation figure of this job means (the report states it next to each figure).
 json Trainer::validation_protocol() const {
-  return {{"kind", selects_on_test() ? "test" : cfg_.data.validation},
-          {"units_held_out", s_.data.val_units.size()},
-          {"windows", val_.size()},
-          {"cut_windows", val_cuts_.size()},
-          {"cuts_per_unit", cfg_.data.val_cuts_per_unit},
-          {"cut_rul_range", {cfg_.data.val_cut_min_rul, cfg_.data.val_cut_max_rul}},
-          {"r_max", cfg_.data.r_max},
-          {"window", cfg_.data.window}};
+  return {{vk::kKind, selects_on_test() ? "test" : cfg_.data.validation},
+          {vk::kUnitsHeldOut, s_.data.val_units.size()},
+          {vk::kWindows, val_.size()},
+          {vk::kCutWindows, val_cuts_.size()},
+          {vk::kCutsPerUnit, cfg_.data.val_cuts_per_unit},
+          {vk::kCutRulRange, {cfg_.data.val_cut_min_rul, cfg_.data.val_cut_max_rul}},
+          {vk::kRMax, cfg_.data.r_max},
+          {vk::kWindow, cfg_.data.window}};
 }
 
 json Trainer::final_metrics(const NamedTensors& weights, const Predictions& tp, const Predictions& vp,
@@ -624,36 +617,36 @@ json Trainer::final_metrics(const NamedTensors& weights, const Predictions& tp, 
   const std::vector<double> val_truth(s_.data.val.rul.begin(), s_.data.val.rul.end());
   const std::vector<double> cut_truth(s_.data.val_cuts.rul.begin(), s_.data.val_cuts.rul.end());
   const double all_windows = rmse(vp.rul, val_truth), last_window = rmse(cp.rul, cut_truth);
-  json metrics = {{"dataset", req_.dataset},
-                  {"seed", req_.seed},
-                  {"selection", cfg_.data.selection},
-                  {"test_rmse", rmse(tp.rul, test_truth)},
-                  {"test_mae", mae(tp.rul, test_truth)},
-                  {"nasa_score", nasa_score(tp.rul, test_truth)},
-                  {"health_accuracy", accuracy(tp.health, s_.data.test.health)},
-                  {"health_macro_f1", macro_f1(tp.health, s_.data.test.health, cfg_.model.classes)},
-                  {"val_rmse", validates_on_last_window() ? last_window : all_windows},
-                  {"val_last_window_rmse", last_window},
-                  {"val_all_windows_rmse", all_windows},
-                  {"validation", validation_protocol()},
-                  {"best_epoch", st_.best_epoch},
-                  {"best_selection_rmse", std::isfinite(st_.best_metric) ? json(st_.best_metric) : json()},
-                  {"epochs_run", st_.epochs_done},
-                  {"early_stopped", st_.epochs_done < cfg_.max_epochs},
-                  {"test_units", test_.size()},
-                  {"val_windows", val_.size()},
-                  {"parameters", count_parameters(*model_)},
-                  {"weights_crc32", tensors_crc32(weights.tensors)},
+  json metrics = {{mk::kDataset, req_.dataset},
+                  {mk::kSeed, req_.seed},
+                  {mk::kSelection, cfg_.data.selection},
+                  {mk::kTestRmse, rmse(tp.rul, test_truth)},
+                  {mk::kTestMae, mae(tp.rul, test_truth)},
+                  {mk::kNasaScore, nasa_score(tp.rul, test_truth)},
+                  {mk::kHealthAccuracy, accuracy(tp.health, s_.data.test.health)},
+                  {mk::kHealthMacroF1, macro_f1(tp.health, s_.data.test.health, cfg_.model.classes)},
+                  {mk::kValRmse, validates_on_last_window() ? last_window : all_windows},
+                  {mk::kValLastWindowRmse, last_window},
+                  {mk::kValAllWindowsRmse, all_windows},
+                  {mk::kValidation, validation_protocol()},
+                  {mk::kBestEpoch, st_.best_epoch},
+                  {mk::kBestSelectionRmse, std::isfinite(st_.best_metric) ? json(st_.best_metric) : json()},
+                  {mk::kEpochsRun, st_.epochs_done},
+                  {mk::kEarlyStopped, st_.epochs_done < cfg_.max_epochs},
+                  {mk::kTestUnits, test_.size()},
+                  {mk::kValWindows, val_.size()},
+                  {mk::kParameters, count_parameters(*model_)},
+                  {mk::kWeightsCrc32, tensors_crc32(weights.tensors)},
                   // What differs between an interrupted and an uninterrupted run lives here.
-                  {"run",
-                   {{"wall_seconds", wall},
-                    {"attempt", req_.attempt},
-                    {"resumes", st_.resumes},
-                    {"threads", s_.threads},
-                    {"device", s_.device}}}};
-  if (!s_.data_crc32.empty()) metrics["data_crc32"] = s_.data_crc32;
+                  {mk::kRun,
+                   {{mk::kRunWallSeconds, wall},
+                    {mk::kRunAttempt, req_.attempt},
+                    {mk::kRunResumes, st_.resumes},
+                    {mk::kRunThreads, s_.threads},
+                    {mk::kRunDevice, s_.device}}}};
+  if (!s_.data_crc32.empty()) metrics[mk::kDataCrc32] = s_.data_crc32;
   if (selects_on_test())
-    metrics["selection_note"] = "model selected on the test set (published protocol; leaks test information)";
+    metrics[mk::kSelectionNote] = "model selected on the test set (published protocol; leaks test information)";
   return metrics;
 }
 
@@ -667,7 +660,7 @@ json Trainer::model_meta(const json& metrics) const {
                {model_meta_key::kWeights, "ema_best"},
                {model_meta_key::kBestEpoch, st_.best_epoch},
                {"metrics", metrics}};
-  meta["metrics"].erase("run");
+  meta["metrics"].erase(mk::kRun);
   return meta;
 }
 
@@ -678,13 +671,12 @@ std::string Trainer::history_csv() const {
   auto num = [](const json& h, const char* key) {
     return h.contains(key) && h[key].is_number() ? h[key].get<double>() : std::nan("");
   };
-  // The two validation kinds' columns come last, so that readers of the older columns keep working.
-  csv << "epoch,loss,rul_loss,health_loss,val_rmse,lr,improved,seconds,val_last_window_rmse,val_all_windows_rmse\n";
+  csv << job_files::kHistoryCsvHeader << '\n';
   for (const auto& h : st_.history)
-    csv << h["epoch"].get<int>() << ',' << h["loss"].get<double>() << ',' << h["rul_loss"].get<double>() << ','
-        << h["health_loss"].get<double>() << ',' << num(h, "val_rmse") << ',' << h["lr"].get<double>() << ','
-        << (h["improved"].get<bool>() ? 1 : 0) << ',' << h["seconds"].get<double>() << ','
-        << num(h, "val_last_window_rmse") << ',' << num(h, "val_all_windows_rmse") << '\n';
+    csv << h[hk::kEpoch].get<int>() << ',' << h[hk::kLoss].get<double>() << ',' << h[hk::kRulLoss].get<double>() << ','
+        << h[hk::kHealthLoss].get<double>() << ',' << num(h, hk::kValRmse) << ',' << h[hk::kLr].get<double>() << ','
+        << (h[hk::kImproved].get<bool>() ? 1 : 0) << ',' << h[hk::kSeconds].get<double>() << ','
+        << num(h, hk::kValLastWindowRmse) << ',' << num(h, hk::kValAllWindowsRmse) << '\n';
   return csv.str();
 }
 
@@ -692,7 +684,7 @@ std::string Trainer::history_csv() const {
 std::string Trainer::test_predictions_csv(const Predictions& tp) const {
   std::ostringstream pred;
   pred.precision(17);
-  pred << "unit,true_rul,predicted_rul,health_true,health_predicted\n";
+  pred << job_files::kTestPredictionsHeader << '\n';
   for (size_t i = 0; i < tp.rul.size() && i < s_.data.test.size(); ++i)
     pred << s_.data.test.unit[i] << ',' << static_cast<double>(s_.data.test.rul[i]) << ',' << tp.rul[i] << ','
          << s_.data.test.health[i] << ',' << tp.health[i] << '\n';

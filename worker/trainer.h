@@ -6,6 +6,7 @@
 
 #include "common/cmapss/dataset.h"
 #include "common/job.h"
+#include "common/job_dir_files.h"
 #include "common/recipe_config.h"
 #include "common/storage.h"
 
@@ -28,10 +29,10 @@ struct TrainerSetup {
   std::string data_crc32;
 };
 
-// Job file names of system.md ("Checkpoints on shared storage").
-std::string final_model_name(const std::string& dataset, int64_t seed);    // FD001_v7_seed42.pt
-std::string history_json_name(const std::string& dataset, int64_t seed);   // FD001_v7_seed42_history.json
-std::string history_csv_name(const std::string& dataset, int64_t seed);    // FD001_v7_seed42_history.csv
+// Job file names of system.md ("Checkpoints on shared storage"), shared with the report.
+using job_files::final_model_name;   // FD001_v7_seed42.pt
+using job_files::history_json_name;  // FD001_v7_seed42_history.json
+using job_files::history_csv_name;   // FD001_v7_seed42_history.csv
 
 JobResult run_trainer(TrainerSetup& setup);
 

@@ -6,6 +6,7 @@
 #include "orchestrator/rundir/experiment.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace amnl::orch {
@@ -61,6 +62,8 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, SchedulerConfig config, LedgerSi
   // purpose: a "failures_reset" record).
   LedgerFold fold;
   for (const json& r : replayed) fold.apply(r);
+  done_seconds_ = fold.totals().done_seconds;
+  done_timed_ = fold.totals().done_timed;
   for (const auto& [id, folded] : fold.jobs()) {
     auto it = jobs_.find(id);
     if (it != jobs_.end()) take_replayed(it->second, folded);
@@ -182,8 +185,15 @@ bool Scheduler::on_progress(int rank, const std::string& job, int attempt, const
     w.progress_counter = p.batches_done;
     w.last_progress = now;
   }
+  if (completes_epoch(j->attempt_last_epoch, p.epoch, p.epoch_seconds)) {
+    ++j->attempt_epochs;
+    j->last_epoch_at = now;
+    if (std::isfinite(p.epoch_seconds)) j->attempt_epoch_seconds += p.epoch_seconds;
+  }
+  if (p.epoch >= 0) j->attempt_last_epoch = p.epoch;
   j->epoch = p.epoch;
   j->max_epochs = p.max_epochs;
+  j->early_stop_epoch = p.early_stop_epoch;
   json fields{{"epoch", p.epoch},
               {"max_epochs", p.max_epochs},
               {"val_rmse", p.val_rmse},
@@ -213,7 +223,7 @@ bool Scheduler::on_result(int rank, const std::string& job, int attempt, const R
       j->metrics = r.metrics;
       j->epoch = r.epochs_run;
       done_seconds_ += now - j->started_at;
-      ++done_this_session_;
+      ++done_timed_;
       emit(attempt_record(ledger::event::kDone, job, attempt, rank,
                           {{"epochs_run", r.epochs_run}, {"resumed_from_epoch", r.resumed_from_epoch},
                            {"final_model", r.final_model}, {"seconds", now - j->started_at}, {"metrics", r.metrics}}));
@@ -409,6 +419,10 @@ std::vector<Assignment> Scheduler::dispatch(double now) {
     j.attempt += 1;
     j.rank = rank;
     j.started_at = now;
+    j.attempt_epochs = 0;
+    j.attempt_last_epoch = -1;
+    j.last_epoch_at = NAN;
+    j.attempt_epoch_seconds = 0;
     if (j.attempt > 1) ++j.resumes;
     w.state = WorkerState::kBusy;
     w.ready = false;
@@ -497,8 +511,6 @@ Counts Scheduler::counts() const {
   return c;
 }
 
-double Scheduler::mean_job_seconds() const {
-  return done_this_session_ ? done_seconds_ / done_this_session_ : 0.0;
-}
+double Scheduler::mean_job_seconds() const { return done_timed_ > 0 ? done_seconds_ / done_timed_ : NAN; }
 
 }  // namespace amnl::orch

@@ -78,7 +78,13 @@ struct JobStatus {
   int failures = 0;       // failed attempts (own failure or worker death), over every session
   int rank = -1;          // while running
   int epoch = 0, max_epochs = 0;
+  int early_stop_epoch = 0;  // the current attempt's latest report of it (0: not known)
   double started_at = 0;  // session time of the current attempt's assignment
+  // The current attempt's pace, for the ETA (run_eta.h): its completed epochs (completes_epoch),
+  // the session time of the latest one, and the trainer's epoch_seconds summed over them.
+  int attempt_epochs = 0, attempt_last_epoch = -1;
+  double last_epoch_at = std::numeric_limits<double>::quiet_NaN();
+  double attempt_epoch_seconds = 0;
   std::string reason;     // last failure reason
   nlohmann::json metrics; // when done
   int resumes = 0;        // attempts that resumed from a checkpoint
@@ -175,7 +181,8 @@ class Scheduler {
   Counts counts() const;
   const std::map<std::string, JobStatus>& jobs() const { return jobs_; }
   const std::map<int, WorkerStatus>& workers() const { return workers_; }
-  // Mean seconds of the jobs finished in this session (0 when none yet).
+  // Mean wall time of the finished jobs, over every session of the run dir (their done records'
+  // seconds, as LedgerFold totals them); NaN while none is timed.
   double mean_job_seconds() const;
 
  private:
@@ -202,7 +209,7 @@ class Scheduler {
   bool draining_ = false;
   std::string storage_failure_;
   double done_seconds_ = 0;
-  int done_this_session_ = 0;
+  int done_timed_ = 0;
 };
 
 }  // namespace amnl::orch

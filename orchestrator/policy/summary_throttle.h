@@ -3,6 +3,8 @@
 // seconds so that a change shows promptly, but a run lasts days: an unchanged summary every 10 s
 // would bury the events that matter in the log (8,640 lines a day). So a summary is written when
 // the counts change, and otherwise only every `quiet_interval_s` as a sign of life.
+#include <string>
+
 #include "orchestrator/policy/scheduler.h"
 
 namespace amnl::orch {
@@ -20,5 +22,11 @@ class SummaryThrottle {
   Counts last_;
   double last_time_ = 0;
 };
+
+// The line itself: "summary: 3 done, 2 running, 5 queued, 0 failed; 2 live / 0 lost workers;
+// elapsed 0:10:00, ETA 0:25:00". The ETA is the run's by the one rule (run_eta.h) on the
+// scheduler's facts, as `amnl status` shows it on the ledger's; durations in the one form
+// (utc_time.h format_duration: "-" when unknown).
+std::string summary_line(const Scheduler& scheduler, double elapsed_s);
 
 }  // namespace amnl::orch

@@ -30,18 +30,6 @@ namespace amnl::orch {
 
 using nlohmann::json;
 
-namespace {
-
-std::string fmt_duration(double s) {
-  if (s <= 0 || !std::isfinite(s)) return "?";
-  const int t = static_cast<int>(s + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%dh%02dm%02ds", t / 3600, t / 60 % 60, t % 60);
-  return buf;
-}
-
-}  // namespace
-
 void abort_workers(Transport& transport, const std::string& reason) {
   for (int r = 1; r < transport.size(); ++r) send_msg(transport, r, AbortMsg{reason});
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
@@ -305,17 +293,7 @@ class Coordinator::Impl {
     });
   }
 
-  void print_summary() {
-    const Counts c = scheduler_->counts();
-    const double mean = scheduler_->mean_job_seconds();
-    const int remaining = c.queued + c.running;
-    const double eta = c.usable_workers() > 0 && mean > 0
-                           ? mean * std::ceil(static_cast<double>(remaining) / c.usable_workers()) : 0;
-    spdlog::info("summary: {} done, {} running, {} queued, {} failed; {} live{} / {} lost workers; elapsed {}, ETA {}",
-                 c.done, c.running, c.queued, c.failed, c.live_workers,
-                 c.excluded_workers ? " (" + std::to_string(c.excluded_workers) + " excluded)" : "", c.dead_workers,
-                 fmt_duration(clock_->now() - start_time_), remaining == 0 ? "0" : fmt_duration(eta));
-  }
+  void print_summary() { spdlog::info("{}", summary_line(*scheduler_, clock_->now() - start_time_)); }
 
   void on_signal(const boost::system::error_code& ec, int sig) {
     if (ec) return;

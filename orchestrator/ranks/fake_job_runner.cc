@@ -11,6 +11,7 @@
 
 #include "common/checksum.h"
 #include "common/fence.h"
+#include "common/job_dir_files.h"
 #include "common/recipe_config.h"
 #include "common/storage.h"
 
@@ -117,14 +118,14 @@ class FakeTraining {
     if (!owner()) return fenced();
     res_.metrics = {{"dataset", req_.dataset}, {"seed", req_.seed}, {"test_rmse", (state_ % 10000) / 100.0},
                     {"state", state_}, {"epochs", epoch_}, {"epochs_run", epoch_}};
-    const CommitResult c = commit_file(*storage_, req_.job_dir + "/metrics.json", res_.metrics.dump(), req_.fence,
+    const CommitResult c = commit_file(*storage_, req_.job_dir + "/" + job_files::kMetrics, res_.metrics.dump(), req_.fence,
                                        cb_.still_owner);
     if (c.fenced) return fenced();
     write_error_ = c.status;
     if (!write_error_.ok()) return storage_failed();
     res_.end = JobEnd::kDone;
     res_.epochs_run = epoch_;
-    res_.final_model = req_.job_dir + "/metrics.json";
+    res_.final_model = req_.job_dir + "/" + job_files::kMetrics;
     return res_;
   }
 

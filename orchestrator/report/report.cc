@@ -1,7 +1,5 @@
 #include "orchestrator/report/report.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 
 #include "orchestrator/report/report_collect.h"
@@ -40,10 +38,13 @@ Result<ReportSummary> write_report(Storage& storage, const std::string& run_dir,
   if (auto made = storage.make_dirs(out_dir + "/plots"); !made)
     return Result<ReportSummary>::Error("cannot create " + out_dir + "/plots: " + made.message());
 
-  // gnuplot works in a private scratch dir; the PNGs reach plots/ by atomic writes, so a reader
-  // of a live report never sees half an image.
-  const PlotSet plots =
-      render_plots(*run, gnuplot_executable(options), out_dir + "/.plots-work-" + std::to_string(::getpid()));
+  // gnuplot works in a private scratch dir outside the run dir; the PNGs reach plots/ through the
+  // storage seam by atomic writes, so a reader of a live report never sees half an image.
+  PlotSet plots;
+  if (auto scratch = new_plot_scratch_dir(); scratch.ok())
+    plots = render_plots(*run, gnuplot_executable(options), *scratch);
+  else
+    plots.why_not = scratch.message() + "; plots not rendered";
   summary.plots = plots.rendered;
   if (!plots.why_not.empty()) summary.warnings.push_back("plots: " + plots.why_not);
 

@@ -1,10 +1,10 @@
 #include "orchestrator/report/report_collect.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <set>
 
+#include "common/job_dir_files.h"
 #include "common/json_fields.h"
 #include "orchestrator/rundir/job_id.h"
 #include "orchestrator/rundir/ledger.h"
@@ -130,8 +130,9 @@ void take_done_record(const Storage& storage, const json& done, bool have_file_m
     const std::string problem = take_metrics(done["metrics"], "ledger done record of " + s.job, s);
     if (problem.empty()) {
       s.metrics_source = "ledger done record";
-      if (!s.job_dir.empty() && !storage.exists(s.job_dir + "/metrics.json"))
-        s.problems.push_back(s.job_dir + "/metrics.json is missing; metrics taken from the ledger's done record");
+      const std::string metrics_file = s.job_dir + "/" + job_files::kMetrics;
+      if (!s.job_dir.empty() && !storage.exists(metrics_file))
+        s.problems.push_back(metrics_file + " is missing; metrics taken from the ledger's done record");
     } else {
       s.problems.push_back(problem);
     }
@@ -274,19 +275,20 @@ std::string dataset_protocol(const std::set<std::string>& seed_protocols, const 
 
 // metrics.json's "validation" in words: what every validation figure of the seed means.
 std::string validation_text(const json& v) {
-  if (!v.is_object() || !v.contains("kind") || !v["kind"].is_string()) return "";
-  const std::string kind = v["kind"].get<std::string>();
+  namespace vk = job_files::validation_key;
+  if (!v.is_object() || !v.contains(vk::kKind) || !v[vk::kKind].is_string()) return "";
+  const std::string kind = v[vk::kKind].get<std::string>();
   auto n = [&](const char* k) { return v.contains(k) && v[k].is_number() ? v[k].dump() : std::string("?"); };
-  const std::string tail = ", RUL cap " + n("r_max") + ", window " + n("window");
+  const std::string tail = ", RUL cap " + n(vk::kRMax) + ", window " + n(vk::kWindow);
   if (kind == "test") return "selected on the test set (leaks); no units held out" + tail;
   std::string range = "?";
-  if (v.contains("cut_rul_range") && v["cut_rul_range"].is_array() && v["cut_rul_range"].size() == 2)
-    range = v["cut_rul_range"][0].dump() + "-" + v["cut_rul_range"][1].dump();
-  const std::string held = n("units_held_out") + " training units held out";
+  const json& cut = v.contains(vk::kCutRulRange) ? v[vk::kCutRulRange] : json();
+  if (cut.is_array() && cut.size() == 2) range = cut[0].dump() + "-" + cut[1].dump();
+  const std::string held = n(vk::kUnitsHeldOut) + " training units held out";
   if (kind == "last_window")
-    return "last_window: " + held + ", each cut at " + n("cuts_per_unit") + " points (true RUL " + range +
-           " at the cut; " + n("cut_windows") + " windows scored, the last before each cut)" + tail;
-  return "all_windows: " + held + ", every window scored (" + n("windows") + ")" + tail;
+    return "last_window: " + held + ", each cut at " + n(vk::kCutsPerUnit) + " points (true RUL " + range +
+           " at the cut; " + n(vk::kCutWindows) + " windows scored, the last before each cut)" + tail;
+  return "all_windows: " + held + ", every window scored (" + n(vk::kWindows) + ")" + tail;
 }
 
 // A dataset's validation protocol: its done seeds' one text, or each different one with its seeds.
@@ -355,9 +357,9 @@ const SeedResult* median_seed(const RunResults& run, const std::string& dataset)
 }
 
 Result<RunResults> collect_run_results(const Storage& storage, const std::string& run_dir, bool with_baseline) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(run_dir, ec))
-    return Result<RunResults>::Error("run dir " + run_dir + " does not exist (or is not a directory)");
+  // Through the storage seam like every read of the run dir: a directory is what can be listed.
+  if (auto listing = storage.list_files(run_dir); !listing)
+    return Result<RunResults>::Error("run dir " + run_dir + " does not exist (or is not a directory): " + listing.message());
   const std::string ledger_file = ledger_path(run_dir);
   if (!storage.exists(ledger_file) && !storage.exists(run_dir + "/experiment.json"))
     return Result<RunResults>::Error(run_dir + " is not an amnl run dir: it has neither ledger.jsonl nor experiment.json");

@@ -5,13 +5,13 @@
 #include <map>
 #include <sstream>
 
+#include "common/job_dir_files.h"
+
 namespace amnl::orch {
 
 using nlohmann::json;
-
-std::string history_file_name(const std::string& dataset, int64_t seed) {
-  return dataset + "_v7_seed" + std::to_string(seed) + "_history.json";
-}
+namespace hk = job_files::history_key;
+namespace mk = job_files::metrics_key;
 
 namespace {
 
@@ -47,12 +47,12 @@ std::string read_history(const Storage& storage, const std::string& path, SeedRe
   size_t index = 0;
   for (const json& e : h) {
     EpochPoint p;
-    if (!e.is_object() || !whole_number(e, "epoch", p.epoch))
+    if (!e.is_object() || !whole_number(e, hk::kEpoch, p.epoch))
       return path + ": entry " + std::to_string(index) + " is not an object with an integer epoch";
     ++index;
     // The selection metric: val_rmse, or under selection "test" (val_rmse null) test_rmse.
-    finite_number(e, "val_all_windows_rmse", p.val_all_windows_rmse);
-    if (finite_number(e, "val_rmse", p.val_rmse) || finite_number(e, "test_rmse", p.val_rmse)) points.push_back(p);
+    finite_number(e, hk::kValAllWindowsRmse, p.val_all_windows_rmse);
+    if (finite_number(e, hk::kValRmse, p.val_rmse) || finite_number(e, hk::kTestRmse, p.val_rmse)) points.push_back(p);
   }
   seed.history = std::move(points);
   return "";
@@ -63,8 +63,8 @@ std::string read_predictions(const Storage& storage, const std::string& path, Se
   if (!bytes) return path + ": " + bytes.message();
   std::istringstream in(*bytes);
   std::string line;
-  if (!std::getline(in, line) || line != kTestPredictionsHeader)
-    return path + ": first line must be '" + std::string(kTestPredictionsHeader) + "'";
+  if (!std::getline(in, line) || line != job_files::kTestPredictionsHeader)
+    return path + ": first line must be '" + std::string(job_files::kTestPredictionsHeader) + "'";
   std::vector<TestPrediction> rows;
   int line_no = 1;
   while (std::getline(in, line)) {
@@ -75,7 +75,7 @@ std::string read_predictions(const Storage& storage, const std::string& path, Se
     if (std::sscanf(line.c_str(), "%d,%lf,%lf,%d,%d%c", &p.unit, &p.true_rul, &p.predicted_rul, &p.health_true,
                     &p.health_predicted, &tail) != 5 ||
         !std::isfinite(p.true_rul) || !std::isfinite(p.predicted_rul))
-      return path + ": line " + std::to_string(line_no) + " is not unit,true_rul,predicted_rul,health_true,health_predicted";
+      return path + ": line " + std::to_string(line_no) + " is not " + job_files::kTestPredictionsHeader;
     rows.push_back(p);
   }
   seed.predictions = std::move(rows);
@@ -91,30 +91,30 @@ std::string take_metrics(const json& m, const std::string& source, SeedResult& s
     const char* key;
     double* out;
   };
-  for (const Field& f : {Field{"test_rmse", &s.test_rmse}, Field{"test_mae", &s.test_mae},
-                         Field{"nasa_score", &s.nasa_score}, Field{"health_accuracy", &s.health_accuracy},
-                         Field{"health_macro_f1", &s.health_macro_f1}})
+  for (const Field& f : {Field{mk::kTestRmse, &s.test_rmse}, Field{mk::kTestMae, &s.test_mae},
+                         Field{mk::kNasaScore, &s.nasa_score}, Field{mk::kHealthAccuracy, &s.health_accuracy},
+                         Field{mk::kHealthMacroF1, &s.health_macro_f1}})
     if (!finite_number(m, f.key, *f.out)) return source + ": field '" + f.key + "' is missing or not a finite number";
   double v = 0;
-  if (finite_number(m, "val_rmse", v)) s.val_rmse = v;
-  if (finite_number(m, "val_last_window_rmse", v)) s.val_last_window_rmse = v;
-  if (finite_number(m, "val_all_windows_rmse", v)) s.val_all_windows_rmse = v;
-  if (m.contains("validation") && m["validation"].is_object()) {
-    s.validation = m["validation"];
-    if (s.validation.contains("kind") && s.validation["kind"].is_string())
-      s.validation_kind = s.validation["kind"].get<std::string>();
+  if (finite_number(m, mk::kValRmse, v)) s.val_rmse = v;
+  if (finite_number(m, mk::kValLastWindowRmse, v)) s.val_last_window_rmse = v;
+  if (finite_number(m, mk::kValAllWindowsRmse, v)) s.val_all_windows_rmse = v;
+  if (m.contains(mk::kValidation) && m[mk::kValidation].is_object()) {
+    s.validation = m[mk::kValidation];
+    const char* kind = job_files::validation_key::kKind;
+    if (s.validation.contains(kind) && s.validation[kind].is_string()) s.validation_kind = s.validation[kind].get<std::string>();
   }
-  whole_number(m, "best_epoch", s.best_epoch);
-  whole_number(m, "epochs_run", s.epochs_run);
-  if (m.contains("selection") && m["selection"].is_string()) s.selection = m["selection"].get<std::string>();
-  if (m.contains("data_crc32") && m["data_crc32"].is_string()) s.data_crc32 = m["data_crc32"].get<std::string>();
-  if (m.contains("run") && m["run"].is_object()) {
-    const json& run = m["run"];
-    if (finite_number(run, "wall_seconds", v)) s.wall_seconds = v;
+  whole_number(m, mk::kBestEpoch, s.best_epoch);
+  whole_number(m, mk::kEpochsRun, s.epochs_run);
+  if (m.contains(mk::kSelection) && m[mk::kSelection].is_string()) s.selection = m[mk::kSelection].get<std::string>();
+  if (m.contains(mk::kDataCrc32) && m[mk::kDataCrc32].is_string()) s.data_crc32 = m[mk::kDataCrc32].get<std::string>();
+  if (m.contains(mk::kRun) && m[mk::kRun].is_object()) {
+    const json& run = m[mk::kRun];
+    if (finite_number(run, mk::kRunWallSeconds, v)) s.wall_seconds = v;
     int resumes = 0;
-    if (whole_number(run, "resumes", resumes)) s.resumes = std::max(s.resumes, resumes);
+    if (whole_number(run, mk::kRunResumes, resumes)) s.resumes = std::max(s.resumes, resumes);
     int attempt = 0;
-    if (whole_number(run, "attempt", attempt)) s.attempts = std::max(s.attempts, attempt);
+    if (whole_number(run, mk::kRunAttempt, attempt)) s.attempts = std::max(s.attempts, attempt);
   }
   s.protocol = protocol_of(s.selection, s.validation_kind);
   s.has_metrics = true;
@@ -126,7 +126,7 @@ std::string take_metrics(const json& m, const std::string& source, SeedResult& s
 bool read_job_files(const Storage& storage, SeedResult& seed) {
   if (seed.job_dir.empty()) return false;
   bool have_metrics = false;
-  const std::string metrics_path = seed.job_dir + "/metrics.json";
+  const std::string metrics_path = seed.job_dir + "/" + job_files::kMetrics;
   if (storage.exists(metrics_path)) {
     auto bytes = storage.read(metrics_path);
     if (!bytes) {
@@ -136,18 +136,18 @@ bool read_job_files(const Storage& storage, SeedResult& seed) {
       const std::string problem =
           m.is_discarded() ? metrics_path + ": not valid JSON" : take_metrics(m, metrics_path, seed);
       if (problem.empty()) {
-        seed.metrics_source = "metrics.json";
+        seed.metrics_source = job_files::kMetrics;
         have_metrics = true;
       } else {
         seed.problems.push_back(problem);
       }
     }
   }
-  const std::string history_path = seed.job_dir + "/" + history_file_name(seed.dataset, seed.seed);
+  const std::string history_path = seed.job_dir + "/" + job_files::history_json_name(seed.dataset, seed.seed);
   if (storage.exists(history_path)) {
     if (auto p = read_history(storage, history_path, seed); !p.empty()) seed.problems.push_back(p);
   }
-  const std::string predictions_path = seed.job_dir + "/" + kTestPredictionsFile;
+  const std::string predictions_path = seed.job_dir + "/" + job_files::kTestPredictions;
   if (storage.exists(predictions_path)) {
     if (auto p = read_predictions(storage, predictions_path, seed); !p.empty()) seed.problems.push_back(p);
   }

@@ -1,7 +1,8 @@
 #pragma once
 // The files one job dir holds for the report (written by the trainer's finish): metrics.json,
-// <dataset>_v7_seed<seed>_history.json and test_predictions.csv. Each reader fills a SeedResult
-// and returns "" or a problem that names the file and what is wrong with it.
+// <dataset>_v7_seed<seed>_history.json and test_predictions.csv, named as the job dir's contract
+// says (common/job_dir_files.h). Each reader fills a SeedResult and returns "" or a problem that
+// names the file and what is wrong with it.
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -18,11 +19,5 @@ std::string take_metrics(const nlohmann::json& metrics, const std::string& sourc
 // Reads the job dir's files into `seed`; missing optional files (history, predictions) are not
 // problems for jobs that are not done. Returns whether metrics.json was read.
 bool read_job_files(const Storage& storage, SeedResult& seed);
-
-// The trainer's history file name (worker/trainer.cc history_json_name; the orchestrator does not
-// link the worker library).
-std::string history_file_name(const std::string& dataset, int64_t seed);
-inline constexpr const char* kTestPredictionsFile = "test_predictions.csv";
-inline constexpr const char* kTestPredictionsHeader = "unit,true_rul,predicted_rul,health_true,health_predicted";
 
 }  // namespace amnl::orch

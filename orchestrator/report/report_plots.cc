@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -42,7 +43,9 @@ std::string num(double v) {
 }
 
 // gnuplot's scratch directory: its data files and scripts. A write that fails is remembered, so
-// the plots are not drawn from a truncated file (and the report says why).
+// the plots are not drawn from a truncated file (and the report says why). Plain file streams,
+// not the Storage seam: the directory is outside the run dir (new_plot_scratch_dir), and gnuplot,
+// another process, reads these files.
 struct ScratchDir {
   std::string path;
   std::string failure;  // the first write that failed ("" when none)
@@ -54,6 +57,7 @@ struct ScratchDir {
   }
 };
 
+// A file gnuplot wrote into the scratch directory (outside the run dir, see ScratchDir).
 std::string read_all(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::ostringstream o;
@@ -301,6 +305,15 @@ std::string predictions_script(const RunResults& run, ScratchDir& scratch, const
 }
 
 }  // namespace
+
+Result<std::string> new_plot_scratch_dir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/amnl-plots-XXXXXX";
+  if (!::mkdtemp(pattern.data()))
+    return Result<std::string>::Error("cannot create a scratch directory " + pattern + " for gnuplot: " +
+                                      std::strerror(errno));
+  return pattern;
+}
 
 bool png_dimensions(const std::string& bytes, int* width, int* height) {
   static const unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
 #include "orchestrator/report/report_collect.h"
 
 namespace amnl::orch {
@@ -24,7 +25,13 @@ struct PlotSet {
 };
 
 // Renders in `work_dir` (created, then removed); `gnuplot` is the executable (name or path).
+// gnuplot is a separate process that reads its scripts and data and writes its PNGs as files, so
+// `work_dir` is plain local file system, never a run dir: the caller stores the PNG bytes.
 PlotSet render_plots(const RunResults& run, const std::string& gnuplot, const std::string& work_dir);
+
+// A new, private scratch directory for render_plots, outside every run dir: under $TMPDIR, else
+// /tmp (node-local on a cluster).
+Result<std::string> new_plot_scratch_dir();
 
 // Whether `bytes` start like a PNG (signature and an IHDR chunk); width and height when so.
 bool png_dimensions(const std::string& bytes, int* width, int* height);

@@ -141,9 +141,8 @@ std::string html_plots(const PlotSet& plots) {
   return h;
 }
 
-}  // namespace
-
-std::string report_html(const RunResults& run, const PlotSet& plots, const RunComparison* compare) {
+// The page's head and its opening: the run, its state and protocol, and every warning.
+std::string html_head(const RunResults& run) {
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>amnl results: " +
                   esc(run.run_dir) + "</title>\n<style>" + kStyle + "</style></head><body>\n";
   h += "<h1>Results report</h1>\n<p class=\"meta\">Run <code>" + esc(run.run_dir) + "</code>, state <b>" +
@@ -154,18 +153,26 @@ std::string report_html(const RunResults& run, const PlotSet& plots, const RunCo
     h += "<div class=\"leak\">Selected on test: leaks. Models were selected on the test set (published protocol); "
          "test RMSE is optimistic.</div>\n";
   for (const std::string& w : run.warnings) h += "<div class=\"warn\">" + esc(w) + "</div>\n";
-  h += html_per_dataset(run) + ensemble_html(run) + html_per_seed(run) + html_comparison(compare) + html_plots(plots);
-
-  h += "<h2>How to read this</h2>\n<ul>\n"
-       "<li>RMSE is on the last cycle of each test unit, true RUL capped at r_max; the interval is mean ± "
-       "t(0.975, n−1)·s/√n over done seeds (one seed: no interval).</li>\n"
-       "<li>Constant baseline: every test unit predicted as the mean capped RUL of all training rows. A model near it "
-       "has learnt little.</li>\n"
-       "<li>Published figures (5 seeds, GPU, up to 500 epochs, selected on test) exist for FD001–FD004 only.</li>\n"
-       "<li>Resumes count real resumes from a checkpoint. Failed, running, pending and missing seeds are listed with "
-       "their reason and left out of the statistics.</li>\n"
-       "<li>Machine-readable: results.json and per_seed.csv next to this page.</li>\n</ul>\n</body></html>\n";
   return h;
+}
+
+// What the figures mean, and the end of the page.
+const char* const kHowToRead =
+    "<h2>How to read this</h2>\n<ul>\n"
+    "<li>RMSE is on the last cycle of each test unit, true RUL capped at r_max; the interval is mean ± "
+    "t(0.975, n−1)·s/√n over done seeds (one seed: no interval).</li>\n"
+    "<li>Constant baseline: every test unit predicted as the mean capped RUL of all training rows. A model near it "
+    "has learnt little.</li>\n"
+    "<li>Published figures (5 seeds, GPU, up to 500 epochs, selected on test) exist for FD001–FD004 only.</li>\n"
+    "<li>Resumes count real resumes from a checkpoint. Failed, running, pending and missing seeds are listed with "
+    "their reason and left out of the statistics.</li>\n"
+    "<li>Machine-readable: results.json and per_seed.csv next to this page.</li>\n</ul>\n</body></html>\n";
+
+}  // namespace
+
+std::string report_html(const RunResults& run, const PlotSet& plots, const RunComparison* compare) {
+  return html_head(run) + html_per_dataset(run) + ensemble_html(run) + html_per_seed(run) + html_comparison(compare) +
+         html_plots(plots) + kHowToRead;
 }
 
 }  // namespace amnl::orch

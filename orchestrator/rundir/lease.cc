@@ -5,11 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/job_dir_files.h"
 #include "orchestrator/rundir/ledger.h"
 
 namespace amnl::orch {
 
-std::string lease_path(const std::string& job_dir) { return job_dir + "/lease.json"; }
+std::string lease_path(const std::string& job_dir) { return job_dir + "/" + job_files::kLease; }
 
 namespace {
 

@@ -231,17 +231,18 @@ void LedgerFold::on_assigned(FoldedJob& j, const JobEvent& e) {
   w.attempt = e.attempt;
 }
 
-// Workers report when the epoch count changes, including once when training starts (epoch 0,
-// or the epoch a resumed attempt starts from, with no validation yet): only a count that grew
-// is a completed epoch, which moves the RMSEs and the pace. A trainer that reports epoch ends
-// only says so with epoch_seconds.
+bool completes_epoch(int last_epoch, int epoch, double epoch_seconds) {
+  return epoch > 0 && (last_epoch >= 0 ? epoch > last_epoch : epoch_seconds > 0);
+}
+
+// Only a completed epoch (completes_epoch) moves the RMSEs and the pace.
 void LedgerFold::on_progress(FoldedJob& j, const JobEvent& e) {
   const json& r = e.record;
   const int epoch = int_or(r, "epoch", -1);
   j.max_epochs = int_or(r, "max_epochs", j.max_epochs);
   j.early_stop_epoch = int_or(r, "early_stop_epoch", 0);
   const double epoch_seconds = double_or(r, "epoch_seconds", NAN);
-  const bool completed = epoch > 0 && (j.attempt_last_epoch >= 0 ? epoch > j.attempt_last_epoch : epoch_seconds > 0);
+  const bool completed = completes_epoch(j.attempt_last_epoch, epoch, epoch_seconds);
   if (epoch >= 0) {
     j.epoch = epoch;
     j.attempt_last_epoch = epoch;

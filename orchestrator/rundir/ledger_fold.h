@@ -95,6 +95,13 @@ struct LedgerTotals {
   int done_timed = 0;
 };
 
+// Whether a progress report of `epoch` (with the trainer's `epoch_seconds`) completes an epoch of
+// an attempt whose latest report was of `last_epoch` (-1: none yet). Workers also report when
+// training starts (epoch 0, or the epoch a resumed attempt starts from, with no validation yet):
+// only a count that grew is a completed epoch; a trainer that reports only epoch ends says so
+// with epoch_seconds. The fold and the scheduler (for the ETA) both count epochs by it.
+bool completes_epoch(int last_epoch, int epoch, double epoch_seconds);
+
 class LedgerFold {
  public:
   // A job the run is made of (from experiment.json), so that it shows before its first record.

@@ -52,4 +52,12 @@ std::string utc_now_iso() {
   return format_utc(static_cast<std::time_t>(ms / 1000), static_cast<int>(ms % 1000));
 }
 
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "-";
+  const long t = static_cast<long>(seconds + 0.5);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  return buf;
+}
+
 }  // namespace amnl::orch

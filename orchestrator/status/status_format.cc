@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "orchestrator/rundir/utc_time.h"
+
 namespace amnl::orch {
 
 using nlohmann::json;
@@ -33,47 +35,48 @@ json member(const json& j, const char* key) {
   return j.is_object() && j.contains(key) ? j[key] : json();
 }
 
-}  // namespace
+// A duration field (seconds, or null) in the one form (utc_time.h).
+std::string duration(const json& seconds) { return format_duration(seconds.is_number() ? seconds.get<double>() : NAN); }
 
-std::string format_duration(const json& seconds) {
-  if (!seconds.is_number()) return "-";
-  const double s = seconds.get<double>();
-  if (!std::isfinite(s) || s < 0) return "-";
-  const long t = static_cast<long>(s + 0.5);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-  return buf;
-}
-
-std::string format_status_table(const json& st) {
+// "run <dir>: <state> (session ..)  elapsed ..  ETA ..", and whether it drains.
+std::string header_lines(const json& st) {
   std::ostringstream out;
   const json session = member(st, "session");
-  const json totals = member(st, "totals");
   out << "run " << text(st, "run_dir") << ": " << text(st, "state");
   if (session.is_object() && !text(session, "id", "").empty())
     out << " (session " << text(session, "id") << ", started " << text(session, "started") << ")";
-  out << "  elapsed " << format_duration(member(st, "elapsed_s")) << "  ETA "
-      << format_duration(member(st, "eta_s")) << "\n";
+  out << "  elapsed " << duration(member(st, "elapsed_s")) << "  ETA " << duration(member(st, "eta_s")) << "\n";
   if (session.is_object() && session.contains("draining") && !session["draining"].is_null())
     out << "draining: " << text(session, "draining") << " (no new assignments)\n";
+  return out.str();
+}
 
+// The squeue-style table: a header, then one line per job.
+std::string job_table(const json& jobs) {
+  std::string out;
   char line[512];
   // BEST_VAL: the selection RMSE (last-window validation by default); VAL_ALL: the latest epoch's
   // RMSE over every window of the held-out units, the second curve.
   std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s %9s\n", "JOB", "STATE", "ATT", "RANK",
                 "HOST", "EPOCH", "BEST_VAL", "VAL_ALL", "ELAPSED", "ETA");
-  out << line;
-  for (const json& j : member(st, "jobs")) {
+  out += line;
+  for (const json& j : jobs) {
     const std::string epoch = std::to_string(count(j, "epoch")) + "/" +
                               (count(j, "max_epochs") > 0 ? std::to_string(count(j, "max_epochs")) : "?");
     std::snprintf(line, sizeof line, "%-20s %-9s %4s %5s %-16s %9s %10s %9s %9s %9s\n", text(j, "job").c_str(),
                   text(j, "state").c_str(), count(j, "attempt") > 0 ? std::to_string(count(j, "attempt")).c_str() : "-",
                   text(j, "rank").c_str(), text(j, "host").c_str(), epoch.c_str(),
                   fixed(member(j, "best_val_rmse"), 3).c_str(), fixed(member(j, "val_all_windows_rmse"), 3).c_str(),
-                  format_duration(member(j, "elapsed_s")).c_str(),
-                  format_duration(member(j, "eta_s")).c_str());
-    out << line;
+                  duration(member(j, "elapsed_s")).c_str(), duration(member(j, "eta_s")).c_str());
+    out += line;
   }
+  return out;
+}
+
+// "jobs: ..." and "workers: ..." totals.
+std::string totals_lines(const json& st) {
+  std::ostringstream out;
+  const json totals = member(st, "totals");
   out << "jobs: " << count(totals, "jobs") << " total, " << count(totals, "done") << " done, "
       << count(totals, "running") << " running, " << count(totals, "queued") << " queued, "
       << count(totals, "preempted") << " preempted, " << count(totals, "failed") << " failed; "
@@ -89,6 +92,12 @@ std::string format_status_table(const json& st) {
     out << ")";
   }
   out << ", " << count(totals, "workers_left") << " left\n";
+  return out.str();
+}
+
+// Why ranks are gone or excluded, and why jobs failed or wait.
+std::string why_lines(const json& st) {
+  std::ostringstream out;
   for (const json& r : member(st, "ranks")) {
     const std::string state = text(r, "state");
     if (state == "dead" || state == "left")
@@ -101,6 +110,12 @@ std::string format_status_table(const json& st) {
     if (text(j, "state") == "failed" || (!text(j, "reason", "").empty() && text(j, "state") != "done"))
       out << "  " << text(j, "job") << " (" << text(j, "state") << ", " << count(j, "failures")
           << " failures): " << text(j, "reason") << "\n";
+  return out.str();
+}
+
+// A gone coordinator, outcome.json (and the session it replaced), and ledger damage.
+std::string outcome_lines(const json& st) {
+  std::ostringstream out;
   const json coordinator = member(st, "coordinator");
   if (member(coordinator, "alive") == json(false))
     out << "warning: the coordinator (pid " << text(coordinator, "pid") << " on " << text(coordinator, "host")
@@ -120,6 +135,15 @@ std::string format_status_table(const json& st) {
   if (ledger.is_object() && count(ledger, "damaged_lines") > 0)
     out << "warning: ledger.jsonl has " << count(ledger, "damaged_lines")
         << " damaged line(s) (first: " << text(ledger, "problem") << "); they are left out\n";
+  return out.str();
+}
+
+}  // namespace
+
+std::string format_status_table(const json& st) {
+  std::ostringstream out;
+  out << header_lines(st) << job_table(member(st, "jobs")) << totals_lines(st) << why_lines(st)
+      << outcome_lines(st);
   return out.str();
 }
 

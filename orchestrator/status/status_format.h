@@ -18,8 +18,6 @@
 
 namespace amnl::orch {
 
-// "1:02:03", "0:00:07"; "-" for null or negative.
-std::string format_duration(const nlohmann::json& seconds);
 std::string format_status_table(const nlohmann::json& status);
 // The document as sent to scripts: invalid UTF-8 in free-text fields is replaced, never thrown.
 std::string dump_status_json(const nlohmann::json& status, int indent = -1);

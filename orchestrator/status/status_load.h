@@ -4,6 +4,7 @@
 // outcome.json. Works while the run is live and after it ended.
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -13,8 +14,10 @@
 
 namespace amnl::orch {
 
-// ranks/rank<N>.json of every rank that has one; unreadable files are skipped.
-std::map<int, RankInfo> read_rank_infos(const Storage& storage, const std::string& run_dir);
+// ranks/rank<N>.json of every rank that has one; a file that cannot be read or is not a JSON
+// object is left out, and `problems` gets a line that names it.
+std::map<int, RankInfo> read_rank_infos(const Storage& storage, const std::string& run_dir,
+                                        std::vector<std::string>& problems);
 
 // `model`'s status document at wall-clock time `now` (Unix seconds), completed from the run dir's
 // side files: ranks/ (hosts, pids) and outcome.json; `warnings` lists files that could not be read.

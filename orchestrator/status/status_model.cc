@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "common/job_dir_files.h"
+#include "orchestrator/policy/run_eta.h"
+
 namespace amnl::orch {
 
 using nlohmann::json;
@@ -32,10 +35,6 @@ struct StatusModel::WorkerTally {
 
 struct StatusModel::JobTally {
   int queued = 0, running = 0, done = 0, failed = 0, preempted = 0;
-  double running_work = 0;  // seconds the running jobs whose pace is known have left
-  int running_unknown = 0;  // running jobs without a pace yet
-  double epoch_seconds_sum = 0;  // over the running attempts' completed epochs
-  int epoch_seconds_n = 0, max_epochs_seen = 0;
 
   void count(const FoldedJob& j) {
     switch (j.phase) {
@@ -45,34 +44,6 @@ struct StatusModel::JobTally {
       case JobPhase::kFailed: ++failed; break;
       case JobPhase::kPreempted: ++preempted; break;
     }
-    max_epochs_seen = std::max(max_epochs_seen, j.max_epochs);
-  }
-
-  // An epoch's wall time as the ledger saw it (data loading, validation and checkpoints
-  // included), which is what the ETA is about; the trainer's epoch_seconds when times are
-  // missing. NaN before the attempt completed an epoch.
-  static double epoch_pace(const FoldedJob& j) {
-    if (j.attempt_epochs > 0 && j.last_progress > j.started) return (j.last_progress - j.started) / j.attempt_epochs;
-    if (j.attempt_epochs > 0) return j.attempt_epoch_seconds / j.attempt_epochs;
-    return NAN;
-  }
-
-  // A running job's ETA (NaN while its pace or length is unknown), adding its pace and the work
-  // it has left (while the session lives) to the tally. It counts to the epoch early stopping
-  // ends the job at if the selection metric does not improve again (each improvement moves it
-  // later); to max_epochs when the trainer did not say (older ledgers, other trainers).
-  double add_running(const FoldedJob& j, bool ended) {
-    const double per_epoch = epoch_pace(j);
-    if (!std::isfinite(per_epoch) || j.max_epochs <= 0) {
-      ++running_unknown;
-      return NAN;
-    }
-    const int last_epoch = j.early_stop_epoch > 0 ? std::min(j.early_stop_epoch, j.max_epochs) : j.max_epochs;
-    const double eta = std::max(0, last_epoch - j.epoch) * per_epoch;
-    epoch_seconds_sum += per_epoch * j.attempt_epochs;
-    epoch_seconds_n += j.attempt_epochs;
-    if (!ended) running_work += eta;
-    return eta;
   }
 };
 
@@ -82,14 +53,14 @@ json StatusModel::snapshot(double now, const json& outcome) const {
   const double end = ended ? session.ended : now;  // clocks stop when the session ended
   const WorkerTally workers = tally_workers();
   JobTally tally;
-  const json jobs = job_documents(end, ended, tally);
+  const json jobs = job_documents(end, tally);
   const std::string state = session.number == 0 ? "not started" : ended ? "ended" : "running";
   return json{{"now", format_utc_iso(now)},
               {"state", state},
               {"session", session_document(ended)},
               {"coordinator", coordinator_document()},
               {"elapsed_s", number_or_null(end - session.started)},
-              {"eta_s", run_eta(tally, workers.alive - workers.excluded, ended)},
+              {"eta_s", number_or_null(run_eta_seconds(eta_facts(fold_, workers.alive - workers.excluded)))},
               {"totals", totals_document(tally, workers)},
               {"dead_ranks", workers.dead_ranks},
               {"jobs", jobs},
@@ -115,15 +86,16 @@ StatusModel::WorkerTally StatusModel::tally_workers() const {
 }
 
 // One document per job, in job id order; each job is added to `tally`. Elapsed time is the
-// current attempt's for a running job and the job's run time for a done one.
-json StatusModel::job_documents(double end, bool ended, JobTally& tally) const {
+// current attempt's for a running job and the job's run time for a done one; the ETA is a
+// running job's (run_eta.h).
+json StatusModel::job_documents(double end, JobTally& tally) const {
   json docs = json::array();
   for (const auto& [id, j] : fold_.jobs()) {
     tally.count(j);
     double elapsed = NAN, eta = NAN;
     if (j.phase == JobPhase::kRunning) {
       elapsed = end - j.started;
-      eta = tally.add_running(j, ended);
+      eta = job_eta_seconds(job_pace(j));
     } else if (j.phase == JobPhase::kDone) {
       elapsed = std::isfinite(j.seconds) ? j.seconds : j.ended - j.started;
     }
@@ -133,7 +105,7 @@ json StatusModel::job_documents(double end, bool ended, JobTally& tally) const {
 }
 
 json StatusModel::job_document(const std::string& id, const FoldedJob& j, double elapsed, double eta) const {
-  const auto test_rmse = j.metrics.find("test_rmse");
+  const auto test_rmse = j.metrics.find(job_files::metrics_key::kTestRmse);
   return {{"job", id},
           {"state", to_string(j.phase)},
           {"attempt", j.attempt},
@@ -152,21 +124,6 @@ json StatusModel::job_document(const std::string& id, const FoldedJob& j, double
           {"checkpoint_epoch", j.checkpoint_epoch >= 0 ? json(j.checkpoint_epoch) : json(nullptr)},
           {"test_rmse", test_rmse != j.metrics.end() && test_rmse->is_number() ? *test_rmse : json(nullptr)},
           {"reason", j.reason}};
-}
-
-// The run's ETA, a rough estimate: what the running jobs have left plus the pending ones at
-// the mean job length (of the done jobs, else from the running ones' pace), shared among the
-// live workers. 0 when nothing is left; null when it cannot be told.
-json StatusModel::run_eta(const JobTally& t, int alive, bool ended) const {
-  const int pending = t.queued + t.preempted;
-  if (pending + t.running == 0) return 0;
-  if (ended || alive <= 0) return nullptr;
-  const LedgerTotals& totals = fold_.totals();
-  double job_seconds = totals.done_timed > 0 ? totals.done_seconds / totals.done_timed : NAN;
-  if (!std::isfinite(job_seconds) && t.epoch_seconds_n > 0 && t.max_epochs_seen > 0)
-    job_seconds = t.max_epochs_seen * t.epoch_seconds_sum / t.epoch_seconds_n;
-  if (!std::isfinite(job_seconds)) return nullptr;
-  return (t.running_work + t.running_unknown * job_seconds + pending * job_seconds) / alive;
 }
 
 // One document per worker rank of the latest session. A heartbeat age only for a live rank

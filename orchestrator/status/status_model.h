@@ -44,13 +44,12 @@ class StatusModel {
   const LedgerFold& fold() const { return fold_; }
 
  private:
-  struct JobTally;     // per-state job counts and the work left, summed for totals and the ETA
+  struct JobTally;     // per-state job counts, for the totals
   struct WorkerTally;  // alive (of which excluded) / dead / left worker ranks
 
   WorkerTally tally_workers() const;
-  nlohmann::json job_documents(double end, bool ended, JobTally& tally) const;
+  nlohmann::json job_documents(double end, JobTally& tally) const;
   nlohmann::json job_document(const std::string& id, const FoldedJob& j, double elapsed, double eta) const;
-  nlohmann::json run_eta(const JobTally& tally, int alive, bool ended) const;
   nlohmann::json rank_documents(double now, bool ended) const;
   nlohmann::json host_of(int rank) const;
   nlohmann::json session_document(bool ended) const;

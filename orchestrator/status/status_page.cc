@@ -42,6 +42,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 const char* const kTail = R"HTML(</script>
 <script>
 "use strict";
+// Durations in amnl's one form, as format_duration (rundir/utc_time.h) prints them in the CLI.
 function dur(s){if(typeof s!=="number"||!isFinite(s)||s<0)return "-";s=Math.round(s);
   const h=Math.floor(s/3600),m=Math.floor(s/60)%60,x=s%60;return h+":"+String(m).padStart(2,"0")+":"+String(x).padStart(2,"0");}
 function cell(tr,text,cls){const td=document.createElement("td");td.textContent=text;if(cls)td.className=cls;tr.appendChild(td);return td;}
